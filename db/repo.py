@@ -1,0 +1,265 @@
+"""The one module that writes SQL: sources and runs, calls and their history.
+
+Functions take a `Session` and keyword-only arguments and never commit;
+the caller's `session_scope` does. Storing a poll is an idempotent upsert:
+identical data writes nothing, a change writes typed history, and a call is
+never deleted (a call missing from a complete poll is marked unlisted).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_
+from sqlmodel import Session, col, select
+
+from db.models import Call, CallChange, ChangeKind, Deadline, FetchRun, RunStatus, Source
+from db.schemas import CallIn, DeadlineIn
+from monitor.changes import FieldChange, diff_calls
+
+# A complete poll that would unlist more than this share of a source's calls is
+# held back: a half-broken page must not make users believe calls vanished.
+UNLIST_GUARD_SHARE = 0.2
+UNLIST_GUARD_MIN = 10
+
+
+@dataclass
+class StoreCounts:
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    unlisted: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def sync_source(session: Session, *, config: Any, now: datetime) -> Source:
+    """Mirror one validated source config into the `source` table."""
+    row = session.get(Source, config.id)
+    if row is None:
+        row = Source(id=config.id, name=config.name, kind=config.kind, url=config.url, created_at=now)
+    row.name, row.kind, row.url, row.enabled = config.name, config.kind, config.url, config.enabled
+    row.interval_seconds = config.interval_seconds
+    row.alert_after_failures = config.alert_after_failures
+    session.add(row)
+    return row
+
+
+def list_sources(session: Session) -> Sequence[Source]:
+    return session.exec(select(Source).order_by(col(Source.id))).all()
+
+
+def start_run(session: Session, *, source_id: str, now: datetime) -> FetchRun:
+    run = FetchRun(source_id=source_id, started_at=now, status=RunStatus.RUNNING)
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_run(session: Session, *, run_id: int, status: RunStatus, now: datetime, **values: Any) -> FetchRun:
+    """Close a run and update its source's health (last success, failure streak)."""
+    run = session.get(FetchRun, run_id)
+    assert run is not None, f"run {run_id} vanished"
+    run.status, run.finished_at = status, now
+    run.duration_ms = int((now - run.started_at).total_seconds() * 1000)
+    for name, value in values.items():
+        setattr(run, name, value)
+    source = session.get(Source, run.source_id)
+    if source is not None:
+        _update_health(source, run, now)
+    session.add(run)
+    return run
+
+
+def _update_health(source: Source, run: FetchRun, now: datetime) -> None:
+    source.last_run_at, source.last_status = now, run.status
+    if run.status == RunStatus.FAILED:
+        source.consecutive_failures += 1
+        source.last_error = run.error
+    else:
+        source.consecutive_failures = 0
+        source.last_success_at = now
+        source.last_error = None
+    source.listed_calls = _listed_count(source)
+
+
+def _listed_count(source: Source) -> int:
+    session = Session.object_session(source)
+    assert session is not None
+    query = select(func.count()).select_from(Call).where(Call.source_id == source.id, col(Call.listed))
+    return int(session.exec(query).one())
+
+
+def source_validators(session: Session, *, source_id: str) -> dict[str, dict[str, str]]:
+    source = session.get(Source, source_id)
+    return dict(source.validators) if source is not None else {}
+
+
+def save_validators(session: Session, *, source_id: str, validators: dict[str, dict[str, str]]) -> None:
+    source = session.get(Source, source_id)
+    if source is not None and validators and validators != source.validators:
+        source.validators = {**source.validators, **validators}
+        session.add(source)
+
+
+def recent_runs(session: Session, *, source_id: str, limit: int = 10) -> Sequence[FetchRun]:
+    query = select(FetchRun).where(FetchRun.source_id == source_id)
+    return session.exec(query.order_by(col(FetchRun.id).desc()).limit(limit)).all()
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def store_calls(
+    session: Session, *, source_id: str, run_id: int | None, calls: Iterable[CallIn], complete: bool, now: datetime
+) -> StoreCounts:
+    """Upsert one poll's calls; unlist the missing ones only after a complete poll."""
+    counts = StoreCounts()
+    existing = {row.key: row for row in session.exec(select(Call).where(Call.source_id == source_id))}
+    seen: set[str] = set()
+    incoming = [call for call in calls if not (call.key in seen or seen.add(call.key))]  # type: ignore[func-returns-value]
+    changed_rows = [existing[c.key] for c in incoming if c.key in existing and _differs(existing[c.key], c)]
+    old_deadlines = _deadlines_of(session, [row.id for row in changed_rows if row.id is not None])
+    for call in incoming:
+        row = existing.get(call.key)
+        if row is None:
+            _insert_call(session, source_id=source_id, call=call, now=now)
+            counts.new += 1
+        elif _differs(row, call):
+            old = _as_call_in(row, old_deadlines.get(row.id or 0, []))
+            _update_call(session, row=row, old=old, new=call, run_id=run_id, now=now)
+            counts.changed += 1
+        else:
+            counts.unchanged += 1
+    if complete:
+        _unlist_missing(session, existing=existing, seen=seen, run_id=run_id, now=now, counts=counts)
+    return counts
+
+
+def _differs(row: Call, call: CallIn) -> bool:
+    return row.content_hash != call.content_hash() or not row.listed
+
+
+def _insert_call(session: Session, *, source_id: str, call: CallIn, now: datetime) -> None:
+    row = Call(
+        source_id=source_id, content_hash=call.content_hash(), first_seen_at=now, last_changed_at=now,
+        **call.column_values(),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    _add_deadlines(session, call_id=row.id, deadlines=call.deadlines)
+
+
+def _update_call(session: Session, *, row: Call, old: CallIn, new: CallIn, run_id: int | None, now: datetime) -> None:
+    changes = diff_calls(old, new)
+    if not row.listed:
+        changes.append(FieldChange("listed", ChangeKind.ADDED, None, "listed again"))
+    for name, value in new.column_values().items():
+        setattr(row, name, value)
+    row.content_hash, row.listed, row.unlisted_at = new.content_hash(), True, None
+    if changes:
+        row.last_changed_at = now
+    session.add(row)
+    if old.deadlines != new.deadlines:
+        session.exec(delete(Deadline).where(col(Deadline.call_id) == row.id))  # type: ignore[call-overload]
+        _add_deadlines(session, call_id=row.id, deadlines=new.deadlines)
+    _add_changes(session, call_id=row.id, run_id=run_id, changes=changes, now=now)
+
+
+def _unlist_missing(
+    session: Session, *, existing: dict[str, Call], seen: set[str], run_id: int | None, now: datetime,
+    counts: StoreCounts,
+) -> None:  # fmt: skip
+    listed = [row for row in existing.values() if row.listed]
+    missing = [row for row in listed if row.key not in seen]
+    limit = max(UNLIST_GUARD_MIN, int(len(listed) * UNLIST_GUARD_SHARE))
+    if len(missing) > limit:
+        counts.warnings.append(
+            f"{len(missing)} of {len(listed)} listed calls are missing from this poll; "
+            "held back (not marked unlisted) until a poll confirms it"
+        )
+        return
+    for row in missing:
+        row.listed, row.unlisted_at = False, now
+        session.add(row)
+        change = FieldChange("listed", ChangeKind.REMOVED, "listed", None)
+        _add_changes(session, call_id=row.id, run_id=run_id, changes=[change], now=now)
+    counts.unlisted = len(missing)
+
+
+def _add_deadlines(session: Session, *, call_id: int | None, deadlines: list[DeadlineIn]) -> None:
+    assert call_id is not None
+    for position, deadline in enumerate(deadlines):
+        session.add(Deadline(call_id=call_id, position=position, **deadline.model_dump()))
+
+
+def _add_changes(
+    session: Session, *, call_id: int | None, run_id: int | None, changes: list[FieldChange], now: datetime
+) -> None:
+    assert call_id is not None
+    for change in changes:
+        session.add(
+            CallChange(
+                call_id=call_id, run_id=run_id, at=now, field=change.field, kind=change.kind,
+                old_value=change.old, new_value=change.new,
+            )  # fmt: skip
+        )
+
+
+def _deadlines_of(session: Session, call_ids: list[int]) -> dict[int, list[DeadlineIn]]:
+    found: dict[int, list[DeadlineIn]] = defaultdict(list)
+    if not call_ids:
+        return found
+    query = select(Deadline).where(col(Deadline.call_id).in_(call_ids)).order_by(col(Deadline.position))
+    for row in session.exec(query):
+        found[row.call_id].append(_deadline_in(row))
+    return found
+
+
+def _deadline_in(row: Deadline) -> DeadlineIn:
+    return DeadlineIn(
+        at=row.at, label=row.label, text=row.text, date_only=row.date_only, tentative=row.tentative,
+        closed=row.closed,
+    )  # fmt: skip
+
+
+def _as_call_in(row: Call, deadlines: list[DeadlineIn]) -> CallIn:
+    values = {name: getattr(row, name) for name in CallIn.model_fields if name != "deadlines"}
+    return CallIn(**values, deadlines=deadlines)
+
+
+def deadlines_for(session: Session, *, call_ids: list[int]) -> dict[int, list[DeadlineIn]]:
+    """Deadlines of several calls, in stage order (one query)."""
+    return dict(_deadlines_of(session, call_ids))
+
+
+def changes_for(session: Session, *, call_id: int) -> Sequence[CallChange]:
+    query = select(CallChange).where(CallChange.call_id == call_id).order_by(col(CallChange.id))
+    return session.exec(query).all()
+
+
+def search_calls(
+    session: Session, *, status: str | None = None, text: str | None = None, limit: int = 200
+) -> Sequence[Call]:
+    """Calls by status and a plain substring search, soonest deadline first."""
+    query = select(Call)
+    if status and status != "all":
+        query = query.where(Call.status == status)
+    if text:
+        pattern = f"%{text.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Call.title).like(pattern),
+                func.lower(func.coalesce(Call.summary_text, "")).like(pattern),
+                func.lower(func.coalesce(Call.identifier, "")).like(pattern),
+            )
+        )
+    query = query.order_by(col(Call.next_deadline_at).is_(None), col(Call.next_deadline_at), col(Call.id))
+    return session.exec(query.limit(limit)).all()
+

@@ -1,0 +1,96 @@
+"""The objects an entry point builds once and passes down: settings, engine,
+validated source configs, HTTP policy, clock.
+
+Owns start-up order: validate settings and every config file first (so a
+typo stops start-up with its file and key), then prepare ./var, the secret
+and the database.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.engine import Engine
+
+from db import repo
+from db.engine import make_engine, session_scope
+from db.migrate import upgrade
+from monitor.clock import Clock, system_clock
+from monitor.http import HttpPolicy, PoliteClient
+from monitor.settings import Settings, ensure_secret, prepare_var_dir
+from sources import SourceConfigError, build_source, load_source_configs
+from sources.base import Source, SourceConfig
+
+
+class WorkerDefaults(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    jitter_seconds: int = Field(default=60, ge=0)
+    misfire_grace_seconds: int = Field(default=86400, ge=1)
+
+
+class Defaults(BaseModel):
+    """config/callwatch.toml, validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    http: dict[str, float | int] = Field(default_factory=dict)
+    worker: WorkerDefaults = Field(default_factory=WorkerDefaults)
+
+
+def load_defaults(config_dir: Path) -> Defaults:
+    path = config_dir / "callwatch.toml"
+    if not path.exists():
+        return Defaults()
+    try:
+        defaults = Defaults.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+        HttpPolicy(**defaults.http)  # type: ignore[arg-type]
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise SourceConfigError(f"{path}: {exc}") from None
+    return defaults
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: Engine
+    defaults: Defaults
+    source_configs: list[SourceConfig]
+    clock: Clock = system_clock
+    sources: list[Source] = field(default_factory=list)
+
+    def http_client(self, **overrides: object) -> PoliteClient:
+        values = {**self.defaults.http, **overrides, "user_agent": self.settings.user_agent}
+        return PoliteClient(HttpPolicy(**values))  # type: ignore[arg-type]
+
+    def enabled_sources(self, ids: list[str] | None = None) -> list[Source]:
+        if ids:
+            by_id = {source.id: source for source in self.sources}
+            unknown = [source_id for source_id in ids if source_id not in by_id]
+            if unknown:
+                raise SourceConfigError(f"unknown source id(s): {', '.join(unknown)} (see `callwatch sources`)")
+            return [by_id[source_id] for source_id in ids]
+        return [source for source in self.sources if source.config.enabled]
+
+
+def build_app(settings: Settings, *, migrate: bool = False, clock: Clock = system_clock) -> App:
+    """Validate configuration, prepare ./var, open the database (upgrading it if asked)."""
+    defaults = load_defaults(settings.config_dir)
+    configs = load_source_configs(settings.config_dir)
+    prepare_var_dir(settings)
+    ensure_secret(settings)
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    app = App(settings, engine, defaults, configs, clock, [build_source(c) for c in configs])
+    return app
+
+
+def sync_sources(app: App) -> None:
+    """Mirror the source files into the database (health rows for `callwatch sources`)."""
+    with session_scope(app.engine) as session:
+        for config in app.source_configs:
+            repo.sync_source(session, config=config, now=app.clock())

@@ -1,0 +1,316 @@
+"""The `callwatch` command: the contract operators and scripts rely on.
+
+Owns argument parsing, logging set-up, progress display and exit statuses
+(0 ok, 1 a source or delivery failed, 2 bad usage/configuration or not
+implemented yet). Every command builds its own settings and app; nothing
+happens at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from db import repo
+from db.engine import session_scope
+from db.migrate import current_revision, head_revision, upgrade
+from monitor.app import App, build_app, sync_sources
+from monitor.clock import parse_instant, system_clock
+from monitor.pipeline import RunReport, poll_sources
+from monitor.present import call_summary
+from monitor.settings import SettingsError, load_settings
+from sources import SourceConfigError
+
+console = Console(stderr=True)
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def with_app(*, migrate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build settings and app for a command; configuration errors exit 2 with the message."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                settings = load_settings()
+                configure_logging(settings.log_level)
+                app = build_app(settings, migrate=migrate)
+            except (SettingsError, SourceConfigError) as exc:
+                console.print(f"[red]callwatch: {exc}[/red]", highlight=False)
+                sys.exit(EXIT_USAGE)
+            return command(app, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option("0.1.0", prog_name="callwatch")
+def main() -> None:
+    """Callwatch: EU funding calls, polled, normalised, matched and delivered.
+
+    Settings come from CALLWATCH_* environment variables (and .env); sources
+    from config/sources/*.toml. See README.md.
+    """
+
+
+# --------------------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """Database schema management."""
+
+
+@db.command("upgrade")
+@with_app()
+def db_upgrade(app: App) -> None:
+    """Apply every pending migration (safe to run any time)."""
+    before = current_revision(app.engine)
+    upgrade(app.engine)
+    after = current_revision(app.engine)
+    console.print(f"database at revision {after} (was {before or 'empty'}) — {_safe_url(app)}")
+
+
+@db.command("status")
+@with_app()
+def db_status(app: App) -> None:
+    """Show the database revision and whether migrations are pending; exit 1 if they are."""
+    current, head = current_revision(app.engine), head_revision(app.engine)
+    click.echo(f"current: {current or 'empty'}  head: {head}")
+    if current != head:
+        sys.exit(EXIT_FAILED)
+
+
+def _safe_url(app: App) -> str:
+    return app.engine.url.render_as_string(hide_password=True)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@main.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app(migrate=True)
+def sources_command(app: App, as_json: bool) -> None:
+    """List configured sources with their health (last run, status, calls, failures)."""
+    sync_sources(app)
+    with session_scope(app.engine) as session:
+        rows = [_source_health(row) for row in repo.list_sources(session)]
+    configured = {config.id for config in app.source_configs}
+    rows = [row for row in rows if row["id"] in configured]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "kind", "enabled", "every", "last run", "status", "calls", "failures", "last error")
+    for row in rows:
+        table.add_row(
+            row["id"], row["kind"], "yes" if row["enabled"] else "no", row["interval"], row["last_run_at"] or "never",
+            row["last_status"] or "-", str(row["listed_calls"]), str(row["consecutive_failures"]),
+            (row["last_error"] or "")[:80],
+        )  # fmt: skip
+    Console().print(table)
+
+
+def _source_health(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "kind": row.kind, "url": row.url, "enabled": row.enabled,
+        "interval": _interval(row.interval_seconds),
+        "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
+        "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
+        "last_status": row.last_status, "last_error": row.last_error,
+        "consecutive_failures": row.consecutive_failures, "listed_calls": row.listed_calls,
+        "alerting": row.consecutive_failures >= row.alert_after_failures,
+    }  # fmt: skip
+
+
+def _interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+# --------------------------------------------------------------------------- poll
+
+
+@main.command()
+@click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@with_app(migrate=True)
+def poll(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
+    """Poll sources now (all enabled ones by default). Exit 1 if any failed."""
+    try:
+        sources = app.enabled_sources(list(source_ids))
+    except SourceConfigError as exc:
+        console.print(f"[red]callwatch: {exc}[/red]")
+        sys.exit(EXIT_USAGE)
+    reports = asyncio.run(_poll_with_progress(app, sources))
+    if as_json:
+        click.echo(json.dumps([_report_dict(r) for r in reports], indent=2))
+    else:
+        _print_reports(reports)
+    if any(report.failed for report in reports):
+        sys.exit(EXIT_FAILED)
+
+
+async def _poll_with_progress(app: App, sources: list[Any]) -> list[RunReport]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("polling", total=len(sources))
+
+        def done(report: RunReport) -> None:
+            progress.update(task, advance=1, description=f"{report.source_id}: {report.status}")
+
+        async with app.http_client() as client:
+            return await poll_sources(sources, client=client, engine=app.engine, clock=app.clock, on_done=done)
+
+
+def _report_dict(report: RunReport) -> dict[str, Any]:
+    keys = ("source_id", "found", "new", "changed", "unchanged", "unlisted", "error", "warnings", "run_id")
+    return {"status": str(report.status), "seconds": round(report.seconds, 2)} | {k: getattr(report, k) for k in keys}
+
+
+def _print_reports(reports: list[RunReport]) -> None:
+    table = Table("source", "status", "found", "new", "changed", "unchanged", "unlisted", "seconds", "error")
+    for r in reports:
+        status = f"[red]{r.status}[/red]" if r.failed else str(r.status)
+        table.add_row(
+            r.source_id, status, str(r.found), str(r.new), str(r.changed), str(r.unchanged), str(r.unlisted),
+            f"{r.seconds:.1f}", (r.error or "").splitlines()[0][:100] if r.error else "",
+        )  # fmt: skip
+    Console().print(table)
+    for r in reports:
+        for warning in r.warnings[:5]:
+            console.print(f"[yellow]{r.source_id}: {warning}[/yellow]", highlight=False)
+        if len(r.warnings) > 5:
+            console.print(f"[yellow]{r.source_id}: … and {len(r.warnings) - 5} more warnings[/yellow]")
+
+
+# --------------------------------------------------------------------------- calls
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["open", "forthcoming", "closed", "unknown", "all"]), default="open",
+              show_default=True)  # fmt: skip
+@click.option("--search", "text", help="Words to look for in titles, summaries and identifiers.")
+@click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Full details as JSON.")
+@with_app(migrate=True)
+def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) -> None:
+    """List stored calls, soonest deadline first."""
+    with session_scope(app.engine) as session:
+        rows = repo.search_calls(session, status=status, text=text, limit=limit)
+        deadlines = repo.deadlines_for(session, call_ids=[row.id for row in rows if row.id is not None])
+    if as_json:
+        click.echo(json.dumps([call_summary(row, deadlines.get(row.id or 0, [])) for row in rows], indent=2))
+        return
+    table = Table("id", "status", "next deadline (Brussels)", "programme", "title")
+    for row in rows:
+        summary = call_summary(row, deadlines.get(row.id or 0, []))
+        upcoming = [d["at_brussels"] for d in summary["deadlines"] if d["at_utc"] == summary["next_deadline"]]
+        table.add_row(str(row.id), row.status, (upcoming or ["-"])[0][:16], row.programme or "-", row.title[:90])
+    Console().print(table)
+
+
+# --------------------------------------------------------------------------- later issues
+
+
+def _not_yet(name: str) -> None:
+    console.print(f"callwatch {name}: not implemented yet")
+    sys.exit(EXIT_USAGE)
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("email")
+@click.argument("criteria", nargs=-1, type=click.UNPROCESSED)
+@click.option("--confirmed", is_flag=True, help="The person consented elsewhere: skip the confirmation e-mail.")
+def subscribe(email: str, criteria: tuple[str, ...], confirmed: bool) -> None:
+    """Add a subscriber with a profile (not implemented yet)."""
+    _not_yet("subscribe")
+
+
+@main.command()
+@click.argument("email")
+@click.argument("call_id")
+def track(email: str, call_id: str) -> None:
+    """Follow a call for reminders and change alerts (not implemented yet)."""
+    _not_yet("track")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@click.option("--dry-run", is_flag=True, help="Build the digests, send nothing.")
+def digest(now_text: str | None, dry_run: bool) -> None:
+    """Send the digests due now (not implemented yet)."""
+    _validate_now(now_text)
+    _not_yet("digest")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+def reminders(now_text: str | None) -> None:
+    """Send deadline reminders due now (not implemented yet)."""
+    _validate_now(now_text)
+    _not_yet("reminders")
+
+
+def _validate_now(now_text: str | None) -> None:
+    if now_text:
+        try:
+            parse_instant(now_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
+
+
+# --------------------------------------------------------------------------- processes
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default CALLWATCH_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default CALLWATCH_PORT or 8000).")
+@with_app(migrate=True)
+def serve(app: App, host: str | None, port: int | None) -> None:
+    """Run the web app (pages, feeds, API) without the scheduler."""
+    from monitor.processes import serve_forever
+
+    asyncio.run(serve_forever(app, host=host, port=port))
+
+
+@main.command()
+@with_app(migrate=True)
+def worker(app: App) -> None:
+    """Run the scheduler: polls every source on its interval (one active worker at a time)."""
+    from monitor.processes import worker_forever
+
+    asyncio.run(worker_forever(app))
+
+
+@main.command()
+@click.option("--host", help="Interface to listen on (default CALLWATCH_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default CALLWATCH_PORT or 8000).")
+@with_app(migrate=True)
+def run(app: App, host: str | None, port: int | None) -> None:
+    """Run web app and scheduler in one process (the embedded default)."""
+    from monitor.processes import run_forever
+
+    asyncio.run(run_forever(app, host=host, port=port))
+
+
+__all__ = ["main", "system_clock"]

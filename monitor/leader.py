@@ -1,0 +1,69 @@
+"""One active scheduler at a time, on one machine or many.
+
+APScheduler 3 must never share a job store between processes (its FAQ:
+"You can't"), so each worker keeps jobs in memory and only the holder of
+this lock runs them. PostgreSQL: a session-level advisory lock on a
+dedicated connection (works across machines). SQLite: an exclusive lock on
+a file beside the database (one machine, which is all SQLite supports).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+logger = logging.getLogger(__name__)
+
+# Any constant works; this one spells "cwatch" in ASCII so it is findable in pg_locks.
+ADVISORY_KEY = 0x637761746368
+
+
+class LeaderLock:
+    """Non-blocking leadership: `acquire()` says whether we are the active worker."""
+
+    def __init__(self, engine: Engine, lock_dir: Path) -> None:
+        self.engine = engine
+        self.lock_path = lock_dir / "worker.lock"
+        self._connection: Any = None
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            return self._acquire_postgres()
+        return self._acquire_file()
+
+    def _acquire_postgres(self) -> bool:
+        if self._connection is None:
+            self._connection = self.engine.connect()
+        held = self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        self._connection.commit()
+        return bool(held)
+
+    def _acquire_file(self) -> bool:
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.lock_path.open("a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self._file = handle
+        return True
+
+    def release(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                self._connection.commit()
+            finally:
+                self._connection.close()
+                self._connection = None
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None

@@ -1,0 +1,166 @@
+"""RawCall (as a source parsed it) -> CallIn (as Callwatch stores it).
+
+Owns the rules every source shares: deadlines to aware UTC (with the
+portal's Brussels-17:00 rule), status derived from dates with the source's
+status kept as a hint, sanitised summaries, budget from free text, and
+countries, organisation types and ecosystems read from eligibility prose.
+Pure: the clock comes in as `now`; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from decimal import Decimal
+
+from db.schemas import CallIn, DeadlineIn
+from monitor.normalise.countries import extract_countries
+from monitor.normalise.dates import BRUSSELS, brussels_cutoff, extract_deadlines
+from monitor.normalise.html import html_to_text, sanitise_html
+from monitor.normalise.money import extract_money
+from monitor.normalise.programmes import programme_for
+from monitor.normalise.vocab import extract_ecosystems, extract_org_types
+from sources.base import CallStatus, DeadlineModel, RawCall, RawDeadline
+
+_CENT = Decimal("0.01")
+# "17:00:00 Brussels time" / "17.00 (Brussels Time)" in a topic's conditions overrides the 17:00 default.
+_CUTOFF_IN_TEXT = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?::00)?\s*(?:h\s*)?\(?\s*(?:CET|CEST|Brussels)", re.I)
+
+
+def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
+    """Normalise one parsed call; problems become warnings, never exceptions."""
+    warnings = list(raw.warnings)
+    summary_html = sanitise_html(raw.summary_html)
+    summary_text = html_to_text(raw.summary_html) if raw.summary_html else _clean(raw.summary_text)
+    conditions_text = html_to_text(raw.conditions_html)
+    deadlines = _deadlines(raw, conditions_text, warnings)
+    future = [d.at for d in deadlines if d.at >= now and not d.closed]
+    programme, programme_name = raw.programme, raw.programme
+    if not programme:
+        _abbreviation, programme_name = programme_for(raw.programme_code, raw.identifier)
+    values = {
+        **raw.model_dump(exclude={"deadlines", "deadline_text", "warnings", "opens_text", "status_hint"}),
+        "title": " ".join(raw.title.split()),
+        "summary_html": summary_html,
+        "summary_text": summary_text,
+        "conditions_html": sanitise_html(raw.conditions_html),
+        "conditions_text": conditions_text,
+        "programme": programme_name,
+        "funding_type": raw.funding_type.value if raw.funding_type else None,
+        "deadline_model": raw.deadline_model.value if raw.deadline_model else None,
+        "status_hint": raw.status_hint.value if raw.status_hint else None,
+        "deadlines": deadlines,
+        "next_deadline_at": min(future) if future else None,
+        "final_deadline_at": max((d.at for d in deadlines), default=None),
+        "status": derive_status(raw, deadlines, now).value,
+    }
+    values.update(_budget(raw, warnings))
+    values.update(_eligibility(raw, conditions_text, summary_text))
+    values["warnings"] = sorted(set(warnings))
+    return CallIn(**values)
+
+
+def derive_status(raw: RawCall, deadlines: list[DeadlineIn], now: datetime) -> CallStatus:
+    """Status from dates; the source's own status only where dates can't tell.
+
+    The portal's status lags (topics stay "open" for months after their
+    deadline), so a passed final deadline always means closed.
+    """
+    hint = raw.status_hint
+    if deadlines:
+        if max(d.at for d in deadlines) < now:
+            return CallStatus.CLOSED
+        if raw.opens_at is not None:
+            return CallStatus.FORTHCOMING if raw.opens_at > now else CallStatus.OPEN
+        return CallStatus.FORTHCOMING if hint == CallStatus.FORTHCOMING else CallStatus.OPEN
+    if raw.deadline_model == DeadlineModel.PERMANENT and hint != CallStatus.CLOSED:
+        return CallStatus.OPEN
+    return hint or CallStatus.UNKNOWN
+
+
+def _deadlines(raw: RawCall, conditions_text: str | None, warnings: list[str]) -> list[DeadlineIn]:
+    cutoff = _cutoff_time(conditions_text)
+    found: dict[tuple[datetime, str | None], DeadlineIn] = {}
+    for item in raw.deadlines:
+        for deadline in _from_raw(item, cutoff, warnings):
+            found.setdefault((deadline.at, deadline.label), deadline)
+    if raw.deadline_text:
+        extraction = extract_deadlines(raw.deadline_text)
+        warnings.extend(extraction.warnings)
+        for hit in extraction.deadlines:
+            deadline = DeadlineIn(
+                at=hit.at, label=hit.label, text=hit.text, date_only=hit.date_only,
+                tentative=hit.tentative, closed=hit.closed,
+            )  # fmt: skip
+            found.setdefault((deadline.at, deadline.label), deadline)
+    return sorted(found.values(), key=lambda d: (d.at, d.label or ""))
+
+
+def _from_raw(item: RawDeadline, cutoff: time, warnings: list[str]) -> list[DeadlineIn]:
+    flags = {"label": item.label, "tentative": item.tentative}
+    if item.at is not None:
+        if not item.date_only:
+            return [DeadlineIn(at=item.at, text=item.text, **flags)]
+        # formats.md §1.4: the portal's time of day is unreliable; its Brussels
+        # calendar date is right, and the cut-off is 17:00 Brussels unless stated.
+        day = item.at.astimezone(BRUSSELS).date()
+        return [DeadlineIn(at=brussels_cutoff(day, cutoff), text=item.text, date_only=True, **flags)]
+    extraction = extract_deadlines(item.text)
+    warnings.extend(extraction.warnings)
+    if not extraction.deadlines and not extraction.warnings:
+        warnings.append(f"could not read a deadline in {item.text!r}")
+    return [
+        DeadlineIn(
+            at=hit.at, text=hit.text, date_only=hit.date_only, closed=hit.closed,
+            label=item.label or hit.label, tentative=item.tentative or hit.tentative,
+        )  # fmt: skip
+        for hit in extraction.deadlines
+    ]
+
+
+def _cutoff_time(conditions_text: str | None) -> time:
+    match = _CUTOFF_IN_TEXT.search(conditions_text or "")
+    return time(int(match.group(1)), int(match.group(2))) if match else time(17, 0)
+
+
+def _budget(raw: RawCall, warnings: list[str]) -> dict[str, object]:
+    values: dict[str, object] = {
+        "budget_total": _cents(raw.budget_total),
+        "contribution_min": _cents(raw.contribution_min),
+        "contribution_max": _cents(raw.contribution_max),
+        "budget_currency": raw.budget_currency,
+    }
+    if raw.budget_total is None and raw.budget_text:
+        amounts = extract_money(raw.budget_text)
+        if not amounts:
+            warnings.append(f"no amount with a currency in budget text {raw.budget_text[:120]!r}")
+        else:
+            largest = max(amounts, key=lambda money: money.amount)
+            values["budget_total"] = _cents(largest.amount)
+            values["budget_currency"] = largest.currency
+            if largest.minimum is not None and raw.contribution_min is None:
+                values["contribution_min"] = _cents(largest.minimum)
+                values["contribution_max"] = _cents(largest.amount)
+    return values
+
+
+def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | None) -> dict[str, object]:
+    country_text = raw.countries_text or conditions_text or ""
+    countries = extract_countries(country_text) if country_text else None
+    org_text = raw.org_types_text or conditions_text or ""
+    topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
+    return {
+        "countries": sorted(set(raw.countries) | set(countries.codes if countries else [])),
+        "country_groups": countries.groups if countries else [],
+        "countries_text": raw.countries_text,
+        "org_types": sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else [])),
+        "ecosystems": sorted(set(raw.ecosystems) | set(extract_ecosystems(topic_text))),
+    }
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return value.quantize(_CENT) if value is not None else None
+
+
+def _clean(text: str | None) -> str | None:
+    return text.strip() or None if text else None

@@ -1,0 +1,57 @@
+"""Long-running processes: `serve` (web), `worker` (scheduler), `run` (both).
+
+Owns signal handling and orderly shutdown: SIGINT/SIGTERM stop the
+scheduler after the poll in progress has been recorded, then the web server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+
+from monitor.app import App
+from monitor.web import create_app
+from monitor.worker import Worker
+
+logger = logging.getLogger(__name__)
+
+
+def _server(app: App, host: str | None, port: int | None) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(app), host=host or app.settings.host, port=port or app.settings.port,
+        log_level=app.settings.log_level.lower(), proxy_headers=True, lifespan="off",
+    )  # fmt: skip
+    return uvicorn.Server(config)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def serve_forever(app: App, *, host: str | None = None, port: int | None = None) -> None:
+    await _server(app, host, port).serve()
+
+
+async def worker_forever(app: App) -> None:
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await Worker(app).run(stop)
+
+
+async def run_forever(app: App, *, host: str | None = None, port: int | None = None) -> None:
+    """Web server in the foreground, worker beside it; the worker stops when the server does."""
+    server, stop = _server(app, host, port), asyncio.Event()
+    worker = asyncio.create_task(Worker(app).run(stop))
+    logger.info("Callwatch on http://%s:%s", server.config.host, server.config.port)
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(worker, timeout=30)

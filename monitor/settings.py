@@ -1,0 +1,187 @@
+"""Process settings: read from CALLWATCH_* environment variables and `.env`.
+
+Owns validation of every setting with a message that names the variable,
+the embedded defaults (SQLite and an outbox under ./var, web on
+127.0.0.1:8000) and the secret key kept under ./var on first run.
+
+Must not: run at import. Entry points call `load_settings()` and pass the
+result down; tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; refused in production.
+_PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "callwatch"}
+_MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(Exception):
+    """Raised with one line per bad variable, ready to print to an operator."""
+
+
+class Settings(BaseSettings):
+    """Every knob an operator can turn, with the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="CALLWATCH_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    config_dir: Path = Path("config")
+    smtp_url: SecretStr | None = None
+    outbox_dir: Path | None = None
+    mail_from: str = "Callwatch <callwatch@localhost>"
+    contact: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite://", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        # Accept the bare postgresql:// most hosts hand out; we always drive it with psycopg 3.
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        parts = urlsplit(value.get_secret_value())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("must look like smtp://user:pass@host:587 or smtps://user:pass@host:465")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as exc:
+            raise ValueError(f"bad port: {exc}") from None
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, value: str) -> str:
+        if "@" not in value or "\n" in value or "\r" in value:
+            raise ValueError("must be an e-mail address, e.g. 'Callwatch <alerts@example.org>'")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'callwatch.db'}"
+        if self.outbox_dir is None:
+            self.outbox_dir = self.var_dir / "outbox"
+        if not self.contact:
+            self.contact = self.mail_from
+        if self.env == "production":
+            _check_production_secret(self.secret_key)
+        return self
+
+    @property
+    def smtp(self) -> SmtpTarget | None:
+        return SmtpTarget.from_url(self.smtp_url.get_secret_value()) if self.smtp_url else None
+
+    @property
+    def user_agent(self) -> str:
+        return f"Callwatch/0.1 (funding-call monitor; contact: {self.contact})"
+
+    def secret(self) -> str:
+        """The signing secret; `ensure_secret` must have run in dev set-ups."""
+        if self.secret_key is None:
+            raise SettingsError("CALLWATCH_SECRET_KEY: not set (run an entry point that calls ensure_secret)")
+        return self.secret_key.get_secret_value()
+
+
+class SmtpTarget:
+    """An SMTP URL taken apart, with the password kept out of repr()."""
+
+    def __init__(self, host: str, port: int, tls: bool, username: str | None, password: str | None):
+        self.host, self.port, self.tls = host, port, tls
+        self.username, self.password = username, password
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpTarget:
+        parts = urlsplit(url)
+        tls = parts.scheme == "smtps"
+        port = parts.port or (465 if tls else 25)
+        user = unquote(parts.username) if parts.username else None
+        password = unquote(parts.password) if parts.password else None
+        return cls(parts.hostname or "", port, tls, user, password)
+
+    def __repr__(self) -> str:
+        return f"SmtpTarget({self.host}:{self.port}, tls={self.tls}, user={self.username!r})"
+
+
+def _check_production_secret(secret: SecretStr | None) -> None:
+    value = secret.get_secret_value() if secret else ""
+    if value.strip().lower() in _PLACEHOLDER_SECRETS:
+        raise ValueError("CALLWATCH_SECRET_KEY must be set to a random value in production")
+    if len(value) < _MIN_SECRET_LENGTH:
+        raise ValueError(f"CALLWATCH_SECRET_KEY must be at least {_MIN_SECRET_LENGTH} characters in production")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning pydantic errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "settings"
+        name = f"CALLWATCH_{field.upper()}" if error["loc"] else "settings"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
+
+
+def ensure_secret(settings: Settings) -> Settings:
+    """Outside production, generate a secret on first run and keep it in var/secret_key."""
+    if settings.secret_key is not None:
+        return settings
+    path = settings.var_dir / "secret_key"
+    if path.exists():
+        value = path.read_text().strip()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        # Written with 0600 from the start so the key is never world-readable.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(value + "\n")
+    settings.secret_key = SecretStr(value)
+    return settings
+
+
+def prepare_var_dir(settings: Settings) -> None:
+    """Create ./var (and the outbox) for the embedded SQLite/outbox defaults."""
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    if settings.outbox_dir is not None and settings.smtp_url is None:
+        settings.outbox_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url.startswith("sqlite:///"):
+        db_path = Path(settings.database_url.removeprefix("sqlite:///"))
+        if str(db_path) not in ("", ":memory:"):
+            db_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,73 @@
+"""Source kinds and the loader of `config/sources/*.toml`.
+
+Every kind module is imported explicitly below (no directory scanning), so
+the registry is plain to read. `load_source_configs` validates each file
+against its kind's config model and refuses unknown kinds and keys with
+the file name and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from sources.base import REGISTRY, Source, SourceConfig
+
+
+def register_kinds() -> None:
+    """Import every kind module once; each registers itself on import."""
+    from sources import ft_portal  # noqa: F401 - kind "ft-portal"
+
+
+class SourceConfigError(Exception):
+    """A source file is missing, unreadable or invalid; the message names file and key."""
+
+
+def load_source_configs(config_dir: Path) -> list[SourceConfig]:
+    """Every `<config_dir>/sources/*.toml`, validated, sorted by id."""
+    register_kinds()
+    folder = config_dir / "sources"
+    if not folder.is_dir():
+        raise SourceConfigError(f"{folder}: no such folder (set CALLWATCH_CONFIG_DIR)")
+    configs = [load_source_config(path) for path in sorted(folder.glob("*.toml"))]
+    return configs
+
+
+def load_source_config(path: Path) -> SourceConfig:
+    register_kinds()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SourceConfigError(f"{path}: cannot read TOML: {exc}") from None
+    kind = data.get("kind")
+    if kind not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise SourceConfigError(f"{path}: key 'kind': unknown kind {kind!r} (known kinds: {known})")
+    try:
+        config = REGISTRY[kind].config_model.model_validate(data)
+    except ValidationError as exc:
+        raise SourceConfigError(_describe(path, exc)) from None
+    if config.id != path.stem:
+        raise SourceConfigError(f"{path}: key 'id': {config.id!r} must equal the file name {path.stem!r}")
+    return config
+
+
+def _describe(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(file)"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (typo?)"
+        lines.append(f"{path}: key '{key}': {message}")
+    return "\n".join(lines)
+
+
+def build_source(config: SourceConfig) -> Source:
+    """The Source object of a validated config."""
+    return REGISTRY[config.kind](config)
+
+
+__all__ = ["SourceConfigError", "build_source", "load_source_config", "load_source_configs", "REGISTRY"]

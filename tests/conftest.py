@@ -1,0 +1,15 @@
+"""Shared pytest fixtures: database per test, frozen clock, HTTP and SMTP servers.
+
+Fixture modules live beside this file and are registered here, so each
+stays small: `tests.dbfixtures` (fresh database per test, SQLite or
+PostgreSQL, and the frozen clock), `tests.httpserver` (real local HTTP
+server and in-process replay), `tests.smtpserver` (real local SMTP server).
+"""
+
+import tests.kinds  # noqa: F401 - registers the "scripted" test source kind
+
+pytest_plugins = [
+    "tests.dbfixtures",
+    "tests.httpserver",
+    "tests.smtpserver",
+]
