@@ -48,6 +48,8 @@ def sync_source(session: Session, *, config: Any, now: datetime) -> Source:
     row.interval_seconds = config.interval_seconds
     row.alert_after_failures = config.alert_after_failures
     session.add(row)
+    # No ORM relationships link the tables, so flush now: runs and calls reference this row.
+    session.flush()
     return row
 
 

@@ -40,6 +40,17 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def _out() -> Console:
+    """Standard output; wide when piped so a table never truncates ids or errors."""
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def fail(message: str, status: int = EXIT_USAGE) -> None:
+    """Print an error unwrapped (operators grep for file names and keys) and exit."""
+    click.echo(f"callwatch: {message}", err=True)
+    sys.exit(status)
+
+
 def with_app(*, migrate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Build settings and app for a command; configuration errors exit 2 with the message."""
 
@@ -51,8 +62,7 @@ def with_app(*, migrate: bool = False) -> Callable[[Callable[..., Any]], Callabl
                 configure_logging(settings.log_level)
                 app = build_app(settings, migrate=migrate)
             except (SettingsError, SourceConfigError) as exc:
-                console.print(f"[red]callwatch: {exc}[/red]", highlight=False)
-                sys.exit(EXIT_USAGE)
+                fail(str(exc))
             return command(app, *args, **kwargs)
 
         return wrapper
@@ -125,7 +135,7 @@ def sources_command(app: App, as_json: bool) -> None:
             row["last_status"] or "-", str(row["listed_calls"]), str(row["consecutive_failures"]),
             (row["last_error"] or "")[:80],
         )  # fmt: skip
-    Console().print(table)
+    _out().print(table)
 
 
 def _source_health(row: Any) -> dict[str, Any]:
@@ -159,8 +169,7 @@ def poll(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
     try:
         sources = app.enabled_sources(list(source_ids))
     except SourceConfigError as exc:
-        console.print(f"[red]callwatch: {exc}[/red]")
-        sys.exit(EXIT_USAGE)
+        fail(str(exc))
     reports = asyncio.run(_poll_with_progress(app, sources))
     if as_json:
         click.echo(json.dumps([_report_dict(r) for r in reports], indent=2))
@@ -195,7 +204,7 @@ def _print_reports(reports: list[RunReport]) -> None:
             r.source_id, status, str(r.found), str(r.new), str(r.changed), str(r.unchanged), str(r.unlisted),
             f"{r.seconds:.1f}", (r.error or "").splitlines()[0][:100] if r.error else "",
         )  # fmt: skip
-    Console().print(table)
+    _out().print(table)
     for r in reports:
         for warning in r.warnings[:5]:
             console.print(f"[yellow]{r.source_id}: {warning}[/yellow]", highlight=False)
@@ -226,7 +235,7 @@ def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) ->
         summary = call_summary(row, deadlines.get(row.id or 0, []))
         upcoming = [d["at_brussels"] for d in summary["deadlines"] if d["at_utc"] == summary["next_deadline"]]
         table.add_row(str(row.id), row.status, (upcoming or ["-"])[0][:16], row.programme or "-", row.title[:90])
-    Console().print(table)
+    _out().print(table)
 
 
 # --------------------------------------------------------------------------- later issues

@@ -1,0 +1,135 @@
+"""The pipeline over real sockets: a source that fails in any way is recorded
+as a failed run, loses nothing, and never stops the other sources."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from db import repo
+from db.engine import session_scope
+from db.models import Call, FetchRun, RunStatus, Source
+from monitor.http import HttpPolicy, PoliteClient
+from monitor.pipeline import poll_sources, run_source
+from sources import build_source
+from tests.httpserver import LocalHTTPServer, Reply
+from tests.kinds import scripted_config
+
+NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+CALLS = [
+    {"key": "A", "title": "Hydrogen valleys", "deadlines": [{"at": "2027-03-12T16:00:00Z", "text": "12 March 2027"}]},
+    {"key": "B", "title": "Agri-food vouchers", "deadline_text": "Deadline: 30 April 2027, 17:00 CET"},
+]
+
+
+def _json(payload: object, **headers: str) -> Reply:
+    return Reply(200, json.dumps(payload), {"Content-Type": "application/json", **headers})
+
+
+def _client() -> PoliteClient:
+    return PoliteClient(HttpPolicy(min_interval=0.0, max_attempts=2, backoff_base=0.01, deadline=5))
+
+
+async def _poll(server: LocalHTTPServer, engine: Engine, *paths: str, now: datetime = NOW):
+    sources = [build_source(scripted_config(p.strip("/"), server.url + p)) for p in paths]
+    async with _client() as client:
+        return await poll_sources(sources, client=client, engine=engine, clock=lambda: now, strict=True)
+
+
+def _listed(engine: Engine) -> dict[str, tuple[str, bool]]:
+    with session_scope(engine) as session:
+        return {row.key: (row.status, row.listed) for row in session.exec(select(Call))}
+
+
+async def test_successful_poll_stores_normalised_calls(http_server: LocalHTTPServer, engine: Engine) -> None:
+    http_server.route("/good", _json(CALLS))
+    [report] = await _poll(http_server, engine, "/good")
+    assert (report.status, report.new, report.found) == (RunStatus.OK, 2, 2)
+    with session_scope(engine) as session:
+        b = session.exec(select(Call).where(Call.key == "B")).one()
+        # 30 April 2027 17:00 CET written in summer = Brussels wall clock = 15:00 UTC
+        assert b.next_deadline_at == datetime(2027, 4, 30, 15, 0, tzinfo=UTC)
+        assert b.status == "open"
+        run = session.exec(select(FetchRun)).one()
+        assert (run.status, run.new, run.requests) == ("ok", 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (Reply(503, "down"), "fetch failed"),
+        (Reply(404, "gone"), "fetch failed"),
+        (Reply(200, "<html>maintenance</html>", {"Content-Type": "text/html"}), "parse failed"),
+        (Reply(200, '{"not": "a list"}', {"Content-Type": "application/json"}), "parse failed"),
+        (Reply(200, '[{"key": "A"', {"Content-Type": "application/json"}), "parse failed"),
+    ],
+    ids=["503", "404", "html-instead-of-json", "wrong-shape", "truncated-json"],
+)
+async def test_failing_source_loses_nothing(http_server: LocalHTTPServer, engine: Engine, reply: Reply, reason: str):
+    http_server.route("/flaky", _json(CALLS), reply)
+    await _poll(http_server, engine, "/flaky")
+    before = _listed(engine)
+    [report] = await _poll(http_server, engine, "/flaky", now=NOW + timedelta(hours=6))
+    assert report.failed and report.error.startswith(reason)
+    assert _listed(engine) == before == {"A": ("open", True), "B": ("open", True)}
+    with session_scope(engine) as session:
+        source = session.get(Source, "flaky")
+        assert source.consecutive_failures == 1 and source.last_success_at == NOW
+        assert source.last_error.startswith(reason)
+
+
+async def test_one_broken_source_does_not_stop_the_others(http_server: LocalHTTPServer, engine: Engine) -> None:
+    http_server.route("/first", _json(CALLS[:1]))
+    http_server.route("/broken", Reply(500, "boom"))
+    http_server.route("/last", _json(CALLS[1:]))
+    reports = await _poll(http_server, engine, "/first", "/broken", "/last")
+    assert [(r.source_id, r.status) for r in reports] == [
+        ("first", RunStatus.OK), ("broken", RunStatus.FAILED), ("last", RunStatus.OK),
+    ]  # fmt: skip
+    assert set(_listed(engine)) == {"A", "B"}
+
+
+async def test_consecutive_failures_count_and_reset(http_server: LocalHTTPServer, engine: Engine) -> None:
+    http_server.route("/s", Reply(503), Reply(503), Reply(503), Reply(503), _json(CALLS))
+    await _poll(http_server, engine, "/s")
+    await _poll(http_server, engine, "/s")
+    with session_scope(engine) as session:
+        assert session.get(Source, "s").consecutive_failures == 2
+    await _poll(http_server, engine, "/s")
+    with session_scope(engine) as session:
+        assert session.get(Source, "s").consecutive_failures == 0
+
+
+async def test_not_modified_source_writes_no_calls(http_server: LocalHTTPServer, engine: Engine, tmp_path) -> None:
+    body = tmp_path / "calls.json"
+    body.write_text(json.dumps(CALLS))
+    http_server.serve_file("/cond", body, "application/json", etag='"v1"')
+    await _poll(http_server, engine, "/cond")
+    [report] = await _poll(http_server, engine, "/cond", now=NOW + timedelta(hours=6))
+    assert report.status == RunStatus.NOT_MODIFIED
+    assert http_server.requests_to("/cond")[-1].headers.get("If-None-Match") == '"v1"'
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Call)).all()) == 2
+
+
+async def test_a_bug_is_recorded_not_raised_outside_strict_mode(engine: Engine) -> None:
+    class Boom(Exception):
+        pass
+
+    source = build_source(scripted_config("buggy", "http://127.0.0.1:9/"))
+
+    async def crash(client, *, validators=None):  # noqa: ANN001
+        raise Boom("bug in a parser")
+
+    source.harvest = crash  # type: ignore[method-assign]
+    async with _client() as client:
+        report = await run_source(source, client=client, engine=engine, clock=lambda: NOW)
+        assert report.failed and "internal error" in report.error and "bug in a parser" in report.error
+        with pytest.raises(Boom):
+            await run_source(source, client=client, engine=engine, clock=lambda: NOW, strict=True)
+    with session_scope(engine) as session:
+        assert [r.status for r in repo.recent_runs(session, source_id="buggy")][-1] == "failed"
