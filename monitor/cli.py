@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -25,7 +26,7 @@ from db import repo
 from db.engine import session_scope
 from db.migrate import current_revision, head_revision, upgrade
 from monitor.app import App, build_app, sync_sources
-from monitor.clock import parse_instant, system_clock
+from monitor.clock import fixed_clock, parse_instant, system_clock
 from monitor.pipeline import RunReport, poll_sources
 from monitor.present import call_summary
 from monitor.settings import SettingsError, load_settings
@@ -163,9 +164,12 @@ def _interval(seconds: int) -> str:
 @main.command()
 @click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant (replaying recorded pages).")
 @with_app(migrate=True)
-def poll(app: App, source_ids: tuple[str, ...], as_json: bool) -> None:
+def poll(app: App, source_ids: tuple[str, ...], as_json: bool, now_text: str | None) -> None:
     """Poll sources now (all enabled ones by default). Exit 1 if any failed."""
+    if now_text:
+        app.clock = fixed_clock(_validate_now(now_text))
     try:
         sources = app.enabled_sources(list(source_ids))
     except SourceConfigError as exc:
@@ -268,7 +272,8 @@ def track(email: str, call_id: str) -> None:
 @click.option("--dry-run", is_flag=True, help="Build the digests, send nothing.")
 def digest(now_text: str | None, dry_run: bool) -> None:
     """Send the digests due now (not implemented yet)."""
-    _validate_now(now_text)
+    if now_text:
+        _validate_now(now_text)
     _not_yet("digest")
 
 
@@ -276,16 +281,16 @@ def digest(now_text: str | None, dry_run: bool) -> None:
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 def reminders(now_text: str | None) -> None:
     """Send deadline reminders due now (not implemented yet)."""
-    _validate_now(now_text)
+    if now_text:
+        _validate_now(now_text)
     _not_yet("reminders")
 
 
-def _validate_now(now_text: str | None) -> None:
-    if now_text:
-        try:
-            parse_instant(now_text)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now") from None
+def _validate_now(now_text: str) -> datetime:
+    try:
+        return parse_instant(now_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--now") from None
 
 
 # --------------------------------------------------------------------------- processes
