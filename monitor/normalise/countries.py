@@ -1,0 +1,198 @@
+"""Eligible countries named in call texts, as ISO 3166-1 alpha-2 codes.
+
+Owns: country names (English, native and common EU-language forms) -> codes, the country groups
+calls refer to (EU Member States, EEA, Horizon Europe and Single Market Programme associated
+countries) and reading them from eligibility prose (formats.md §4.2, euro-access §4.4).
+Must not: do I/O or read settings. It reports the countries a text names; it does not read
+negations ("except", "not eligible") and never matches bare two-letter codes in prose ("IT", "NO").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from monitor.normalise.vocab import fold
+
+# Greece is "GR" (ISO); the EU's own "EL" is accepted by country_code() as input.
+EU27: frozenset[str] = frozenset(
+    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
+     "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+)  # fmt: skip
+EEA_EFTA: frozenset[str] = frozenset({"IS", "LI", "NO"})
+# Horizon Europe associated countries as of 2025 (EC "List of participating countries", 2025):
+# the EEA (Iceland, Norway; Liechtenstein is NOT associated), Western Balkans, Türkiye, Ukraine, Moldova,
+# Georgia, Armenia, Israel, Tunisia, Faroe Islands, UK (from 2024), New Zealand (2024), Canada (2024),
+# Switzerland (2025), Republic of Korea (2025). Egypt, Japan and Morocco were still negotiating: left out.
+HORIZON_ASSOCIATED: frozenset[str] = frozenset(
+    {"AL", "AM", "BA", "FO", "GE", "IS", "IL", "XK", "MD", "ME", "NZ",
+     "MK", "NO", "RS", "TN", "TR", "UA", "GB", "CH", "CA", "KR"}
+)  # fmt: skip
+# Single Market Programme (SME / competitiveness strand, e.g. SMP-COSME Euroclusters) non-EU participants
+# as of 2024, from memory of the EC list and NOT re-verified: EEA (Iceland, Norway, Liechtenstein) plus
+# the associated Albania, Armenia, Bosnia and Herzegovina, Kosovo, Moldova, Montenegro, North Macedonia,
+# Serbia, Ukraine. Türkiye and Georgia are not associated to the SMP. Check the call's own list.
+SMP_ASSOCIATED: frozenset[str] = frozenset(
+    {"IS", "LI", "NO", "AL", "AM", "BA", "XK", "MD", "ME", "MK", "RS", "UA"}
+)
+
+# Code, then names separated by "|" (a code may take several lines); matched accent-folded, any case.
+# "Island" (German for Iceland) and "Dania" (Polish for Denmark) are left out: common words/names.
+_NAMES = """
+AT Austria|Österreich|Autriche|Österrike|Rakousko
+BE Belgium|Belgique|België|Belgien|Belgio|Bélgica
+BG Bulgaria|България|Bulgarie|Bulgarien
+HR Croatia|Hrvatska|Croatie|Kroatien|Croazia|Croacia|Chorwacja
+CY Cyprus|Κύπρος|Kypros|Chypre|Zypern|Cipro|Chipre|Kıbrıs|Cypr
+CZ Czechia|Czech Republic|Česko|Česká republika|Tchéquie|République tchèque|Tschechien|Repubblica Ceca
+CZ Chequia|Czechy
+DK Denmark|Danmark|Danemark|Dänemark|Danimarca|Dinamarca
+EE Estonia|Eesti|Estonie|Estland
+FI Finland|Suomi|Finlande|Finnland|Finlandia
+FR France|Frankreich|Francia|Francja|Frankrijk|França
+DE Germany|Deutschland|Allemagne|Germania|Alemania|Niemcy|Duitsland|Alemanha
+GR Greece|Ελλάδα|Ellada|Hellas|Grèce|Griechenland|Grecia|Grecja|Griekenland|Grécia
+HU Hungary|Magyarország|Hongrie|Ungarn|Ungheria|Hungría|Węgry|Hongarije
+IE Ireland|Éire|Republic of Ireland|Irlande|Irland|Irlanda|Irlandia|Ierland
+IT Italy|Italia|Italie|Italien|Włochy|Italië|Itália
+LV Latvia|Latvija|Lettonie|Lettland|Lettonia|Letonia|Łotwa|Letland|Letónia
+LT Lithuania|Lietuva|Lituanie|Litauen|Lituania|Litwa|Litouwen|Lituânia
+LU Luxembourg|Lëtzebuerg|Luxemburg|Lussemburgo|Luxemburgo|Luksemburg
+MT Malta|Malte
+NL Netherlands|The Netherlands|Nederland|Holland|Pays-Bas|Niederlande|Paesi Bassi|Países Bajos|Holandia
+PL Poland|Polska|Pologne|Polen|Polonia
+PT Portugal|Portogallo|Portugalia
+RO Romania|România|Roumanie|Rumänien|Rumania|Rumunia|Roemenië|Roménia
+SK Slovakia|Slovak Republic|Slovensko|Slovaquie|Slowakei|Slovacchia|Eslovaquia|Słowacja|Slowakije
+SI Slovenia|Slovenija|Slovénie|Slowenien|Eslovenia|Słowenia|Slovenië|Eslovénia
+ES Spain|España|Espagne|Spanien|Spagna|Hiszpania|Spanje|Espanha
+SE Sweden|Sverige|Suède|Schweden|Svezia|Suecia|Szwecja|Zweden|Suécia
+IS Iceland|Ísland|Islande|Islanda|Islandia|IJsland|Islândia
+LI Liechtenstein
+NO Norway|Norge|Noreg|Norvège|Norwegen|Norvegia|Noruega|Norwegia|Noorwegen
+CH Switzerland|Schweiz|Suisse|Svizzera|Svizra|Suiza|Szwajcaria|Zwitserland|Suíça
+GB United Kingdom|UK|U.K.|Great Britain|Britain|England|Scotland|Wales|Northern Ireland|Royaume-Uni
+GB Vereinigtes Königreich|Regno Unito|Reino Unido|Wielka Brytania|Verenigd Koninkrijk
+AL Albania|Shqipëria|Shqipëri|Albanie|Albanien
+BA Bosnia and Herzegovina|Bosnia & Herzegovina|Bosnia-Herzegovina|Bosna i Hercegovina|Bosnie-Herzégovine
+BA Bosnien und Herzegowina|Bosnia ed Erzegovina|Bosnia y Herzegovina
+GE Georgia|Sakartvelo|საქართველო|Géorgie|Georgien|Gruzja
+MD Moldova|Republic of Moldova|Moldavie|Moldau|Moldavia|Mołdawia
+ME Montenegro|Crna Gora|Црна Гора|Monténégro|Czarnogóra
+MK North Macedonia|Republic of North Macedonia|Macedonia|FYROM|Северна Македонија|Severna Makedonija
+MK Macédoine du Nord|Nordmazedonien|Macedonia del Nord|Macedonia del Norte
+RS Serbia|Srbija|Србија|Serbie|Serbien
+TR Türkiye|Turkey|Turquie|Türkei|Turchia|Turquía|Turcja
+UA Ukraine|Україна|Ukraina|Ucraina|Ucrania
+XK Kosovo|Kosova|Kosovë|Косово
+AM Armenia|Hayastan|Հայաստան|Arménie|Armenien
+FO Faroe Islands|Faroes|Føroyar|Færøerne
+IL Israel|Israël|Israele
+TN Tunisia|Tunisie|Tunesien|Túnez
+CA Canada|Kanada|Canadá
+NZ New Zealand|Aotearoa|Nouvelle-Zélande|Neuseeland|Nuova Zelanda
+KR South Korea|Republic of Korea|Korea|Corée du Sud|Südkorea
+KP North Korea|Democratic People's Republic of Korea
+JP Japan|Japon|Giappone|Japón
+US United States|United States of America|USA|U.S.A.|Vereinigte Staaten|Stati Uniti|Estados Unidos
+US États-Unis
+AD Andorra
+MC Monaco
+SM San Marino
+VA Vatican|Holy See
+BY Belarus
+RU Russia|Russian Federation
+AZ Azerbaijan
+EG Egypt
+MA Morocco|Maroc
+DZ Algeria
+LB Lebanon
+JO Jordan
+PS Palestine
+CN China
+IN India
+BR Brazil
+AU Australia
+SG Singapore
+ZA South Africa
+MX Mexico
+CL Chile
+AR Argentina
+KE Kenya
+SN Senegal
+GH Ghana
+NE Niger
+NG Nigeria
+TD Chad|Tchad
+GN Guinea|Guinée
+GQ Equatorial Guinea|Guinée équatoriale
+GW Guinea-Bissau|Guinée-Bissau
+PG Papua New Guinea|Papouasie-Nouvelle-Guinée
+SD Sudan
+SS South Sudan
+CG Congo|Republic of the Congo
+CD Democratic Republic of the Congo|DR Congo|DRC
+"""
+# Abbreviations that are also ordinary words in lower case ("usa" is Italian for "uses").
+_CASE_SENSITIVE = frozenset({"UK", "U.K.", "USA", "U.S.A.", "FYROM", "DRC"})
+_BY_NAME: dict[str, str] = {}
+for _line in _NAMES.strip().splitlines():
+    _code, _names = _line.split(" ", 1)
+    _BY_NAME.update({fold(name): _code for name in _names.split("|") if name not in _CASE_SENSITIVE})
+_LONGEST_FIRST = sorted(_BY_NAME, key=len, reverse=True)  # "Papua New Guinea" before "Guinea"
+_NAME_RE = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, _LONGEST_FIRST)) + r")(?!\w)")
+_ABBREVIATION_RE = re.compile(r"(?<![\w.])(?:U\.S\.A\.|U\.K\.|USA|UK|FYROM|DRC)(?![\w-])")
+_ABBREVIATIONS = {"UK": "GB", "U.K.": "GB", "USA": "US", "U.S.A.": "US", "FYROM": "MK", "DRC": "CD"}
+_ALL_CODES = frozenset(_BY_NAME.values())
+
+_GROUPS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
+    ("EU", EU27, re.compile(
+        r"(?<!non-)(?<!non )\b(?:eu|european union)\s(?:member\s)?(?:states?|countries)\b|\bmember\sstates?\b"
+        r"|\beu-?27\b|\bstati\s(?:membri\s)?dell'\s?(?:unione\seuropea|ue)\b|\betats?\smembres?\sde\sl'\s?"
+        r"(?:ue|union\seuropeenne)\b|\beu-mitgliedstaaten\b|\bmitgliedstaaten\sder\s(?:eu|europaischen\sunion)\b"
+        r"|\bestados?\smiembros?\sde\sla\s(?:ue|union\seuropea)\b|\bpanstw\w*\sczlonkowsk\w*")),
+    ("EEA", EEA_EFTA, re.compile(r"\beea[\s/-]efta\b|\befta[\s/-]eea\b")),
+    ("EEA", EU27 | EEA_EFTA, re.compile(
+        r"\beea\s(?:countries|member\sstates|states)\b|\beuropean\seconomic\sarea\b")),
+    ("HORIZON-ASSOCIATED", HORIZON_ASSOCIATED, re.compile(
+        r"\b(?:countr\w*|paesi|pays)\b[^.\n]{0,30}?\bassociated\b[^.\n]{0,25}?\bhorizon\b"
+        r"|\bhorizon(?:\seurope)?[\s-]associated\scountr"
+        r"|\bassociated\scountr\w*\s(?:to|of|in)\s(?:the\s)?horizon\b")),
+    ("SMP-ASSOCIATED", SMP_ASSOCIATED, re.compile(
+        r"\bsmp[\s-]associated\scountr|\b(?:countr\w*|paesi|pays|lander|estados|panstw\w*)\b[^.\n]{0,30}?"
+        r"\b(?:associated|participating|partecipano|participant\w*|teilnehmend\w*|participan\w*)\b[^.\n]{0,25}?"
+        r"\b(?:single\smarket\sprogramme|smp)\b|\bassociated\scountr\w*\s(?:to|of|in)\s(?:the\s)?"
+        r"(?:smp|single\smarket\sprogramme)\b")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CountryExtraction:
+    codes: list[str]  # sorted, unique ISO alpha-2
+    groups: list[str]  # group phrases recognised: "EU", "EEA", "HORIZON-ASSOCIATED", "SMP-ASSOCIATED"
+    text: str  # the input (original wording)
+
+
+def country_code(name: str) -> str | None:
+    """ISO alpha-2 code for one country name ("Deutschland", "Czechia", "UK") or code ("EL", "DE")."""
+    stripped = name.strip()
+    if stripped in _ABBREVIATIONS:
+        return _ABBREVIATIONS[stripped]
+    if stripped.upper() == "EL":  # the EU's own code for Greece
+        return "GR"
+    if len(stripped) == 2 and stripped.isupper() and stripped in _ALL_CODES:
+        return stripped
+    return _BY_NAME.get(fold(stripped))
+
+
+def extract_countries(text: str) -> CountryExtraction:
+    """Countries and country groups named in eligibility prose."""
+    folded = fold(text)
+    codes = {_BY_NAME[match[0]] for match in _NAME_RE.finditer(folded)}
+    codes |= {_ABBREVIATIONS[match[0]] for match in _ABBREVIATION_RE.finditer(text)}
+    groups: list[str] = []
+    for group, members, pattern in _GROUPS:
+        if pattern.search(folded):
+            codes |= members
+            groups += [] if group in groups else [group]
+    return CountryExtraction(codes=sorted(codes), groups=groups, text=text)
