@@ -119,7 +119,13 @@ def recent_runs(session: Session, *, source_id: str, limit: int = 10) -> Sequenc
 
 
 def store_calls(
-    session: Session, *, source_id: str, run_id: int | None, calls: Iterable[CallIn], complete: bool, now: datetime
+    session: Session,
+    *,
+    source_id: str,
+    run_id: int | None,
+    calls: Iterable[CallIn],
+    complete: bool,
+    now: datetime,
 ) -> StoreCounts:
     """Upsert one poll's calls; unlist the missing ones only after a complete poll."""
     counts = StoreCounts()
@@ -158,7 +164,9 @@ def _insert_call(session: Session, *, source_id: str, call: CallIn, now: datetim
     _add_deadlines(session, call_id=row.id, deadlines=call.deadlines)
 
 
-def _update_call(session: Session, *, row: Call, old: CallIn, new: CallIn, run_id: int | None, now: datetime) -> None:
+def _update_call(
+    session: Session, *, row: Call, old: CallIn, new: CallIn, run_id: int | None, now: datetime
+) -> None:
     changes = diff_calls(old, new)
     if not row.listed:
         changes.append(FieldChange("listed", ChangeKind.ADDED, None, "listed again"))
@@ -208,8 +216,13 @@ def _add_changes(
     for change in changes:
         session.add(
             CallChange(
-                call_id=call_id, run_id=run_id, at=now, field=change.field, kind=change.kind,
-                old_value=change.old, new_value=change.new,
+                call_id=call_id,
+                run_id=run_id,
+                at=now,
+                field=change.field,
+                kind=change.kind,
+                old_value=change.old,
+                new_value=change.new,
             )  # fmt: skip
         )
 
@@ -264,4 +277,3 @@ def search_calls(
         )
     query = query.order_by(col(Call.next_deadline_at).is_(None), col(Call.next_deadline_at), col(Call.id))
     return session.exec(query.limit(limit)).all()
-

@@ -71,7 +71,9 @@ class App:
             by_id = {source.id: source for source in self.sources}
             unknown = [source_id for source_id in ids if source_id not in by_id]
             if unknown:
-                raise SourceConfigError(f"unknown source id(s): {', '.join(unknown)} (see `callwatch sources`)")
+                raise SourceConfigError(
+                    f"unknown source id(s): {', '.join(unknown)} (see `callwatch sources`)"
+                )
             return [by_id[source_id] for source_id in ids]
         return [source for source in self.sources if source.config.enabled]
 

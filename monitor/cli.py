@@ -37,7 +37,9 @@ EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
@@ -132,7 +134,8 @@ def sources_command(app: App, as_json: bool) -> None:
     table = Table("id", "kind", "enabled", "every", "last run", "status", "calls", "failures", "last error")
     for row in rows:
         table.add_row(
-            row["id"], row["kind"], "yes" if row["enabled"] else "no", row["interval"], row["last_run_at"] or "never",
+            row["id"], row["kind"], "yes" if row["enabled"] else "no", row["interval"],
+            row["last_run_at"] or "never",
             row["last_status"] or "-", str(row["listed_calls"]), str(row["consecutive_failures"]),
             (row["last_error"] or "")[:80],
         )  # fmt: skip
@@ -192,12 +195,16 @@ async def _poll_with_progress(app: App, sources: list[Any]) -> list[RunReport]:
             progress.update(task, advance=1, description=f"{report.source_id}: {report.status}")
 
         async with app.http_client() as client:
-            return await poll_sources(sources, client=client, engine=app.engine, clock=app.clock, on_done=done)
+            return await poll_sources(
+                sources, client=client, engine=app.engine, clock=app.clock, on_done=done
+            )
 
 
 def _report_dict(report: RunReport) -> dict[str, Any]:
     keys = ("source_id", "found", "new", "changed", "unchanged", "unlisted", "error", "warnings", "run_id")
-    return {"status": str(report.status), "seconds": round(report.seconds, 2)} | {k: getattr(report, k) for k in keys}
+    return {"status": str(report.status), "seconds": round(report.seconds, 2)} | {
+        k: getattr(report, k) for k in keys
+    }
 
 
 def _print_reports(reports: list[RunReport]) -> None:
@@ -219,9 +226,11 @@ def _print_reports(reports: list[RunReport]) -> None:
 # --------------------------------------------------------------------------- calls
 
 
+STATUSES = ["open", "forthcoming", "closed", "unknown", "all"]
+
+
 @main.command()
-@click.option("--status", type=click.Choice(["open", "forthcoming", "closed", "unknown", "all"]), default="open",
-              show_default=True)  # fmt: skip
+@click.option("--status", type=click.Choice(STATUSES), default="open", show_default=True)
 @click.option("--search", "text", help="Words to look for in titles, summaries and identifiers.")
 @click.option("--limit", type=click.IntRange(1, 10000), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Full details as JSON.")
@@ -238,7 +247,9 @@ def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) ->
     for row in rows:
         summary = call_summary(row, deadlines.get(row.id or 0, []))
         upcoming = [d["at_brussels"] for d in summary["deadlines"] if d["at_utc"] == summary["next_deadline"]]
-        table.add_row(str(row.id), row.status, (upcoming or ["-"])[0][:16], row.programme or "-", row.title[:90])
+        table.add_row(
+            str(row.id), row.status, (upcoming or ["-"])[0][:16], row.programme or "-", row.title[:90]
+        )
     _out().print(table)
 
 
@@ -253,7 +264,9 @@ def _not_yet(name: str) -> None:
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("email")
 @click.argument("criteria", nargs=-1, type=click.UNPROCESSED)
-@click.option("--confirmed", is_flag=True, help="The person consented elsewhere: skip the confirmation e-mail.")
+@click.option(
+    "--confirmed", is_flag=True, help="The person consented elsewhere: skip the confirmation e-mail."
+)
 def subscribe(email: str, criteria: tuple[str, ...], confirmed: bool) -> None:
     """Add a subscriber with a profile (not implemented yet)."""
     _not_yet("subscribe")

@@ -40,7 +40,9 @@ class LeaderLock:
     def _acquire_postgres(self) -> bool:
         if self._connection is None:
             self._connection = self.engine.connect()
-        held = self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+        held = self._connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
+        ).scalar()
         self._connection.commit()
         return bool(held)
 

@@ -90,7 +90,9 @@ async def run_source(
 def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime) -> RunReport:
     warnings = list(harvest.warnings)
     calls, complete = _normalise_all(harvest, now=now, warnings=warnings)
-    status = RunStatus.NOT_MODIFIED if harvest.not_modified else RunStatus.OK if complete else RunStatus.INCOMPLETE
+    status = (
+        RunStatus.NOT_MODIFIED if harvest.not_modified else RunStatus.OK if complete else RunStatus.INCOMPLETE
+    )
     with session_scope(engine) as session:
         counts = repo.StoreCounts()
         if not harvest.not_modified:

@@ -137,7 +137,9 @@ def _check_production_secret(secret: SecretStr | None) -> None:
     if value.strip().lower() in _PLACEHOLDER_SECRETS:
         raise ValueError("CALLWATCH_SECRET_KEY must be set to a random value in production")
     if len(value) < _MIN_SECRET_LENGTH:
-        raise ValueError(f"CALLWATCH_SECRET_KEY must be at least {_MIN_SECRET_LENGTH} characters in production")
+        raise ValueError(
+            f"CALLWATCH_SECRET_KEY must be at least {_MIN_SECRET_LENGTH} characters in production"
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

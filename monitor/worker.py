@@ -70,7 +70,9 @@ class Worker:
                 args=[source], id=source.id, name=f"poll {source.id}", next_run_time=first,
                 max_instances=1, coalesce=True, misfire_grace_time=grace,
             )  # fmt: skip
-            logger.info("source %s: every %ss, next poll %s", source.id, source.config.interval_seconds, first)
+            logger.info(
+                "source %s: every %ss, next poll %s", source.id, source.config.interval_seconds, first
+            )
 
     def first_run(self, source: Source, now: datetime) -> datetime:
         """Poll now if the source is due (or never ran), else when its interval ends."""
@@ -91,8 +93,7 @@ class Worker:
         if report.failed:
             logger.error("poll %s failed: %s", source.id, (report.error or "").splitlines()[0])
         else:
-            logger.info(
-                "poll %s %s: %s found, %s new, %s changed, %s unchanged, %s unlisted", source.id, report.status,
-                report.found, report.new, report.changed, report.unchanged, report.unlisted,
-            )  # fmt: skip
+            counts = (report.found, report.new, report.changed, report.unchanged, report.unlisted)
+            logger.info("poll %s %s: %s found, %s new, %s changed, %s unchanged, %s unlisted",
+                        source.id, report.status, *counts)  # fmt: skip
         return report

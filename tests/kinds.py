@@ -19,7 +19,9 @@ class ScriptedConfig(SourceConfig):
 class ScriptedSource(Source, kind="scripted"):
     config_model = ScriptedConfig
 
-    async def harvest(self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None) -> Harvest:
+    async def harvest(
+        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
+    ) -> Harvest:
         result = await client.get(self.config.url, validators=(validators or {}).get(self.config.url))
         if result.not_modified:
             return Harvest(not_modified=True, requests=1)
@@ -28,7 +30,10 @@ class ScriptedSource(Source, kind="scripted"):
             raise ParseError("expected a JSON list of calls", url=self.config.url)
         calls = [RawCall.model_validate(item) for item in payload]
         return Harvest(
-            calls=calls, validators={self.config.url: result.validators}, requests=1, bytes=len(result.content)
+            calls=calls,
+            validators={self.config.url: result.validators},
+            requests=1,
+            bytes=len(result.content),
         )
 
 

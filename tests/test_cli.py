@@ -19,7 +19,19 @@ from monitor.cli import main
 from tests.httpserver import LocalHTTPServer, Reply
 
 CALLS = [{"key": "A", "title": "Hydrogen valleys", "deadline_text": "Deadline: 12 March 2027"}]
-COMMANDS = ["db", "sources", "poll", "calls", "subscribe", "track", "digest", "reminders", "serve", "worker", "run"]
+COMMANDS = [
+    "db",
+    "sources",
+    "poll",
+    "calls",
+    "subscribe",
+    "track",
+    "digest",
+    "reminders",
+    "serve",
+    "worker",
+    "run",
+]
 
 
 @pytest.fixture
@@ -82,7 +94,12 @@ def test_sources_json_shows_health(env, http_server: LocalHTTPServer) -> None:
     _source(env, "flaky", http_server.url + "/down", 'interval = "30m"\n')
     _invoke("poll")
     [row] = json.loads(_invoke("sources", "--json").stdout)
-    assert (row["id"], row["interval"], row["last_status"], row["consecutive_failures"]) == ("flaky", "30m", "failed", 1)
+    assert (row["id"], row["interval"], row["last_status"], row["consecutive_failures"]) == (
+        "flaky",
+        "30m",
+        "failed",
+        1,
+    )
     assert "503" in row["last_error"] and row["last_success_at"] is None
 
 
@@ -100,11 +117,23 @@ def test_calls_json_lists_stored_calls(env, http_server: LocalHTTPServer) -> Non
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('id = "x"\nname = "X"\nkind = "scripted"\nurl = "http://a/"\ncolour = "red"\n', "key 'colour': unknown key"),
-        ('id = "x"\nname = "X"\nkind = "nonsense"\nurl = "http://a/"\n', "key 'kind': unknown kind 'nonsense'"),
-        ('id = "y"\nname = "X"\nkind = "scripted"\nurl = "http://a/"\n', "key 'id': 'y' must equal the file name 'x'"),
+        (
+            'id = "x"\nname = "X"\nkind = "scripted"\nurl = "http://a/"\ncolour = "red"\n',
+            "key 'colour': unknown key",
+        ),
+        (
+            'id = "x"\nname = "X"\nkind = "nonsense"\nurl = "http://a/"\n',
+            "key 'kind': unknown kind 'nonsense'",
+        ),
+        (
+            'id = "y"\nname = "X"\nkind = "scripted"\nurl = "http://a/"\n',
+            "key 'id': 'y' must equal the file name 'x'",
+        ),
         ('id = "x"\nname = "X"\nkind = "scripted"\nurl = "http://a/"\ninterval = "soon"\n', "key 'interval'"),
-        ('id = "x"\nname = "X"\nkind = "scripted"\nurl = "ftp://a/"\n', "key 'url': url must start with http"),
+        (
+            'id = "x"\nname = "X"\nkind = "scripted"\nurl = "ftp://a/"\n',
+            "key 'url': url must start with http",
+        ),
         ("id = \n", "cannot read TOML"),
     ],
     ids=["unknown-key", "unknown-kind", "id-mismatch", "bad-interval", "bad-url", "bad-toml"],

@@ -41,19 +41,29 @@ def _rows() -> list[dict]:
     rows = []
     for number in (1, 2, 3):
         rows += json.loads((FIXTURES / f"sedia_paged_DERIVED_page{number}_of_3.json").read_text())["results"]
-    rows += json.loads((FIXTURES / "sedia_cascade_type8_SMP-COSME-2024-CLUSTER-01_RECONSTRUCTED.json").read_text())[
-        "results"
-    ]
-    bg = json.loads((FIXTURES / "sedia_search_response_full_page_10results_apiv2.132_closed_bg.json").read_text())
+    rows += json.loads(
+        (FIXTURES / "sedia_cascade_type8_SMP-COSME-2024-CLUSTER-01_RECONSTRUCTED.json").read_text()
+    )["results"]
+    bg = json.loads(
+        (FIXTURES / "sedia_search_response_full_page_10results_apiv2.132_closed_bg.json").read_text()
+    )
     return rows + bg["results"]
 
 
 def _pages(rows: list[dict]) -> dict[int, bytes]:
-    envelope = json.loads((FIXTURES / "sedia_search_response_excerpt_2026_new-style_records_AarhusAI.json").read_text())
+    envelope = json.loads(
+        (FIXTURES / "sedia_search_response_excerpt_2026_new-style_records_AarhusAI.json").read_text()
+    )
     pages = {}
     for number in range(1, math.ceil(len(rows) / PAGE_SIZE) + 1):
         chunk = rows[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
-        body = {**envelope, "totalResults": len(rows), "pageNumber": number, "pageSize": PAGE_SIZE, "results": chunk}
+        body = {
+            **envelope,
+            "totalResults": len(rows),
+            "pageNumber": number,
+            "pageSize": PAGE_SIZE,
+            "results": chunk,
+        }
         pages[number] = json.dumps(body).encode()
     return pages
 
@@ -63,7 +73,11 @@ def _serve(server: LocalHTTPServer, rows: list[dict]) -> None:
 
     def answer(request: SeenRequest) -> Reply:
         number = int(parse_qs(request.query)["pageNumber"][0])
-        return Reply(200, pages.get(number, b'{"totalResults": 0, "results": []}'), {"Content-Type": "application/json"})
+        return Reply(
+            200,
+            pages.get(number, b'{"totalResults": 0, "results": []}'),
+            {"Content-Type": "application/json"},
+        )
 
     server.route(SEARCH, answer, method="POST")
 
@@ -140,7 +154,10 @@ def test_poll_stores_the_right_calls(portal: LocalHTTPServer) -> None:
     assert cl3["status"] == "closed"  # the portal still says open; the deadline has passed
 
     era = calls["HORIZON-WIDERA-2023-ERA-01-02"]
-    assert era["title"] == "A strong European R&I Foresight Community to better inform R&I policy decisions in the European Research Area about potential futures"
+    assert era["title"] == (
+        "A strong European R&I Foresight Community to better inform R&I policy decisions"
+        " in the European Research Area about potential futures"
+    )
     assert era["budget"] | {"wording": None} == {
         "total": 2000000, "currency": "EUR", "per_project_min": 2000000, "per_project_max": 2000000,
         "expected_grants": 1, "wording": None,
@@ -204,7 +221,9 @@ async def test_second_identical_poll_writes_nothing(portal: LocalHTTPServer, dat
     assert writes == []
 
 
-async def test_moved_deadline_gives_exactly_one_typed_change(portal: LocalHTTPServer, database_url: str) -> None:
+async def test_moved_deadline_gives_exactly_one_typed_change(
+    portal: LocalHTTPServer, database_url: str
+) -> None:
     config_dir = Path(os.environ["CALLWATCH_CONFIG_DIR"])
     await _poll_in_process(config_dir, database_url)
     rows = _rows()
@@ -218,7 +237,11 @@ async def test_moved_deadline_gives_exactly_one_typed_change(portal: LocalHTTPSe
         [change] = session.exec(select(CallChange)).all()
     assert (change.field, change.kind) == ("deadline", "changed")
     old, new = json.loads(change.old_value), json.loads(change.new_value)
-    assert (old["label"], old["at"], new["at"]) == ("Stage 2", "2027-09-14T15:00:00+00:00", "2027-09-21T15:00:00+00:00")
+    assert (old["label"], old["at"], new["at"]) == (
+        "Stage 2",
+        "2027-09-14T15:00:00+00:00",
+        "2027-09-21T15:00:00+00:00",
+    )
 
 
 def test_unfiltered_answer_fails_the_run_and_keeps_calls(portal: LocalHTTPServer) -> None:

@@ -21,7 +21,11 @@ from tests.kinds import scripted_config
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 CALLS = [
-    {"key": "A", "title": "Hydrogen valleys", "deadlines": [{"at": "2027-03-12T16:00:00Z", "text": "12 March 2027"}]},
+    {
+        "key": "A",
+        "title": "Hydrogen valleys",
+        "deadlines": [{"at": "2027-03-12T16:00:00Z", "text": "12 March 2027"}],
+    },
     {"key": "B", "title": "Agri-food vouchers", "deadline_text": "Deadline: 30 April 2027, 17:00 CET"},
 ]
 
@@ -69,7 +73,9 @@ async def test_successful_poll_stores_normalised_calls(http_server: LocalHTTPSer
     ],
     ids=["503", "404", "html-instead-of-json", "wrong-shape", "truncated-json"],
 )
-async def test_failing_source_loses_nothing(http_server: LocalHTTPServer, engine: Engine, reply: Reply, reason: str):
+async def test_failing_source_loses_nothing(
+    http_server: LocalHTTPServer, engine: Engine, reply: Reply, reason: str
+):
     http_server.route("/flaky", _json(CALLS), reply)
     await _poll(http_server, engine, "/flaky")
     before = _listed(engine)
@@ -82,7 +88,9 @@ async def test_failing_source_loses_nothing(http_server: LocalHTTPServer, engine
         assert source.last_error.startswith(reason)
 
 
-async def test_one_broken_source_does_not_stop_the_others(http_server: LocalHTTPServer, engine: Engine) -> None:
+async def test_one_broken_source_does_not_stop_the_others(
+    http_server: LocalHTTPServer, engine: Engine
+) -> None:
     http_server.route("/first", _json(CALLS[:1]))
     http_server.route("/broken", Reply(500, "boom"))
     http_server.route("/last", _json(CALLS[1:]))
@@ -104,7 +112,9 @@ async def test_consecutive_failures_count_and_reset(http_server: LocalHTTPServer
         assert session.get(Source, "s").consecutive_failures == 0
 
 
-async def test_not_modified_source_writes_no_calls(http_server: LocalHTTPServer, engine: Engine, tmp_path) -> None:
+async def test_not_modified_source_writes_no_calls(
+    http_server: LocalHTTPServer, engine: Engine, tmp_path
+) -> None:
     body = tmp_path / "calls.json"
     body.write_text(json.dumps(CALLS))
     http_server.serve_file("/cond", body, "application/json", etag='"v1"')

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from monitor.leader import LeaderLock
 from db.engine import make_engine
+from monitor.leader import LeaderLock
 
 SCRIPT = Path(sys.executable).parent / "callwatch"
 
@@ -34,7 +34,9 @@ def operator_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     config.mkdir(parents=True)
     shipped = (Path(__file__).parents[1] / "config" / "sources" / "ft-portal.toml").read_text()
     # Nothing listens on port 9 (discard): the same failure as having no network.
-    (config / "ft-portal.toml").write_text(shipped.replace("https://api.tech.ec.europa.eu", "http://127.0.0.1:9"))
+    (config / "ft-portal.toml").write_text(
+        shipped.replace("https://api.tech.ec.europa.eu", "http://127.0.0.1:9")
+    )
     (tmp_path / "config" / "callwatch.toml").write_text(
         "[http]\nmin_interval = 0.1\nmax_attempts = 2\nbackoff_base = 0.1\n[worker]\njitter_seconds = 0\n"
     )
@@ -57,12 +59,16 @@ def _wait_for(predicate, timeout: float = 30.0):  # noqa: ANN001, ANN202
 
 
 def _sources(env: dict[str, str]) -> list[dict]:
-    out = subprocess.run([str(SCRIPT), "sources", "--json"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(SCRIPT), "sources", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
 
 
 @pytest.mark.slow
-def test_run_without_network_starts_reports_and_keeps_running(operator_env: dict[str, str], tmp_path: Path) -> None:
+def test_run_without_network_starts_reports_and_keeps_running(
+    operator_env: dict[str, str], tmp_path: Path
+) -> None:
     log = (tmp_path / "run.log").open("w+")
     process = subprocess.Popen([str(SCRIPT), "run"], env=operator_env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{operator_env['CALLWATCH_PORT']}"

@@ -43,7 +43,9 @@ def test_embedded_defaults() -> None:
         ("CALLWATCH_MAIL_FROM", "no-at-sign", "CALLWATCH_MAIL_FROM: must be an e-mail address"),
     ],
 )
-def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str):
+def test_bad_values_name_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as caught:
         load_settings()
@@ -73,7 +75,9 @@ def test_smtp_url_is_parsed_and_password_hidden(monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.mark.parametrize("secret", [None, "changeme", "short-but-not-default"])
-def test_production_refuses_missing_default_or_short_secret(monkeypatch: pytest.MonkeyPatch, secret: str | None):
+def test_production_refuses_missing_default_or_short_secret(
+    monkeypatch: pytest.MonkeyPatch, secret: str | None
+):
     monkeypatch.setenv("CALLWATCH_ENV", "production")
     if secret is not None:
         monkeypatch.setenv("CALLWATCH_SECRET_KEY", secret)

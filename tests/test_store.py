@@ -45,10 +45,14 @@ def count_writes(engine: Engine) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _store(engine: Engine, calls: list[CallIn], *, complete: bool = True, now: datetime = T0) -> repo.StoreCounts:
+def _store(
+    engine: Engine, calls: list[CallIn], *, complete: bool = True, now: datetime = T0
+) -> repo.StoreCounts:
     with session_scope(engine) as session:
         repo.sync_source(session, config=scripted_config("demo", "http://example.invalid/"), now=now)
-        return repo.store_calls(session, source_id="demo", run_id=None, calls=calls, complete=complete, now=now)
+        return repo.store_calls(
+            session, source_id="demo", run_id=None, calls=calls, complete=complete, now=now
+        )
 
 
 def _changes(engine: Engine) -> list[CallChange]:
@@ -92,7 +96,9 @@ def test_moved_deadline_gives_exactly_one_typed_change(engine: Engine) -> None:
 
 def test_status_budget_and_title_changes_are_typed(engine: Engine) -> None:
     _store(engine, [_call("A", status="forthcoming")])
-    _store(engine, [_call("A", status="open", title="Call A (amended)", budget_total=Decimal("1200000"))], now=T1)
+    _store(
+        engine, [_call("A", status="open", title="Call A (amended)", budget_total=Decimal("1200000"))], now=T1
+    )
     found = {(c.field, c.kind, c.old_value, c.new_value) for c in _changes(engine)}
     assert found == {
         ("status", "changed", "forthcoming", "open"),

@@ -26,7 +26,9 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
-        engine = engine_from_config(config.get_section(config.config_ini_section) or {}, poolclass=pool.NullPool)
+        engine = engine_from_config(
+            config.get_section(config.config_ini_section) or {}, poolclass=pool.NullPool
+        )
     with engine.connect() as connection:
         # Batch mode lets later migrations ALTER tables on SQLite too.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

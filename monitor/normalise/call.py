@@ -24,7 +24,9 @@ from sources.base import CallStatus, DeadlineModel, RawCall, RawDeadline
 
 _CENT = Decimal("0.01")
 # "17:00:00 Brussels time" / "17.00 (Brussels Time)" in a topic's conditions overrides the 17:00 default.
-_CUTOFF_IN_TEXT = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?::00)?\s*(?:h\s*)?\(?\s*(?:CET|CEST|Brussels)", re.I)
+_CUTOFF_IN_TEXT = re.compile(
+    r"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?::00)?\s*(?:h\s*)?\(?\s*(?:CET|CEST|Brussels)", re.I
+)
 
 
 def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
@@ -111,8 +113,12 @@ def _from_raw(item: RawDeadline, cutoff: time, warnings: list[str]) -> list[Dead
         warnings.append(f"could not read a deadline in {item.text!r}")
     return [
         DeadlineIn(
-            at=hit.at, text=hit.text, date_only=hit.date_only, closed=hit.closed,
-            label=item.label or hit.label, tentative=item.tentative or hit.tentative,
+            at=hit.at,
+            text=hit.text,
+            date_only=hit.date_only,
+            closed=hit.closed,
+            label=item.label or hit.label,
+            tentative=item.tentative or hit.tentative,
         )  # fmt: skip
         for hit in extraction.deadlines
     ]

@@ -29,7 +29,11 @@ def create_app(app: App) -> FastAPI:
         try:
             with session_scope(app.engine) as session:
                 session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-                failing = [s.id for s in repo.list_sources(session) if s.consecutive_failures >= s.alert_after_failures]
+                failing = [
+                    s.id
+                    for s in repo.list_sources(session)
+                    if s.consecutive_failures >= s.alert_after_failures
+                ]
         except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
             return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
@@ -46,7 +50,9 @@ def create_app(app: App) -> FastAPI:
     def sources_page() -> HTMLResponse:
         with session_scope(app.engine) as session:
             sources = repo.list_sources(session)
-        return HTMLResponse(templates.get_template("web/sources.html").render(sources=sources, now=app.clock()))
+        return HTMLResponse(
+            templates.get_template("web/sources.html").render(sources=sources, now=app.clock())
+        )
 
     return web
 
