@@ -163,8 +163,14 @@ def test_poll_stores_the_right_calls(portal: LocalHTTPServer) -> None:
         "expected_grants": 1, "wording": None,
     }  # fmt: skip
     assert _deadlines(era) == [(None, "2023-03-09T16:00:00Z", "2023-03-09T17:00:00+01:00")]
+    # "Eligible countries: described in Annex B of the Work Programme General Annexes"
+    assert era["eligibility"]["country_groups"] == ["EU", "HORIZON-ASSOCIATED"]
+    assert {"PT", "DE", "NO", "UA", "GB"} <= set(era["eligibility"]["countries"])
+    assert "Annex B of the Work Programme General Annexes" in era["eligibility"]["countries_wording"]
 
     euaf = calls["EUAF-2023-TRAI-03"]
+    # "described in section 6 of the call document": not knowable from the search API
+    assert euaf["eligibility"]["countries"] == [] and euaf["eligibility"]["country_groups"] == []
     assert euaf["programme"] == "Union Anti-Fraud Programme" and euaf["budget"]["total"] == 900000
     assert calls["CEF-T-2022-CORECOEN-MARP-WORKS"]["programme"] == "Connecting Europe Facility"
 

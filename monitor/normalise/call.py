@@ -14,7 +14,7 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from db.schemas import CallIn, DeadlineIn
-from monitor.normalise.countries import extract_countries
+from monitor.normalise.countries import extract_countries, programme_default_countries
 from monitor.normalise.dates import BRUSSELS, brussels_cutoff, extract_deadlines
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.money import extract_money
@@ -153,12 +153,14 @@ def _budget(raw: RawCall, warnings: list[str]) -> dict[str, object]:
 def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | None) -> dict[str, object]:
     country_text = raw.countries_text or conditions_text or ""
     countries = extract_countries(country_text) if country_text else None
+    if countries is None or not countries.codes:
+        countries = programme_default_countries(raw.identifier, country_text) or countries
     org_text = raw.org_types_text or conditions_text or ""
     topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
     return {
         "countries": sorted(set(raw.countries) | set(countries.codes if countries else [])),
         "country_groups": countries.groups if countries else [],
-        "countries_text": raw.countries_text,
+        "countries_text": raw.countries_text or (countries.text if countries and countries.codes else None),
         "org_types": sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else [])),
         "ecosystems": sorted(set(raw.ecosystems) | set(extract_ecosystems(topic_text))),
     }

@@ -196,3 +196,20 @@ def extract_countries(text: str) -> CountryExtraction:
             codes |= members
             groups += [] if group in groups else [group]
     return CountryExtraction(codes=sorted(codes), groups=groups, text=text)
+
+
+# Horizon Europe topics rarely list countries: their conditions say "Eligible countries:
+# described in Annex B of the Work Programme General Annexes", and Annex B makes legal
+# entities in EU Member States and associated countries eligible (plus listed low- and
+# middle-income countries, which we do not claim).
+_HORIZON_ANNEX = re.compile(r"eligible countries\s*:?\s*described in annex b of the work programme general annex(?:es)?", re.I)
+
+
+def programme_default_countries(identifier: str | None, text: str) -> CountryExtraction | None:
+    """The standard eligibility a programme's boilerplate refers to, or None."""
+    if identifier and identifier.upper().startswith("HORIZON-"):
+        match = _HORIZON_ANNEX.search(" ".join(text.split()))
+        if match:
+            codes = sorted(EU27 | HORIZON_ASSOCIATED)
+            return CountryExtraction(codes=codes, groups=["EU", "HORIZON-ASSOCIATED"], text=match.group(0))
+    return None
