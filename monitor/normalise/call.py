@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from db.schemas import CallIn, DeadlineIn
 from monitor.normalise.countries import extract_countries, programme_default_countries
-from monitor.normalise.dates import BRUSSELS, brussels_cutoff, extract_deadlines
+from monitor.normalise.dates import BRUSSELS, brussels_cutoff, extract_deadlines, parse_date_words
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.money import extract_money
 from monitor.normalise.programmes import programme_for
@@ -37,6 +37,7 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     conditions_text = html_to_text(raw.conditions_html)
     deadlines = _deadlines(raw, conditions_text, warnings)
     future = [d.at for d in deadlines if d.at >= now and not d.closed]
+    opens_at = raw.opens_at or _opening(raw.opens_text, warnings)
     programme, programme_name = raw.programme, raw.programme
     if not programme:
         _abbreviation, programme_name = programme_for(raw.programme_code, raw.identifier)
@@ -54,7 +55,8 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
         "deadlines": deadlines,
         "next_deadline_at": min(future) if future else None,
         "final_deadline_at": max((d.at for d in deadlines), default=None),
-        "status": derive_status(raw, deadlines, now).value,
+        "opens_at": opens_at,
+        "status": derive_status(raw.model_copy(update={"opens_at": opens_at}), deadlines, now).value,
     }
     values.update(_budget(raw, warnings))
     values.update(_eligibility(raw, conditions_text, summary_text))
@@ -122,6 +124,17 @@ def _from_raw(item: RawDeadline, cutoff: time, warnings: list[str]) -> list[Dead
         )  # fmt: skip
         for hit in extraction.deadlines
     ]
+
+
+def _opening(text: str | None, warnings: list[str]) -> datetime | None:
+    """An opening date written in words: the start of that day in Brussels."""
+    if not text or not text.strip():
+        return None
+    day = parse_date_words(text)
+    if day is None:
+        warnings.append(f"could not read an opening date in {text.strip()[:120]!r}")
+        return None
+    return brussels_cutoff(day, time(0, 0))
 
 
 def _cutoff_time(conditions_text: str | None) -> time:

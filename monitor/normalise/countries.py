@@ -202,7 +202,9 @@ def extract_countries(text: str) -> CountryExtraction:
 # described in Annex B of the Work Programme General Annexes", and Annex B makes legal
 # entities in EU Member States and associated countries eligible (plus listed low- and
 # middle-income countries, which we do not claim).
-_HORIZON_ANNEX = re.compile(r"eligible countries\s*:?\s*described in annex b of the work programme general annex(?:es)?", re.I)
+_HORIZON_ANNEX = re.compile(
+    r"eligible countries\s*:?\s*described in annex b of the work programme general annex(?:es)?", re.I
+)
 
 
 def programme_default_countries(identifier: str | None, text: str) -> CountryExtraction | None:
