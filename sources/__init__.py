@@ -18,7 +18,10 @@ from sources.base import REGISTRY, Source, SourceConfig
 
 def register_kinds() -> None:
     """Import every kind module once; each registers itself on import."""
-    from sources import ft_portal  # noqa: F401 - kind "ft-portal"
+    from sources import (
+        ft_portal,  # noqa: F401 - kind "ft-portal"
+        selectors,  # noqa: F401 - kind "selectors"
+    )
 
 
 class SourceConfigError(Exception):
