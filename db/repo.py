@@ -132,16 +132,20 @@ def store_calls(
     existing = {row.key: row for row in session.exec(select(Call).where(Call.source_id == source_id))}
     seen: set[str] = set()
     incoming = [call for call in calls if not (call.key in seen or seen.add(call.key))]  # type: ignore[func-returns-value]
-    changed_rows = [existing[c.key] for c in incoming if c.key in existing and _differs(existing[c.key], c)]
-    old_deadlines = _deadlines_of(session, [row.id for row in changed_rows if row.id is not None])
-    for call in incoming:
+    # One hash per call: on an unchanged poll it is the whole cost of a call.
+    hashed = [(call, call.content_hash()) for call in incoming]
+    changed_ids = [
+        existing[c.key].id for c, digest in hashed if c.key in existing and _differs(existing[c.key], digest)
+    ]
+    old_deadlines = _deadlines_of(session, [call_id for call_id in changed_ids if call_id is not None])
+    for call, digest in hashed:
         row = existing.get(call.key)
         if row is None:
-            _insert_call(session, source_id=source_id, call=call, now=now)
+            _insert_call(session, source_id=source_id, call=call, digest=digest, now=now)
             counts.new += 1
-        elif _differs(row, call):
+        elif _differs(row, digest):
             old = _as_call_in(row, old_deadlines.get(row.id or 0, []))
-            _update_call(session, row=row, old=old, new=call, run_id=run_id, now=now)
+            _update_call(session, row=row, old=old, new=call, digest=digest, run_id=run_id, now=now)
             counts.changed += 1
         else:
             counts.unchanged += 1
@@ -150,13 +154,13 @@ def store_calls(
     return counts
 
 
-def _differs(row: Call, call: CallIn) -> bool:
-    return row.content_hash != call.content_hash() or not row.listed
+def _differs(row: Call, digest: str) -> bool:
+    return row.content_hash != digest or not row.listed
 
 
-def _insert_call(session: Session, *, source_id: str, call: CallIn, now: datetime) -> None:
+def _insert_call(session: Session, *, source_id: str, call: CallIn, digest: str, now: datetime) -> None:
     row = Call(
-        source_id=source_id, content_hash=call.content_hash(), first_seen_at=now, last_changed_at=now,
+        source_id=source_id, content_hash=digest, first_seen_at=now, last_changed_at=now,
         **call.column_values(),
     )  # fmt: skip
     session.add(row)
@@ -165,14 +169,14 @@ def _insert_call(session: Session, *, source_id: str, call: CallIn, now: datetim
 
 
 def _update_call(
-    session: Session, *, row: Call, old: CallIn, new: CallIn, run_id: int | None, now: datetime
+    session: Session, *, row: Call, old: CallIn, new: CallIn, digest: str, run_id: int | None, now: datetime
 ) -> None:
     changes = diff_calls(old, new)
     if not row.listed:
         changes.append(FieldChange("listed", ChangeKind.ADDED, None, "listed again"))
     for name, value in new.column_values().items():
         setattr(row, name, value)
-    row.content_hash, row.listed, row.unlisted_at = new.content_hash(), True, None
+    row.content_hash, row.listed, row.unlisted_at = digest, True, None
     if changes:
         row.last_changed_at = now
     session.add(row)

@@ -38,9 +38,7 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     deadlines = _deadlines(raw, conditions_text, warnings)
     future = [d.at for d in deadlines if d.at >= now and not d.closed]
     opens_at = raw.opens_at or _opening(raw.opens_text, warnings)
-    programme, programme_name = raw.programme, raw.programme
-    if not programme:
-        _abbreviation, programme_name = programme_for(raw.programme_code, raw.identifier)
+    programme = raw.programme or programme_for(raw.programme_code, raw.identifier)[1]
     values = {
         **raw.model_dump(exclude={"deadlines", "deadline_text", "warnings", "opens_text", "status_hint"}),
         "title": " ".join(raw.title.split()),
@@ -48,7 +46,7 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
         "summary_text": summary_text,
         "conditions_html": sanitise_html(raw.conditions_html),
         "conditions_text": conditions_text,
-        "programme": programme_name,
+        "programme": programme,
         "funding_type": raw.funding_type.value if raw.funding_type else None,
         "deadline_model": raw.deadline_model.value if raw.deadline_model else None,
         "status_hint": raw.status_hint.value if raw.status_hint else None,
