@@ -22,6 +22,7 @@ def test_toml_source_example_is_a_valid_config(tmp_path: Path) -> None:
 
 
 def test_readme_starts_with_the_two_commands_ci_uses() -> None:
-    commands = re.findall(r"^    (python3 bootstrap\.py \w+)$", README.split("## What Callwatch does")[0], re.M)
+    top = README.split("## What Callwatch does")[0]
+    commands = re.findall(r"^    (python3 bootstrap\.py \w+)$", top, re.M)
     assert commands == ["python3 bootstrap.py run", "python3 bootstrap.py test"]
     assert "python3 bootstrap.py test" in (ROOT / ".ci" / "run").read_text()
