@@ -22,7 +22,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -154,6 +155,14 @@ class _Retry:
     retry_after: float | None = None
 
 
+@dataclass
+class Usage:
+    """Requests sent and bytes received during one `PoliteClient.measure()` block."""
+
+    requests: int = 0
+    bytes: int = 0
+
+
 class PoliteClient:
     """Async HTTP client with per-host politeness, retries, deadlines and a size cap.
 
@@ -191,6 +200,16 @@ class PoliteClient:
             ),
             event_hooks={"request": [self._count_request]},
         )
+
+    @contextmanager
+    def measure(self) -> Iterator[Usage]:
+        """Count what the block sends and receives, even when it raises."""
+        usage = Usage()
+        requests, received = self.requests, self.bytes_received
+        try:
+            yield usage
+        finally:
+            usage.requests, usage.bytes = self.requests - requests, self.bytes_received - received
 
     async def __aenter__(self) -> PoliteClient:
         return self

@@ -65,9 +65,9 @@ async def run_source(
         run_id = repo.start_run(session, source_id=source.id, now=now).id
         validators = repo.source_validators(session, source_id=source.id)
     assert run_id is not None
-    requests_before, bytes_before = client.requests, client.bytes_received
     try:
-        harvest = await source.harvest(client, validators=validators)
+        with client.measure() as usage:
+            harvest = await source.harvest(client, validators=validators)
         report = _store(harvest, source_id=source.id, run_id=run_id, engine=engine, now=now)
     except SourceError as exc:
         report = _fail(source.id, run_id, f"{exc.reason}: {exc}")
@@ -80,7 +80,7 @@ async def run_source(
         with session_scope(engine) as session:
             repo.finish_run(
                 session, run_id=run_id, status=RunStatus.FAILED, now=clock(), error=report.error,
-                requests=client.requests - requests_before, bytes=client.bytes_received - bytes_before,
+                requests=usage.requests, bytes=usage.bytes,
             )  # fmt: skip
         logger.warning("source %s failed: %s", source.id, report.error)
     report.seconds = time.monotonic() - started

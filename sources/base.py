@@ -266,9 +266,10 @@ class Source:
     """Base of every source kind; subclasses register with `kind="..."`.
 
     A subclass sets `config_model` to its config class and implements
-    `harvest`, which fetches with the shared polite client and returns
-    parsed calls. Parsing itself should live in pure functions of the
-    kind's module so that tests can feed them recorded bodies.
+    `gather`, which fetches with the shared polite client and returns
+    parsed calls; `harvest` adds the request and byte counts. Parsing
+    itself should live in pure functions of the kind's module so that tests
+    can feed them recorded bodies.
     """
 
     kind: ClassVar[str]
@@ -291,5 +292,12 @@ class Source:
     async def harvest(
         self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
     ) -> Harvest:
-        """Fetch and parse everything this source lists now."""
+        """Everything this source lists now, with what fetching it cost."""
+        with client.measure() as usage:
+            harvest = await self.gather(client, validators=validators or {})
+        harvest.requests, harvest.bytes = usage.requests, usage.bytes
+        return harvest
+
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
+        """Fetch and parse; `validators` are the stored ETag/Last-Modified values per URL."""
         raise NotImplementedError

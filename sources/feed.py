@@ -83,21 +83,16 @@ class FeedSource(Source, kind="feed"):
     config_model = FeedConfig
     config: FeedConfig
 
-    async def harvest(
-        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
-    ) -> Harvest:
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
         """Conditional GET of the feed, then `parse_feed`."""
-        requests_before, bytes_before = client.requests, client.bytes_received
         url = self.config.url
-        result = await client.get(url, validators=(validators or {}).get(url))
+        result = await client.get(url, validators=validators.get(url))
         if result.not_modified:
             harvest = Harvest(not_modified=True)
         else:
             harvest = parse_feed(result.content, self.config, url=result.url)
             if result.validators:
                 harvest.validators = {url: result.validators}
-        harvest.requests = client.requests - requests_before
-        harvest.bytes = client.bytes_received - bytes_before
         return harvest
 
 

@@ -264,11 +264,8 @@ class FtPortalSource(Source, kind="ft-portal"):
     config_model = FtPortalConfig
     config: FtPortalConfig
 
-    async def harvest(
-        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
-    ) -> Harvest:
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
         """POST every page, then collapse copies across pages and map records to calls."""
-        requests_before, bytes_before = client.requests, client.bytes_received
         harvest = Harvest()
         rows, harvest.complete = await self._collect(client, harvest.warnings)
         records = collapse(rows)
@@ -277,8 +274,6 @@ class FtPortalSource(Source, kind="ft-portal"):
         harvest.calls = map_records(records, harvest.warnings)
         if self.config.enrich_details:
             harvest.calls = [await self._enrich(client, call, harvest.warnings) for call in harvest.calls]
-        harvest.requests = client.requests - requests_before
-        harvest.bytes = client.bytes_received - bytes_before
         return harvest
 
     async def _collect(self, client: PoliteClient, warnings: list[str]) -> tuple[list[dict[str, Any]], bool]:

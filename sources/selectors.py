@@ -155,13 +155,10 @@ class SelectorsSource(Source, kind="selectors"):
     config_model = SelectorsConfig
     config: SelectorsConfig
 
-    async def harvest(
-        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
-    ) -> Harvest:
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
         """Listing pages, the expect contract, detail pages, then one RawCall per item."""
-        requests_before, bytes_before = client.requests, client.bytes_received
         harvest = Harvest()
-        listing = await self._collect(client, (validators or {}).get(self.config.url), harvest.warnings)
+        listing = await self._collect(client, validators.get(self.config.url), harvest.warnings)
         if listing is None:
             harvest.not_modified = True
         else:
@@ -174,8 +171,6 @@ class SelectorsSource(Source, kind="selectors"):
             # A poll that missed detail pages must not let the next poll get a 304 and skip them.
             if listing.validators and all_details:
                 harvest.validators = {self.config.url: listing.validators}
-        harvest.requests = client.requests - requests_before
-        harvest.bytes = client.bytes_received - bytes_before
         return harvest
 
     async def _collect(

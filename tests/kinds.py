@@ -19,22 +19,15 @@ class ScriptedConfig(SourceConfig):
 class ScriptedSource(Source, kind="scripted"):
     config_model = ScriptedConfig
 
-    async def harvest(
-        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
-    ) -> Harvest:
-        result = await client.get(self.config.url, validators=(validators or {}).get(self.config.url))
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
+        result = await client.get(self.config.url, validators=validators.get(self.config.url))
         if result.not_modified:
-            return Harvest(not_modified=True, requests=1)
+            return Harvest(not_modified=True)
         payload: Any = result.json()
         if not isinstance(payload, list):
             raise ParseError("expected a JSON list of calls", url=self.config.url)
         calls = [RawCall.model_validate(item) for item in payload]
-        return Harvest(
-            calls=calls,
-            validators={self.config.url: result.validators},
-            requests=1,
-            bytes=len(result.content),
-        )
+        return Harvest(calls=calls, validators={self.config.url: result.validators})
 
 
 def scripted_config(source_id: str, url: str, **extra: Any) -> ScriptedConfig:
