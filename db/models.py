@@ -187,6 +187,9 @@ class Call(SQLModel, table=True):
     last_changed_at: datetime = _utc()
     listed: bool = True
     unlisted_at: datetime | None = _utc(default=None)
+    # Cross-source reconciliation (monitor/reconcile.py): the id of the record users see for
+    # this call when other sources list it too; None when no other source does.
+    group_id: int | None = Field(default=None, index=True)
 
 
 class Deadline(SQLModel, table=True):

@@ -12,14 +12,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from db.models import Call, CallChange, ChangeKind, Deadline, FetchRun, RunStatus, Source
 from db.schemas import CallIn, DeadlineIn
 from monitor.changes import FieldChange, diff_calls
+from monitor.health import Health
+from monitor.normalise.dates import BRUSSELS
+from monitor.reconcile import LogicalCall, Member, group_records, merge, record_of
 
 # A complete poll that would unlist more than this share of a source's calls is
 # held back: a half-broken page must not make users believe calls vanished.
@@ -51,6 +55,27 @@ def sync_source(session: Session, *, config: Any, now: datetime) -> Source:
     # No ORM relationships link the tables, so flush now: runs and calls reference this row.
     session.flush()
     return row
+
+
+def source_health(session: Session, *, source_id: str) -> Health | None:
+    source = session.get(Source, source_id)
+    return _health(source) if source is not None else None
+
+
+def failing_sources(session: Session) -> list[Health]:
+    """Enabled sources whose failure streak has reached their alert threshold."""
+    query = select(Source).where(
+        col(Source.enabled), Source.consecutive_failures >= Source.alert_after_failures
+    )
+    return [_health(source) for source in session.exec(query.order_by(col(Source.id)))]
+
+
+def _health(source: Source) -> Health:
+    return Health(
+        source_id=source.id, name=source.name, consecutive_failures=source.consecutive_failures,
+        alert_after_failures=source.alert_after_failures, last_success_at=source.last_success_at,
+        last_error=source.last_error,
+    )  # fmt: skip
 
 
 def list_sources(session: Session) -> Sequence[Source]:
@@ -265,19 +290,101 @@ def changes_for(session: Session, *, call_id: int) -> Sequence[CallChange]:
 
 def search_calls(
     session: Session, *, status: str | None = None, text: str | None = None, limit: int = 200
-) -> Sequence[Call]:
-    """Calls by status and a plain substring search, soonest deadline first."""
-    query = select(Call)
-    if status and status != "all":
-        query = query.where(Call.status == status)
+) -> list[LogicalCall]:
+    """Calls as users see them (one per cross-source group), soonest deadline first.
+
+    `text` is a plain substring (LIKE wildcards in it are literal) looked for in
+    every source's title, summary and identifier; `status` is the shown status.
+    """
+    query = select(Call.id, Call.group_id, Call.status)
     if text:
-        pattern = f"%{text.lower()}%"
+        pattern = "%" + _like_escape(text.lower()) + "%"
         query = query.where(
             or_(
-                func.lower(Call.title).like(pattern),
-                func.lower(func.coalesce(Call.summary_text, "")).like(pattern),
-                func.lower(func.coalesce(Call.identifier, "")).like(pattern),
+                func.lower(Call.title).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Call.summary_text, "")).like(pattern, escape="\\"),
+                func.lower(func.coalesce(Call.identifier, "")).like(pattern, escape="\\"),
             )
         )
     query = query.order_by(col(Call.next_deadline_at).is_(None), col(Call.next_deadline_at), col(Call.id))
-    return session.exec(query.limit(limit)).all()
+    wanted: list[int] = []
+    for call_id, group_id, _status in session.exec(query):
+        primary = group_id or call_id
+        if primary not in wanted:
+            wanted.append(primary)
+    found = logical_calls(session, primary_ids=wanted)
+    if status and status != "all":
+        found = [call for call in found if call.status == status]
+    found.sort(
+        key=lambda c: (c.next_deadline_at is None, c.next_deadline_at or c.primary.first_seen_at, c.id)
+    )
+    return found[:limit]
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def logical_calls(session: Session, *, primary_ids: Sequence[int]) -> list[LogicalCall]:
+    """The merged view of each group (or lone call) named by its primary id, in the given order."""
+    if not primary_ids:
+        return []
+    ids = list(dict.fromkeys(primary_ids))
+    rows: list[Call] = []
+    for chunk in _chunks(ids):
+        rows.extend(
+            session.exec(
+                select(Call).where(or_(col(Call.id).in_(chunk), col(Call.group_id).in_(chunk)))
+            ).all()
+        )
+    kinds = {source.id: source.kind for source in list_sources(session)}
+    deadlines = _deadlines_of(session, [row.id for row in rows if row.id is not None])
+    members: dict[int, list[Member]] = defaultdict(list)
+    for row in rows:
+        primary = row.group_id or row.id
+        assert primary is not None
+        members[primary].append(
+            Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id or 0, []))
+        )
+    return [merge(members[primary_id]) for primary_id in ids if primary_id in members]
+
+
+def logical_call(session: Session, *, call_id: int) -> LogicalCall | None:
+    """The logical call that record `call_id` belongs to."""
+    row = session.get(Call, call_id)
+    if row is None:
+        return None
+    found = logical_calls(session, primary_ids=[row.group_id or call_id])
+    return found[0] if found else None
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def reconcile_calls(session: Session) -> int:
+    """Recompute cross-source groups over every stored call; returns how many records moved.
+
+    Only `group_id` values that change are written, so an unchanged poll writes nothing.
+    """
+    kinds = {source.id: source.kind for source in list_sources(session)}
+    rows = session.exec(
+        select(Call.id, Call.source_id, Call.title, Call.url, Call.identifier, Call.extra, Call.group_id)
+    ).all()
+    days: dict[int, set[Any]] = defaultdict(set)
+    for call_id, at in session.exec(select(Deadline.call_id, Deadline.at)):
+        days[call_id].add(at.astimezone(BRUSSELS).date())
+    records = [
+        record_of(
+            SimpleNamespace(id=r[0], source_id=r[1], title=r[2], url=r[3], identifier=r[4], extra=r[5] or {}),
+            kinds.get(r[1], ""),
+            deadline_days=frozenset(days.get(r[0], ())),
+        )
+        for r in rows
+    ]
+    groups = group_records(records)
+    moved = [(r[0], groups.get(r[0])) for r in rows if r[6] != groups.get(r[0])]
+    for call_id, group_id in moved:
+        session.exec(update(Call).where(col(Call.id) == call_id).values(group_id=group_id))  # type: ignore[call-overload]
+    return len(moved)

@@ -27,6 +27,7 @@ from db.engine import session_scope
 from db.migrate import current_revision, head_revision, upgrade
 from monitor.app import App, build_app, sync_sources
 from monitor.clock import fixed_clock, parse_instant, system_clock
+from monitor.normalise.dates import BRUSSELS
 from monitor.pipeline import RunReport, poll_sources
 from monitor.present import call_summary
 from monitor.settings import SettingsError, load_settings
@@ -238,19 +239,24 @@ STATUSES = ["open", "forthcoming", "closed", "unknown", "all"]
 def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) -> None:
     """List stored calls, soonest deadline first."""
     with session_scope(app.engine) as session:
-        rows = repo.search_calls(session, status=status, text=text, limit=limit)
-        deadlines = repo.deadlines_for(session, call_ids=[row.id for row in rows if row.id is not None])
+        found = repo.search_calls(session, status=status, text=text, limit=limit)
     if as_json:
-        click.echo(json.dumps([call_summary(row, deadlines.get(row.id or 0, [])) for row in rows], indent=2))
+        click.echo(json.dumps([call_summary(call) for call in found], indent=2))
         return
-    table = Table("id", "status", "next deadline (Brussels)", "programme", "title")
-    for row in rows:
-        summary = call_summary(row, deadlines.get(row.id or 0, []))
-        upcoming = [d["at_brussels"] for d in summary["deadlines"] if d["at_utc"] == summary["next_deadline"]]
-        table.add_row(
-            str(row.id), row.status, (upcoming or ["-"])[0][:16], row.programme or "-", row.title[:90]
+    table = Table("id", "status", "next deadline (Brussels)", "programme", "title", "sources")
+    for call in found:
+        upcoming = (
+            call.next_deadline_at.astimezone(BRUSSELS).isoformat()[:16] if call.next_deadline_at else "-"
         )
-    _out().print(table)
+        sources = ", ".join(call.sources)
+        if call.conflicts:
+            sources += " [red]⚠ deadlines differ[/red]"
+        table.add_row(str(call.id), call.status, upcoming, call.programme or "-", call.title[:90], sources)
+    out = _out()
+    out.print(table)
+    for call in found:
+        for conflict in call.conflicts:
+            out.print(f"[red]⚠ call {call.id}: {conflict.message}[/red]", highlight=False)
 
 
 # --------------------------------------------------------------------------- later issues

@@ -21,11 +21,14 @@ from db import repo
 from db.engine import session_scope
 from db.models import RunStatus
 from db.schemas import CallIn
+from monitor.health import alert_due, failing_source_alert
 from monitor.http import PoliteClient
 from monitor.normalise.call import normalise_call
 from sources.base import Harvest, Source, SourceError
 
 logger = logging.getLogger(__name__)
+# Operator alerts have their own logger so a deployment can route them (e-mail, pager).
+alert_logger = logging.getLogger("callwatch.alerts")
 
 Clock = Callable[[], datetime]
 
@@ -82,7 +85,10 @@ async def run_source(
                 session, run_id=run_id, status=RunStatus.FAILED, now=clock(), error=report.error,
                 requests=usage.requests, bytes=usage.bytes,
             )  # fmt: skip
+            health = repo.source_health(session, source_id=source.id)
         logger.warning("source %s failed: %s", source.id, report.error)
+        if health is not None and alert_due(health.consecutive_failures, health.alert_after_failures):
+            alert_logger.error("%s", failing_source_alert(health))
     report.seconds = time.monotonic() - started
     return report
 
@@ -99,6 +105,9 @@ def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now
             counts = repo.store_calls(
                 session, source_id=source_id, run_id=run_id, calls=calls, complete=complete, now=now
             )
+        if counts.new or counts.changed:
+            # Other sources may list the same calls: regroup (writes only what moved).
+            repo.reconcile_calls(session)
         warnings.extend(counts.warnings)
         repo.save_validators(session, source_id=source_id, validators=harvest.validators)
         repo.finish_run(

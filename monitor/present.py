@@ -10,17 +10,20 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from db.models import Call
 from db.schemas import DeadlineIn
 from monitor.normalise.dates import BRUSSELS
+from monitor.reconcile import LogicalCall
 
 
-def call_summary(call: Call, deadlines: list[DeadlineIn]) -> dict[str, Any]:
-    """What a user wants to see of one call."""
+def call_summary(call: LogicalCall) -> dict[str, Any]:
+    """What a user wants to see of one call, with every source that lists it."""
     return {
         "id": call.id,
         "source": call.source_id,
         "key": call.key,
+        "sources": [_member(member) for member in call.members],
+        "provenance": call.provenance,
+        "conflicts": [{"field": c.field, "message": c.message, "values": c.values} for c in call.conflicts],
         "identifier": call.identifier,
         "title": call.title,
         "url": call.url,
@@ -34,7 +37,7 @@ def call_summary(call: Call, deadlines: list[DeadlineIn]) -> dict[str, Any]:
         "deadline_model": call.deadline_model,
         "next_deadline": _instant(call.next_deadline_at),
         "final_deadline": _instant(call.final_deadline_at),
-        "deadlines": [_deadline(d) for d in deadlines],
+        "deadlines": [_deadline(d) for d in call.deadlines],
         "budget": {
             "total": _number(call.budget_total),
             "currency": call.budget_currency,
@@ -57,6 +60,17 @@ def call_summary(call: Call, deadlines: list[DeadlineIn]) -> dict[str, Any]:
         "first_seen": _instant(call.first_seen_at),
         "last_changed": _instant(call.last_changed_at),
         "warnings": call.warnings,
+    }
+
+
+def _member(member: Any) -> dict[str, Any]:
+    return {
+        "source": member.call.source_id,
+        "record_id": member.call.id,
+        "key": member.call.key,
+        "url": member.call.url,
+        "title": member.call.title,
+        "deadlines": [_instant(d.at) for d in member.deadlines],
     }
 
 

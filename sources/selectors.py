@@ -16,6 +16,7 @@ the database or read settings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -118,6 +119,21 @@ class SelectorsConfig(SourceConfig):
     max_pages: int = Field(default=10, ge=1)
     detail: DetailConfig | None = None
     expect: ExpectConfig = Field(default_factory=ExpectConfig)
+    # A regular expression searched in each item's url; its first group (else the whole match)
+    # is the call's key, so a site renaming a call's URL slug does not make it a new call.
+    key_pattern: str | None = None
+
+    @field_validator("key_pattern")
+    @classmethod
+    def _key_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                pattern = re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"key_pattern {value!r} is not a regular expression: {exc}") from None
+            if pattern.groups > 1:
+                raise ValueError("key_pattern may have at most one group: the key")
+        return value
 
     @field_validator("fields")
     @classmethod
@@ -166,7 +182,7 @@ class SelectorsSource(Source, kind="selectors"):
             items = self._require([(values, self._listing_required()) for values in items], harvest.warnings)
             merged, all_details = await self._details(client, items, harvest)
             items = self._require(merged, harvest.warnings)
-            harvest.calls = to_calls(items, harvest.warnings)
+            harvest.calls = to_calls([self._keyed(values) for values in items], harvest.warnings)
             harvest.complete = listing.complete and harvest.complete
             # A poll that missed detail pages must not let the next poll get a 304 and skip them.
             if listing.validators and all_details:
@@ -205,6 +221,16 @@ class SelectorsSource(Source, kind="selectors"):
                 break
             soup = parse_page(result.content, result.headers.get("Content-Type"))
         return listing
+
+    def _keyed(self, values: dict[str, str]) -> dict[str, str]:
+        """The item with its key from `key_pattern` (an explicit `key` field wins)."""
+        pattern, url = self.config.key_pattern, values.get("url")
+        if pattern is None or values.get("key") or not url:
+            return values
+        match = re.search(pattern, url)
+        if match is None:
+            return values  # keyed by its URL, as without a pattern
+        return {**values, "key": match.group(1) if match.re.groups else match.group(0)}
 
     def _check_count(self, listing: _Listing) -> list[dict[str, str]]:
         """The items, or LayoutChanged when too few and the page does not say it is empty."""

@@ -143,3 +143,29 @@ async def test_a_bug_is_recorded_not_raised_outside_strict_mode(engine: Engine) 
             await run_source(source, client=client, engine=engine, clock=lambda: NOW, strict=True)
     with session_scope(engine) as session:
         assert [r.status for r in repo.recent_runs(session, source_id="buggy")][-1] == "failed"
+
+
+async def test_operator_alert_once_per_failure_streak(
+    http_server: LocalHTTPServer, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    # max_attempts=2: each failed poll takes two 503s.
+    http_server.route("/s", *[Reply(503)] * 6, _json(CALLS), *[Reply(503)] * 4)
+    caplog.set_level("ERROR", logger="callwatch.alerts")
+
+    def alerts() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "callwatch.alerts"]
+
+    await _poll(http_server, engine, "/s")
+    assert alerts() == []  # one failure: below alert_after_failures = 2
+    await _poll(http_server, engine, "/s")
+    [alert] = alerts()
+    assert alert.startswith("ALERT source s (") and "failed 2 times in a row (never succeeded): " in alert
+    assert "HTTP 503" in alert
+    await _poll(http_server, engine, "/s")
+    assert len(alerts()) == 1  # the streak goes on: no second alert
+    await _poll(http_server, engine, "/s")  # success resets the streak
+    await _poll(http_server, engine, "/s", now=NOW + timedelta(hours=6))
+    await _poll(http_server, engine, "/s", now=NOW + timedelta(hours=12))
+    assert len(alerts()) == 2 and "last success 21 Nov 2026 10:00 Brussels" in alerts()[1]
+    with session_scope(engine) as session:
+        assert [h.source_id for h in repo.failing_sources(session)] == ["s"]

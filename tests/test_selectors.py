@@ -259,6 +259,8 @@ async def test_harvest_over_a_real_local_server(http_server: LocalHTTPServer) ->
     assert first.countries_text == COUNTRIES
     assert first.summary_html == SUMMARY
     assert first.extra == {"call_link": EC_TOPIC}
+    # key_pattern: the site's call id, not the URL with its title slug.
+    assert [call.key for call in harvest.calls] == ["135", "136", "1603"]
     # Detail pages that failed: the calls are kept with their listing values.
     assert second.deadline_text == "26.01.2027 17:00" and second.identifier is None
     assert third.title == "Interreg CZ-PL - Priority 3 - Bridges (last cut-off date): Call full proposal"
@@ -282,6 +284,20 @@ async def test_conditional_get_on_the_real_listing(http_server: LocalHTTPServer)
     assert first.validators == {url: {"etag": '"abc"'}}
     assert http_server.requests[1].headers.get("If-None-Match") == '"abc"'
     assert second.not_modified and second.calls == [] and second.requests == 1
+
+
+def test_key_pattern_is_checked_at_load() -> None:
+    with pytest.raises(ValueError, match="not a regular expression"):
+        euro_access(key_pattern="/calls/(\\d+/")
+    with pytest.raises(ValueError, match="at most one group"):
+        euro_access(key_pattern="/(calls)/(\\d+)/")
+
+
+async def test_an_item_whose_url_misses_the_key_pattern_keeps_its_url_as_key() -> None:
+    listing = "https://listing.test/en/calls"
+    routes: dict[str, Any] = {listing: page(read(THREE_ROWS))}
+    harvest = await harvest_with(euro_access(url=listing, detail=None, key_pattern="/nomatch/(\\d+)"), routes)
+    assert [call.key for call in harvest.calls] == [call.url for call in harvest.calls]
 
 
 async def test_all_details_fetched_returns_validators() -> None:
