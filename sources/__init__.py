@@ -19,6 +19,7 @@ from sources.base import REGISTRY, Source, SourceConfig
 def register_kinds() -> None:
     """Import every kind module once; each registers itself on import."""
     from sources import (
+        eccp,  # noqa: F401 - kind "eccp"
         feed,  # noqa: F401 - kind "feed"
         ft_portal,  # noqa: F401 - kind "ft-portal"
         selectors,  # noqa: F401 - kind "selectors"
