@@ -1,7 +1,7 @@
 """SQLModel tables: sources and their runs, calls with deadlines and history,
 subscribers with profiles, consents, tracked calls and deliveries.
 
-Must not: hold behaviour. Queries and writes live in `db/repo.py`; the
+Must not: hold behaviour. Queries and writes live in `db/repo/`; the
 schema is changed only through Alembic migrations in `db/migrations/`.
 Enumerations are stored as short strings (not native PostgreSQL enums) so
 a new value never needs an ALTER TYPE.
@@ -14,7 +14,17 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from db.types import JSONDict, JSONList, UTCDateTime
@@ -61,6 +71,8 @@ class SubscriberStatus(StrEnum):
     PENDING = "pending"
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
+    # Too many permanent delivery failures: nothing is sent until the person confirms again.
+    SUSPENDED = "suspended"
 
 
 class Frequency(StrEnum):
@@ -70,9 +82,19 @@ class Frequency(StrEnum):
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
+    PENDING = "pending"  # owed; sent when next_attempt_at has come and no live lease holds it
+    SENT = "sent"  # the server answered 250
+    FAILED = "failed"  # permanent refusal (5xx) or the address is no longer mailable
+    EXPIRED = "expired"  # transient failures until give_up_at: never sent late
+    SKIPPED = "skipped"  # nothing to say this period (empty digest) or too late to be useful
+
+
+class DeliveryKind(StrEnum):
+    CONFIRMATION = "confirmation"
+    DIGEST = "digest"
+    REMINDER = "reminder"
+    ALERT = "alert"  # change alert for tracked calls
+    OPERATOR = "operator"  # source-health alert to the operator address
 
 
 # --------------------------------------------------------------------------- sources
@@ -238,6 +260,8 @@ class Subscriber(SQLModel, table=True):
     confirmed_at: datetime | None = _utc(default=None)
     unsubscribed_at: datetime | None = _utc(default=None)
     confirmation_sent_at: datetime | None = _utc(default=None)
+    suspended_at: datetime | None = _utc(default=None)
+    hard_bounces: int = 0
     # Bumped to revoke every signed link and private feed issued before.
     token_version: int = 1
 
@@ -298,18 +322,34 @@ class Dismissal(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """One e-mail owed to one subscriber for one period; the key makes sends idempotent."""
+    """One e-mail owed to one address for one period; the unique key makes sends idempotent.
+
+    The row is claimed (inserted) before the message is sent and marked sent
+    after the server's 250, and it keeps the rendered message: a retry or a
+    restart sends the very same bytes with the same Message-ID.
+    """
 
     __table_args__ = (UniqueConstraint("subscriber_id", "kind", "period_key", name="uq_delivery_period"),)
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int | None = _fk("subscriber.id", nullable=True, ondelete="SET NULL")
-    kind: str = Field(max_length=20)  # confirmation, digest, reminder, alert
+    kind: str = Field(max_length=20)
     period_key: str = Field(max_length=120)
-    status: str = Field(default=DeliveryStatus.PENDING, max_length=10)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=10, index=True)
+    to_address: str = Field(default="", max_length=320)
+    subject: str | None = Field(default=None, sa_type=Text)
+    message: bytes | None = Field(default=None, sa_type=LargeBinary)
     message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(default=None)
+    next_attempt_at: datetime | None = _utc(default=None, index=True)
+    lease_until: datetime | None = _utc(default=None)
+    give_up_at: datetime | None = _utc(default=None)
     attempts: int = 0
+    last_code: int | None = None
     error: str | None = Field(default=None, sa_type=Text)
+    # What the message covers: the window of a digest, the last change id of an alert.
+    covered_from: datetime | None = _utc(default=None)
+    covered_until: datetime | None = _utc(default=None)
+    watermark: int | None = None
     call_ids: list[int] = _json_list()

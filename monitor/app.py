@@ -32,6 +32,34 @@ class WorkerDefaults(BaseModel):
     misfire_grace_seconds: int = Field(default=86400, ge=1)
 
 
+class MailPolicy(BaseModel):
+    """`[mail]` in config/callwatch.toml: pacing, retries, reminders (RFC 5321 wants them configurable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Messages per second to the SMTP server (0 = no limit); providers enforce their own quota.
+    rate_per_second: float = Field(default=10.0, ge=0)
+    # A sender holds a message this long; a killed sender's message is picked up after it.
+    lease_seconds: int = Field(default=600, ge=10)
+    # Stop a sending run after this many transient failures in a row (the server is unwell).
+    circuit_breaker: int = Field(default=20, ge=1)
+    # Transient failures are retried with growing delays until give-up (a stale digest is useless).
+    retry_base_seconds: int = Field(default=300, ge=1)
+    retry_max_seconds: int = Field(default=6 * 3600, ge=1)
+    digest_give_up_hours: int = Field(default=48, ge=1)
+    other_give_up_hours: int = Field(default=24, ge=1)
+    # A digest or reminder missed (worker down) by up to this much is sent once; later ones are skipped.
+    catch_up_hours: int = Field(default=48, ge=1)
+    # Permanent refusals (5xx) in a row before an address is suspended.
+    suspend_after_hard_failures: int = Field(default=3, ge=1)
+    confirmation_interval_minutes: int = Field(default=10, ge=1)
+    reminder_offsets_days: list[int] = Field(default_factory=lambda: [30, 14, 7, 1])
+    # Reminders go out at this local hour in the subscriber's time zone.
+    reminder_hour: int = Field(default=8, ge=0, le=23)
+    closing_soon_days: int = Field(default=14, ge=1)
+    max_calls_per_section: int = Field(default=25, ge=1)
+
+
 class Defaults(BaseModel):
     """config/callwatch.toml, validated."""
 
@@ -39,6 +67,7 @@ class Defaults(BaseModel):
 
     http: dict[str, float | int] = Field(default_factory=dict)
     worker: WorkerDefaults = Field(default_factory=WorkerDefaults)
+    mail: MailPolicy = Field(default_factory=MailPolicy)
 
 
 def load_defaults(config_dir: Path) -> Defaults:

@@ -259,52 +259,6 @@ def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) ->
             out.print(f"[red]⚠ call {call.id}: {conflict.message}[/red]", highlight=False)
 
 
-# --------------------------------------------------------------------------- later issues
-
-
-def _not_yet(name: str) -> None:
-    console.print(f"callwatch {name}: not implemented yet")
-    sys.exit(EXIT_USAGE)
-
-
-@main.command(context_settings={"ignore_unknown_options": True})
-@click.argument("email")
-@click.argument("criteria", nargs=-1, type=click.UNPROCESSED)
-@click.option(
-    "--confirmed", is_flag=True, help="The person consented elsewhere: skip the confirmation e-mail."
-)
-def subscribe(email: str, criteria: tuple[str, ...], confirmed: bool) -> None:
-    """Add a subscriber with a profile (not implemented yet)."""
-    _not_yet("subscribe")
-
-
-@main.command()
-@click.argument("email")
-@click.argument("call_id")
-def track(email: str, call_id: str) -> None:
-    """Follow a call for reminders and change alerts (not implemented yet)."""
-    _not_yet("track")
-
-
-@main.command()
-@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
-@click.option("--dry-run", is_flag=True, help="Build the digests, send nothing.")
-def digest(now_text: str | None, dry_run: bool) -> None:
-    """Send the digests due now (not implemented yet)."""
-    if now_text:
-        _validate_now(now_text)
-    _not_yet("digest")
-
-
-@main.command()
-@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
-def reminders(now_text: str | None) -> None:
-    """Send deadline reminders due now (not implemented yet)."""
-    if now_text:
-        _validate_now(now_text)
-    _not_yet("reminders")
-
-
 def _validate_now(now_text: str) -> datetime:
     try:
         return parse_instant(now_text)
@@ -347,3 +301,7 @@ def run(app: App, host: str | None, port: int | None) -> None:
 
 
 __all__ = ["main", "system_clock"]
+
+
+# Subscriber and e-mail commands live in their own module; importing it registers them.
+from monitor import cli_mail  # noqa: E402, F401

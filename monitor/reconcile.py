@@ -16,7 +16,7 @@ so the 5th and 6th cut-off pages of one aggregator stay two calls):
    the same Brussels calendar day.
 Within a rule, links whose records share a deadline day are taken first.
 
-Pure: records in, groups and merged views out. `db.repo` loads and stores.
+Pure: records in, groups and merged views out. `db.repo.calls` loads and stores.
 """
 
 from __future__ import annotations

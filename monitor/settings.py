@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
+    # Earlier secrets, comma-separated: links signed with them keep working after a rotation.
+    old_secret_keys: SecretStr | None = None
+    # Where source-health alerts are e-mailed; unset: they are only logged.
+    operator_email: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")
@@ -104,6 +108,10 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         return f"Callwatch/0.1 (funding-call monitor; contact: {self.contact})"
+
+    def old_secrets(self) -> list[str]:
+        raw = self.old_secret_keys.get_secret_value() if self.old_secret_keys else ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
 
     def secret(self) -> str:
         """The signing secret; `ensure_secret` must have run in dev set-ups."""

@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.dbfixtures",
     "tests.httpserver",
     "tests.smtpserver",
+    "tests.mailworld",
 ]

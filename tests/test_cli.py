@@ -151,11 +151,21 @@ def test_bad_setting_stops_start_up_naming_the_variable(env, monkeypatch: pytest
     assert result.exit_code == 2 and "CALLWATCH_SMTP_URL" in result.output
 
 
-@pytest.mark.parametrize("args", [["subscribe", "a@example.org"], ["track", "a@example.org", "1"], ["digest"],
-                                  ["reminders", "--now", "2027-01-01T08:00:00Z"]])  # fmt: skip
-def test_not_yet_implemented_commands_exit_2(args: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["subscribe", "a@example.org\r\nBcc: x@y.z"], "not a usable e-mail address"),
+        (["subscribe", "a@example.org", "--country", "Atlantis"], "unknown country 'Atlantis'"),
+        (["subscribe", "a@example.org", "--org-type", "pirates"], "unknown organisation type 'pirates'"),
+        (["subscribe", "a@example.org", "--timezone", "Mars/Olympus"], "unknown time zone"),
+        (["subscribe", "a@example.org", "--budget-min", "lots"], "is not an amount in euros"),
+        (["track", "nobody@example.org", "1"], "no subscriber nobody@example.org"),
+        (["subscriber", "export", "nobody@example.org"], "no subscriber nobody@example.org"),
+    ],
+)
+def test_people_commands_refuse_bad_input_with_exit_2(env, args: list[str], message: str) -> None:
     result = _invoke(*args)
-    assert result.exit_code == 2 and "not implemented yet" in result.output
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_bad_now_is_a_usage_error() -> None:

@@ -7,6 +7,7 @@ or `callwatch run`'s, which runs both in one process).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,12 +17,15 @@ from sqlalchemy import text
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
+from monitor.sender import deliver
 from monitor.templating import make_environment
+from monitor.web.people import people_routes
 
 
 def create_app(app: App) -> FastAPI:
     web = FastAPI(title="Callwatch", version="0.1.0")
     templates = make_environment()
+    web.include_router(people_routes(app, templates, deliver=lambda: asyncio.run(deliver(app))))
 
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

@@ -1,4 +1,4 @@
-"""The one module that writes SQL: sources and runs, calls and their history.
+"""Sources and their runs, calls and their history, cross-source groups.
 
 Functions take a `Session` and keyword-only arguments and never commit;
 the caller's `session_scope` does. Storing a poll is an idempotent upsert:

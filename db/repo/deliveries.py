@@ -1,0 +1,155 @@
+"""The e-mail queue: one `Delivery` row per (address, kind, period), claimed before sending.
+
+Owns the idempotence and crash-safety rules of sending:
+- `claim_period` inserts the row with the rendered message; the unique key
+  (subscriber, kind, period) makes a second planner (another process, a
+  re-run) get None instead of a second e-mail;
+- `lease_next` hands one due row to one sender for `lease` seconds (on
+  PostgreSQL with `FOR UPDATE SKIP LOCKED`, everywhere with a conditional
+  UPDATE), so a killed sender's row is picked up again once its lease ends;
+- the row is marked sent only after the server's 250: a crash between the
+  two re-sends that one message, with the same Message-ID, and loses none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from db.models import Delivery, DeliveryStatus
+
+
+def claim_period(
+    session: Session, *, subscriber_id: int | None, kind: str, period_key: str, now: datetime, **values: Any
+) -> Delivery | None:
+    """Insert the delivery for this period; None when one exists already (someone else claimed it)."""
+    row = Delivery(subscriber_id=subscriber_id, kind=kind, period_key=period_key, created_at=now, **values)
+    if row.status == DeliveryStatus.PENDING and row.next_attempt_at is None:
+        row.next_attempt_at = now
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        return None
+    return row
+
+
+def period_claimed(session: Session, *, subscriber_id: int | None, kind: str, period_key: str) -> bool:
+    query = select(Delivery.id).where(
+        Delivery.subscriber_id == subscriber_id, Delivery.kind == kind, Delivery.period_key == period_key
+    )
+    return session.exec(query).first() is not None
+
+
+def claimed_periods(session: Session, *, kind: str, subscriber_ids: Sequence[int]) -> set[tuple[int, str]]:
+    """(subscriber id, period key) pairs already claimed, for planning many subscribers at once."""
+    if not subscriber_ids:
+        return set()
+    query = select(Delivery.subscriber_id, Delivery.period_key).where(
+        Delivery.kind == kind, col(Delivery.subscriber_id).in_(list(subscriber_ids))
+    )
+    return {(sid, key) for sid, key in session.exec(query) if sid is not None}
+
+
+def last_covered(session: Session, *, kind: str, subscriber_ids: Sequence[int]) -> dict[int, datetime]:
+    """The end of the window each subscriber's last sent (or empty) message of `kind` covered."""
+    if not subscriber_ids:
+        return {}
+    query = (
+        select(Delivery.subscriber_id, func.max(Delivery.covered_until))
+        .where(
+            Delivery.kind == kind,
+            col(Delivery.subscriber_id).in_(list(subscriber_ids)),
+            col(Delivery.covered_until).is_not(None),
+            col(Delivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.SKIPPED, DeliveryStatus.PENDING]),
+        )
+        .group_by(col(Delivery.subscriber_id))
+    )
+    return {sid: until for sid, until in session.exec(query) if sid is not None and until is not None}
+
+
+def last_watermark(session: Session, *, kind: str, subscriber_ids: Sequence[int]) -> dict[int, int]:
+    """The highest change id each subscriber's messages of `kind` have covered."""
+    if not subscriber_ids:
+        return {}
+    query = (
+        select(Delivery.subscriber_id, func.max(Delivery.watermark))
+        .where(Delivery.kind == kind, col(Delivery.subscriber_id).in_(list(subscriber_ids)))
+        .group_by(col(Delivery.subscriber_id))
+    )
+    return {sid: mark for sid, mark in session.exec(query) if sid is not None and mark is not None}
+
+
+def lease_next(session: Session, *, now: datetime, lease: timedelta, postgres: bool) -> Delivery | None:
+    """One due pending row, leased to the caller; None when nothing is due.
+
+    The caller commits right away: the lease, not an open transaction,
+    protects the row while the message is on the wire.
+    """
+    due = (
+        col(Delivery.status) == DeliveryStatus.PENDING,
+        col(Delivery.next_attempt_at) <= now,
+        or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
+    )
+    for _ in range(5):  # another sender may win the row between SELECT and UPDATE
+        query = (
+            select(Delivery.id).where(*due).order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(1)
+        )
+        if postgres:
+            query = query.with_for_update(skip_locked=True)
+        delivery_id = session.exec(query).first()
+        if delivery_id is None:
+            return None
+        won = session.exec(  # type: ignore[call-overload]
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id, *due)
+            .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
+        )
+        if won.rowcount == 1:
+            row = session.get(Delivery, delivery_id, populate_existing=True)
+            return row
+    return None
+
+
+def finish_delivery(
+    session: Session,
+    *,
+    delivery_id: int,
+    status: DeliveryStatus,
+    now: datetime,
+    code: int | None = None,
+    error: str | None = None,
+    retry_at: datetime | None = None,
+) -> Delivery:
+    """Record what became of one attempt; `retry_at` keeps the row pending until then."""
+    row = session.get(Delivery, delivery_id, populate_existing=True)
+    assert row is not None, f"delivery {delivery_id} vanished"
+    row.status, row.last_code, row.error, row.lease_until = status, code, error, None
+    if status == DeliveryStatus.SENT:
+        row.sent_at = now
+    if retry_at is not None:
+        row.next_attempt_at = retry_at
+    session.add(row)
+    return row
+
+
+def deliveries(
+    session: Session, *, kind: str | None = None, subscriber_id: int | None = None
+) -> Sequence[Delivery]:
+    query = select(Delivery)
+    if kind is not None:
+        query = query.where(Delivery.kind == kind)
+    if subscriber_id is not None:
+        query = query.where(Delivery.subscriber_id == subscriber_id)
+    return session.exec(query.order_by(col(Delivery.id))).all()
+
+
+def pending_count(session: Session) -> int:
+    query = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
+    return int(session.exec(query).one())

@@ -1,0 +1,295 @@
+"""Subscribers, their profiles and consent history, tracked and dismissed calls.
+
+A subscriber's data can be exported whole and deleted whole: deleting also
+scrubs the address and message bodies from past deliveries (the rows stay,
+anonymous, so the idempotence keys of periods already sent keep working).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from db.models import (
+    Consent,
+    Delivery,
+    DeliveryStatus,
+    Dismissal,
+    Profile,
+    Subscriber,
+    SubscriberStatus,
+    TrackedCall,
+)
+
+# Profile columns a caller may set (everything else is bookkeeping).
+PROFILE_FIELDS = (
+    "name",
+    "keywords",
+    "exclude",
+    "countries",
+    "org_types",
+    "ecosystems",
+    "programmes",
+    "funding_types",
+    "budget_min",
+    "budget_max",
+    "min_days_left",
+    "frequency",
+)
+SUBSCRIBER_FIELDS = ("language", "timezone", "digest_weekday", "digest_hour")
+
+
+def subscriber_by_email(session: Session, *, email: str) -> Subscriber | None:
+    # Addresses are stored with a lower-case domain; local parts are compared as given
+    # except for case, which virtually every mail system ignores.
+    query = select(Subscriber).where(col(Subscriber.email).ilike(_like_literal(email)))
+    return session.exec(query).first()
+
+
+def _like_literal(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def subscriber(session: Session, *, subscriber_id: int) -> Subscriber | None:
+    return session.get(Subscriber, subscriber_id)
+
+
+def create_subscriber(session: Session, *, email: str, now: datetime, **values: Any) -> Subscriber:
+    row = Subscriber(email=email, created_at=now, **_only(values, SUBSCRIBER_FIELDS))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_subscriber(session: Session, *, subscriber_id: int, **values: Any) -> Subscriber:
+    row = session.get(Subscriber, subscriber_id)
+    assert row is not None, f"subscriber {subscriber_id} vanished"
+    for name, value in _only(values, SUBSCRIBER_FIELDS).items():
+        setattr(row, name, value)
+    session.add(row)
+    return row
+
+
+def set_status(
+    session: Session, *, subscriber_id: int, status: SubscriberStatus, now: datetime
+) -> Subscriber:
+    row = session.get(Subscriber, subscriber_id)
+    assert row is not None, f"subscriber {subscriber_id} vanished"
+    row.status = status
+    if status == SubscriberStatus.CONFIRMED:
+        row.confirmed_at, row.unsubscribed_at, row.suspended_at, row.hard_bounces = now, None, None, 0
+    elif status == SubscriberStatus.UNSUBSCRIBED:
+        row.unsubscribed_at = now
+    elif status == SubscriberStatus.SUSPENDED:
+        row.suspended_at = now
+    session.add(row)
+    return row
+
+
+def note_confirmation_sent(session: Session, *, subscriber_id: int, now: datetime) -> None:
+    session.exec(  # type: ignore[call-overload]
+        update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(confirmation_sent_at=now)
+    )
+
+
+def record_hard_bounce(session: Session, *, subscriber_id: int, suspend_after: int, now: datetime) -> bool:
+    """Count a permanent failure; True when the address is now suspended."""
+    row = session.get(Subscriber, subscriber_id)
+    if row is None:
+        return False
+    row.hard_bounces += 1
+    suspended = row.hard_bounces >= suspend_after and row.status == SubscriberStatus.CONFIRMED
+    if suspended:
+        row.status, row.suspended_at = SubscriberStatus.SUSPENDED, now
+    session.add(row)
+    return suspended
+
+
+def rotate_tokens(session: Session, *, subscriber_id: int) -> int:
+    """Invalidate every link sent so far (manage, unsubscribe, feeds); returns the new version."""
+    row = session.get(Subscriber, subscriber_id)
+    assert row is not None
+    row.token_version += 1
+    session.add(row)
+    return row.token_version
+
+
+def confirmed_subscribers(session: Session) -> Sequence[Subscriber]:
+    query = select(Subscriber).where(Subscriber.status == SubscriberStatus.CONFIRMED)
+    return session.exec(query.order_by(col(Subscriber.id))).all()
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def add_profile(session: Session, *, subscriber_id: int, now: datetime, **values: Any) -> Profile:
+    row = Profile(
+        subscriber_id=subscriber_id, created_at=now, updated_at=now, **_only(values, PROFILE_FIELDS)
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_profile(session: Session, *, profile_id: int, now: datetime, **values: Any) -> Profile:
+    row = session.get(Profile, profile_id)
+    assert row is not None, f"profile {profile_id} vanished"
+    for name, value in _only(values, PROFILE_FIELDS).items():
+        setattr(row, name, value)
+    row.updated_at = now
+    session.add(row)
+    return row
+
+
+def delete_profile(session: Session, *, profile_id: int) -> None:
+    session.exec(delete(Dismissal).where(col(Dismissal.profile_id) == profile_id))  # type: ignore[call-overload]
+    session.exec(delete(Profile).where(col(Profile.id) == profile_id))  # type: ignore[call-overload]
+
+
+def profiles_of(session: Session, *, subscriber_ids: Sequence[int]) -> dict[int, list[Profile]]:
+    found: dict[int, list[Profile]] = defaultdict(list)
+    if subscriber_ids:
+        query = select(Profile).where(col(Profile.subscriber_id).in_(list(subscriber_ids)))
+        for row in session.exec(query.order_by(col(Profile.id))):
+            found[row.subscriber_id].append(row)
+    return found
+
+
+def profile(session: Session, *, profile_id: int) -> Profile | None:
+    return session.get(Profile, profile_id)
+
+
+# --------------------------------------------------------------------------- consent
+
+
+def record_consent(
+    session: Session, *, subscriber_id: int, event: str, source: str, now: datetime, detail: str | None = None
+) -> None:
+    session.add(Consent(subscriber_id=subscriber_id, event=event, at=now, source=source, detail=detail))
+
+
+# --------------------------------------------------------------------------- tracked and dismissed
+
+
+def track_call(session: Session, *, subscriber_id: int, call_id: int, now: datetime) -> bool:
+    """Follow a call; False when it was already followed."""
+    exists = session.exec(
+        select(TrackedCall.id).where(
+            TrackedCall.subscriber_id == subscriber_id, TrackedCall.call_id == call_id
+        )
+    ).first()
+    if exists is not None:
+        return False
+    session.add(TrackedCall(subscriber_id=subscriber_id, call_id=call_id, created_at=now))
+    session.flush()
+    return True
+
+
+def untrack_call(session: Session, *, subscriber_id: int, call_id: int) -> None:
+    session.exec(  # type: ignore[call-overload]
+        delete(TrackedCall).where(
+            col(TrackedCall.subscriber_id) == subscriber_id, col(TrackedCall.call_id) == call_id
+        )
+    )
+
+
+def tracked_calls(session: Session, *, subscriber_ids: Sequence[int]) -> dict[int, dict[int, datetime]]:
+    """subscriber id -> {call id: since when}."""
+    found: dict[int, dict[int, datetime]] = defaultdict(dict)
+    if subscriber_ids:
+        query = select(TrackedCall).where(col(TrackedCall.subscriber_id).in_(list(subscriber_ids)))
+        for row in session.exec(query):
+            found[row.subscriber_id][row.call_id] = row.created_at
+    return found
+
+
+def dismiss_call(session: Session, *, profile_id: int, call_id: int, now: datetime) -> bool:
+    exists = session.exec(
+        select(Dismissal.id).where(Dismissal.profile_id == profile_id, Dismissal.call_id == call_id)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(Dismissal(profile_id=profile_id, call_id=call_id, created_at=now))
+    session.flush()
+    return True
+
+
+def dismissed_calls(session: Session, *, profile_ids: Sequence[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = defaultdict(set)
+    if profile_ids:
+        query = select(Dismissal.profile_id, Dismissal.call_id).where(
+            col(Dismissal.profile_id).in_(list(profile_ids))
+        )
+        for profile_id, call_id in session.exec(query):
+            found[profile_id].add(call_id)
+    return found
+
+
+# --------------------------------------------------------------------------- export and erasure
+
+
+def export_subscriber(session: Session, *, subscriber_id: int) -> dict[str, Any]:
+    """Everything stored about one subscriber, as JSON-ready values."""
+    row = session.get(Subscriber, subscriber_id)
+    assert row is not None
+    profiles = profiles_of(session, subscriber_ids=[subscriber_id]).get(subscriber_id, [])
+    dismissed = dismissed_calls(session, profile_ids=[p.id for p in profiles if p.id is not None])
+    consents = session.exec(
+        select(Consent).where(Consent.subscriber_id == subscriber_id).order_by(col(Consent.id))
+    ).all()
+    deliveries = session.exec(
+        select(Delivery).where(Delivery.subscriber_id == subscriber_id).order_by(col(Delivery.id))
+    ).all()
+    tracked = tracked_calls(session, subscriber_ids=[subscriber_id]).get(subscriber_id, {})
+    return {
+        "subscriber": _plain(row, exclude={"token_version"}),
+        "profiles": [
+            {**_plain(p), "dismissed_calls": sorted(dismissed.get(p.id or 0, set()))} for p in profiles
+        ],
+        "tracked_calls": [{"call_id": cid, "since": at.isoformat()} for cid, at in sorted(tracked.items())],
+        "consent_events": [_plain(c, exclude={"subscriber_id"}) for c in consents],
+        "emails": [
+            _plain(d, exclude={"message", "subscriber_id", "lease_until", "next_attempt_at"})
+            for d in deliveries
+        ],
+    }
+
+
+def _plain(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
+    values = row.model_dump(exclude=exclude or set())
+    return {k: (v.isoformat() if isinstance(v, datetime) else _jsonable(v)) for k, v in values.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    return str(value)
+
+
+def delete_subscriber(session: Session, *, subscriber_id: int) -> None:
+    """Erase a subscriber and everything linked to them (right to erasure)."""
+    profile_ids = [p.id for p in profiles_of(session, subscriber_ids=[subscriber_id]).get(subscriber_id, [])]
+    if profile_ids:
+        session.exec(delete(Dismissal).where(col(Dismissal.profile_id).in_(profile_ids)))  # type: ignore[call-overload]
+    for table in (Profile, Consent, TrackedCall):
+        session.exec(delete(table).where(col(table.subscriber_id) == subscriber_id))  # type: ignore[call-overload,attr-defined]
+    owed = (col(Delivery.subscriber_id) == subscriber_id, col(Delivery.status) == DeliveryStatus.PENDING)
+    session.exec(update(Delivery).where(*owed).values(status=DeliveryStatus.SKIPPED))  # type: ignore[call-overload]
+    session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(col(Delivery.subscriber_id) == subscriber_id)
+        .values(subscriber_id=None, to_address="", message=None, subject=None, error="subscriber deleted")
+    )
+    session.exec(delete(Subscriber).where(col(Subscriber.id) == subscriber_id))  # type: ignore[call-overload]
+
+
+def _only(values: dict[str, Any], allowed: Sequence[str]) -> dict[str, Any]:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    return values

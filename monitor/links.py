@@ -1,0 +1,50 @@
+"""Absolute URLs for e-mails and feeds, with signed tokens where a link acts for someone.
+
+Every token carries the subscriber id and their `token_version`; bumping the
+version (repo.rotate_tokens) revokes every link sent before. The web app
+checks tokens with the same `Signer` (monitor.tokens).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from monitor.tokens import Purpose, Signer
+
+
+@dataclass(frozen=True)
+class LinkBuilder:
+    base_url: str
+    signer: Signer
+
+    def _token(self, purpose: Purpose, subscriber: object, **extra: int) -> str:
+        return self.signer.make(purpose, s=int(subscriber.id), v=int(subscriber.token_version), **extra)  # type: ignore[attr-defined]
+
+    def confirm(self, subscriber: object) -> str:
+        return f"{self.base_url}/confirm/{self._token(Purpose.CONFIRM, subscriber)}"
+
+    def manage(self, subscriber: object) -> str:
+        return f"{self.base_url}/manage/{self._token(Purpose.MANAGE, subscriber)}"
+
+    def unsubscribe(self, subscriber: object) -> str:
+        return f"{self.base_url}/unsubscribe/{self._token(Purpose.UNSUBSCRIBE, subscriber)}"
+
+    def track(self, subscriber: object, call_id: int) -> str:
+        return f"{self.base_url}/track/{self._token(Purpose.TRACK, subscriber, c=call_id)}"
+
+    def dismiss(self, subscriber: object, profile_id: int, call_id: int) -> str:
+        return f"{self.base_url}/dismiss/{self._token(Purpose.DISMISS, subscriber, p=profile_id, c=call_id)}"
+
+    def call(self, call_id: int) -> str:
+        return f"{self.base_url}/calls/{call_id}"
+
+    def browse(self) -> str:
+        return f"{self.base_url}/calls"
+
+    def sources(self) -> str:
+        return f"{self.base_url}/sources"
+
+    def unsubscribe_mailto(self, sender_address: str, subscriber: object) -> str:
+        subject = quote(f"unsubscribe {subscriber.id}")  # type: ignore[attr-defined]
+        return f"mailto:{sender_address}?subject={subject}"

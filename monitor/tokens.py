@@ -1,0 +1,89 @@
+"""Signed tokens for links in e-mails and feeds: confirm, manage, unsubscribe, dismiss, track, feed.
+
+Owns: one salt per purpose (a token made for one purpose is refused for any
+other), the lifetimes (a confirmation link lasts 3 days; the others years),
+secret rotation (tokens signed with a previous secret, listed in
+CALLWATCH_OLD_SECRET_KEYS, still verify; new ones use the current secret)
+and revocation (the payload carries the subscriber's `token_version`; the
+caller compares it with the stored one).
+
+Must not: look anything up. `read` says whether a token is authentic, fresh
+and for this purpose; whether the subscriber still exists is the caller's job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+
+from monitor.clock import Clock, system_clock
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+    UNSUBSCRIBE = "unsubscribe"
+    DISMISS = "dismiss"  # "not relevant" for one call in one profile
+    TRACK = "track"  # follow one call
+    FEED = "feed"  # a private per-profile feed or calendar
+
+
+CONFIRM_VALID = timedelta(days=3)
+LONG_VALID = timedelta(days=5 * 366)
+LIFETIME = {purpose: LONG_VALID for purpose in Purpose} | {Purpose.CONFIRM: CONFIRM_VALID}
+
+
+class TokenError(Exception):
+    """A token that cannot be used; `expired` tells a stale link from a forged one."""
+
+    def __init__(self, message: str, *, expired: bool = False, payload: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.expired = expired
+        # Only set for an authentic but expired token (so the page can offer a new link).
+        self.payload = payload
+
+
+@dataclass(frozen=True)
+class Signer:
+    secret: str
+    old_secrets: tuple[str, ...] = ()
+    # The application clock, so that `--now` and tests decide what "3 days later" is.
+    clock: Clock = system_clock
+
+    def _serializer(self, purpose: Purpose) -> URLSafeTimedSerializer:
+        clock = self.clock
+
+        class ClockSigner(TimestampSigner):
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
+        # itsdangerous signs with the last key and verifies with any of them.
+        keys = [*self.old_secrets, self.secret]
+        return URLSafeTimedSerializer(keys, salt=f"callwatch.{purpose.value}", signer=ClockSigner)
+
+    def make(self, purpose: Purpose, **payload: int | str) -> str:
+        return str(self._serializer(purpose).dumps(payload))
+
+    def read(self, purpose: Purpose, token: str) -> dict[str, Any]:
+        """The payload of an authentic, unexpired token for `purpose`; TokenError otherwise."""
+        serializer = self._serializer(purpose)
+        max_age = int(LIFETIME[purpose].total_seconds())
+        try:
+            payload = serializer.loads(token, max_age=max_age)
+        except SignatureExpired as exc:
+            old = serializer.load_payload(exc.payload) if exc.payload is not None else None
+            raise TokenError("this link has expired", expired=True, payload=_dict(old)) from None
+        except BadSignature:
+            raise TokenError("this link is not valid") from None
+        result = _dict(payload)
+        if result is None:
+            raise TokenError("this link is not valid")
+        return result
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
