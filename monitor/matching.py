@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -200,7 +201,9 @@ class _Field:
     text: str
     words: tuple[str, ...]
     joins: tuple[str, ...]  # join key before each word
-    at: dict[str, list[int]]  # word -> its positions
+    # word -> its first position. Ints, not lists of positions: thousands of prepared calls would
+    # otherwise hold millions of small lists, which Python's garbage collector scans again and again.
+    first_at: dict[str, int]
 
 
 def _field(name: str, text: str) -> _Field:
@@ -208,22 +211,30 @@ def _field(name: str, text: str) -> _Field:
     parts = _SPLIT_WORDS.split(text)
     words = tuple(map(_fold_word, parts[1::2]))
     joins = tuple(map(_join_key, parts[0:-1:2]))
-    at: dict[str, list[int]] = {}
-    for position, word in enumerate(words):
-        at.setdefault(word, []).append(position)
-    return _Field(name, text, words, joins, at)
+    first_at = dict(zip(reversed(words), range(len(words) - 1, -1, -1)))  # the earliest one is set last
+    return _Field(name, text, words, joins, first_at)
 
 
 def _find(term: _Term, field: _Field) -> int | None:
     """Position of the term's first occurrence in the field."""
     first = term.words[0]
     if term.prefix[0]:
-        starts: Iterable[int] = sorted(
-            p for word, ps in field.at.items() if word.startswith(first) for p in ps
-        )
+        if not any(word.startswith(first) for word in field.first_at):
+            return None
+        starts: Iterable[int] = (i for i, word in enumerate(field.words) if word.startswith(first))
     else:
-        starts = field.at.get(first, ())
+        starts = _positions(field.words, first, field.first_at.get(first))
     return next((start for start in starts if _continues(term, field, start)), None)
+
+
+def _positions(words: tuple[str, ...], word: str, first: int | None) -> Iterable[int]:
+    at = first
+    while at is not None:
+        yield at
+        try:
+            at = words.index(word, at + 1)
+        except ValueError:
+            at = None
 
 
 def _continues(term: _Term, field: _Field, start: int) -> bool:
@@ -746,8 +757,8 @@ def _evidence(prep: _Prepared, hit: tuple[_Term, tuple[tuple[int, int], ...]]) -
     term, places = hit
     index, position = places[0]
     text = prep.fields[index].text
-    spans = [match.span() for match in _WORD.finditer(text)]
-    return _sentence(text, spans[position][0], spans[position + len(term.words) - 1][1])
+    spans = [match.span() for match in itertools.islice(_WORD.finditer(text), position + len(term.words))]
+    return _sentence(text, spans[position][0], spans[-1][1])
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -866,7 +877,7 @@ class Matcher:
         self._prepared = [_prepare(call, now) for call in calls]
         live = [i for i, prep in enumerate(self._prepared) if prep.live]
         self._live = set(live)
-        self._words = self._index(live, lambda p: {word for field in p.fields for word in field.at})
+        self._words = self._index(live, lambda p: {word for field in p.fields for word in field.first_at})
         self._vocabulary = sorted(self._words)
         # "" holds the calls that do not state the criterion (their verdict is "unknown").
         self._buckets: dict[str, dict[str, set[int]]] = {

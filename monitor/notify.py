@@ -311,7 +311,13 @@ class Notifier:
             if lines:
                 digest.changed.append(ChangeCard(card(cid), tuple(lines)))
         soon = now + timedelta(days=self.policy.closing_soon_days)
-        closing = [cid for cid in followed if (at := by_id[cid].next_deadline_at) is not None and at <= soon]
+        # Calls already shown as new carry their days left there; "Closing soon" lists the others.
+        shown = set(fresh[:limit])
+        closing = [
+            cid
+            for cid in followed
+            if cid not in shown and (at := by_id[cid].next_deadline_at) is not None and at <= soon
+        ]
         closing.sort(key=lambda cid: by_id[cid].next_deadline_at)
         digest.closing = [card(cid) for cid in closing[:limit]]
         return digest

@@ -99,8 +99,8 @@ def test_subscribe_confirm_digest_links_reminders_alerts_unsubscribe(world: Mail
     assert "41 days left" in text
     assert "keywords: hydrogen, electrolyser · open to SMEs in PT · 41 days left" in text
     assert "EUR 2,000,000 in total, up to EUR 500,000 per project" in text
-    # E closes within 14 days: listed again under "Closing soon".
-    assert "Closing soon (1)" in text
+    # E closes within 14 days: it shows "10 days left" among the new calls, not twice.
+    assert "10 days left" in text and "Closing soon" not in text
     # A scraped title with markup: escaped in HTML, plain in text, never an element.
     assert "<img src=x onerror=alert(1)>" in text
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
@@ -222,3 +222,35 @@ def test_manage_page_exports_and_erases(world: MailWorld) -> None:
     with session_scope(world.app.engine) as session:
         assert repo.subscriber_by_email(session, email=ANNA) is None
         assert session.exec(select(Consent)).all() == []
+
+
+def test_second_digest_has_new_changed_and_closing_soon(world: MailWorld) -> None:
+    world.seed(CALLS, now=utc("2026-11-21T09:00:00Z"))
+    assert world.cli(*SUBSCRIBE, "--confirmed", "--now", "2026-11-21T10:00:00Z").exit_code == 0
+    assert world.cli("digest", "--now", "2026-11-23T08:05:00Z").exit_code == 0
+    fresh = call_in(
+        "F", "Hydrogen refuelling for SME fleets", deadline="2027-03-01T16:00:00Z", countries=["PT"]
+    )
+    world.seed([fresh], now=utc("2026-11-25T09:00:00Z"))
+    moved = call_in(
+        "A",
+        "Green hydrogen electrolyser pilots for SMEs",
+        deadline="2027-01-10T16:00:00Z",
+        summary="Pilot lines for electrolysers in industrial clusters.",
+        countries=["DE", "PT", "ES"],
+        org_types=["sme"],
+        budget=2_000_000,
+        per_project=500_000,
+    )
+    world.seed([moved], now=utc("2026-11-26T09:00:00Z"))
+    assert world.cli("digest", "--now", "2026-11-30T08:05:00Z").exit_code == 0
+    first, second = [m for m in world.messages_to(ANNA) if m["X-Callwatch-Kind"] == "digest"]
+    assert second["Subject"] == "Your Callwatch digest: 1 new call"
+    text = second.get_body(preferencelist=("plain",)).get_content()
+    new, rest = text.split("== Changed (1) ==")
+    assert "New calls for you (1)" in new and "Hydrogen refuelling for SME fleets" in new
+    assert "Green hydrogen electrolyser" not in new  # not new any more
+    changed, closing = rest.split("== Closing soon (1) ==")
+    assert "* deadline moved from 3 January 2027 17:00 to 10 January 2027 17:00 (Brussels)" in changed
+    assert "Electrolyser supply chain" in closing and "3 days left" in closing
+    assert first["Message-ID"] != second["Message-ID"]
