@@ -211,7 +211,8 @@ def _field(name: str, text: str) -> _Field:
     parts = _SPLIT_WORDS.split(text)
     words = tuple(map(_fold_word, parts[1::2]))
     joins = tuple(map(_join_key, parts[0:-1:2]))
-    first_at = dict(zip(reversed(words), range(len(words) - 1, -1, -1)))  # the earliest one is set last
+    # Built from the end, so the earliest position of a word is the one kept.
+    first_at = dict(zip(reversed(words), range(len(words) - 1, -1, -1), strict=True))
     return _Field(name, text, words, joins, first_at)
 
 
@@ -451,9 +452,16 @@ class _Check:
     facts: Any = None
 
 
-def _checks(prep: _Prepared, comp: _Compiled) -> tuple[_Check, ...]:
-    found = (check(prep, comp) for check in _CHECKS)
-    return tuple(check for check in found if check is not None)
+def _checks(prep: _Prepared, comp: _Compiled, *, until_failure: bool = False) -> tuple[_Check, ...]:
+    """Every criterion's check in verdict order; with `until_failure`, stop after the first failure."""
+    checks: list[_Check] = []
+    for run in _CHECKS:
+        check = run(prep, comp)
+        if check is not None:
+            checks.append(check)
+            if until_failure and check.outcome == NOT_ELIGIBLE:
+                break
+    return tuple(checks)
 
 
 def _check_status(prep: _Prepared, comp: _Compiled) -> _Check:
@@ -848,7 +856,7 @@ def rank_calls(
 def _ranked(prepared: Iterable[_Prepared], comp: _Compiled, limit: int | None) -> list[tuple[Any, Match]]:
     scored: list[tuple[float, _Prepared, tuple[_Check, ...]]] = []
     for prep in prepared:
-        checks = _checks(prep, comp)
+        checks = _checks(prep, comp, until_failure=True)  # a call that fails is never shown here
         if _matches(checks):
             scored.append((_score(prep, checks), prep, checks))
     scored.sort(key=lambda item: _rank_key(item[0], item[1]))
