@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from db import repo
 from db.engine import session_scope
-from db.models import CallChange, DeliveryKind, DeliveryStatus, Subscriber, SubscriberStatus
+from db.models import Call, CallChange, DeliveryKind, DeliveryStatus, Subscriber, SubscriberStatus
 from monitor.app import App, MailPolicy
 from monitor.health import could_not_check, failing_source_alert
 from monitor.links import LinkBuilder
@@ -619,8 +619,6 @@ def _change_lines(
 
 def _primaries(session: Session, call_ids: Sequence[int]) -> list[int]:
     """The logical call ids of these records (a tracked record may since have joined a group)."""
-    from db.models import Call
-
     if not call_ids:
         return []
     rows = session.exec(select(Call.id, Call.group_id).where(col(Call.id).in_(list(call_ids))))
