@@ -15,8 +15,8 @@ and such a call still matches, with a lower score.
   title, the call's own keywords (each one separately) and the summary. The words of a phrase must
   follow each other with only spaces or hyphens between them ("green hydrogen" finds
   "Green-Hydrogen"); other punctuation must be the same as in the keyword ("R&D" finds "R & D").
-  A word ending in `*` is a prefix ("electroly*" finds "electrolyser" and "electrolysis"). With
-  keywords set, at least one must be found.
+  A word ending in `*` is a prefix ("electroly*" finds "electrolyser" and "electrolysis"); without
+  it a word is whole ("hydrogen" does not find "hydrogens"). With keywords set, one must be found.
 - Excluded words: found the same way; any one found means no match.
 - Country: the call lists one of the profile's countries: eligible; lists none: unknown; lists
   others only: no match.
@@ -279,7 +279,6 @@ class _Prepared:
     countries: frozenset[str]
     org_types: frozenset[str]
     org_accepts: frozenset[str]  # profile org type slugs this call satisfies
-    sme_flag: bool
     ecosystems: frozenset[str]
     programme: _Programme
     funding_type: str | None
@@ -294,9 +293,8 @@ class _Prepared:
 def _prepare(call: Any, now: datetime) -> _Prepared:
     next_deadline, passed_at = _next_deadline(call, now)
     org_types = frozenset(_attr(call, "org_types"))
-    sme_flag = _attr(call, "sme_relevant") is True
     accepts = set(org_types)
-    if "sme" in org_types or sme_flag:
+    if "sme" in org_types or _attr(call, "sme_relevant") is True:
         accepts |= {"sme", "startup"}
     funding, status = _attr(call, "funding_type"), _attr(call, "status")
     return _Prepared(
@@ -309,7 +307,6 @@ def _prepare(call: Any, now: datetime) -> _Prepared:
         countries=frozenset(code.upper() for code in _attr(call, "countries") or ()),
         org_types=org_types,
         org_accepts=frozenset(accepts),
-        sme_flag=sme_flag,
         ecosystems=frozenset(_attr(call, "ecosystems") or ()),
         programme=_call_programme(call),
         funding_type=fold(str(getattr(funding, "value", funding))) if funding else None,
@@ -381,10 +378,14 @@ def _entry_keys(text: str) -> frozenset[str]:
 
 def _call_programme(call: Any) -> _Programme:
     name, code, identifier = (_attr(call, n) for n in ("programme", "programme_code", "identifier"))
-    found = [PROGRAMMES[pid] for pid in [programme_id_for(code) if code else None] if pid]
-    found += [entry for entry in [_BY_NAME.get(_programme_key(name)) if name else None] if entry]
-    by_prefix = programme_for(None, identifier)
-    found += [by_prefix] if by_prefix[0] else []
+    found: list[tuple[str, str]] = []
+    if code and (programme_id := programme_id_for(code)):
+        found.append(PROGRAMMES[programme_id])
+    if name and (entry := _BY_NAME.get(_programme_key(name))):
+        found.append(entry)
+    abbreviation, full_name = programme_for(None, identifier)
+    if abbreviation and full_name:
+        found.append((abbreviation, full_name))
     keys = {_programme_key(x) for x in (name, code) if x}
     for entry in found:
         keys |= _table_keys(entry)
