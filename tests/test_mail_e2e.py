@@ -254,3 +254,15 @@ def test_second_digest_has_new_changed_and_closing_soon(world: MailWorld) -> Non
     assert "* deadline moved from 3 January 2027 17:00 to 10 January 2027 17:00 (Brussels)" in changed
     assert "Electrolyser supply chain" in closing and "3 days left" in closing
     assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_an_address_with_an_underscore_is_found_again(world: MailWorld) -> None:
+    # "_" must match itself in LIKE on SQLite too, else a second profile makes a second subscriber.
+    for keyword in ("hydrogen", "vouchers"):
+        result = world.cli("subscribe", "ana_ferreira@example.org", "--keywords", keyword, "--confirmed")
+        assert result.exit_code == 0, result.output
+    assert world.cli("subscribe", "anaxferreira@example.org", "--keywords", "x", "--confirmed").exit_code == 0
+    with session_scope(world.app.engine) as session:
+        ana = repo.subscriber_by_email(session, email="ANA_Ferreira@example.org")
+        assert ana is not None and ana.email == "ana_ferreira@example.org"
+        assert len(repo.profiles_of(session, subscriber_ids=[ana.id])[ana.id]) == 2

@@ -29,6 +29,8 @@ from monitor.reconcile import LogicalCall, Member, group_records, merge, record_
 # held back: a half-broken page must not make users believe calls vanished.
 UNLIST_GUARD_SHARE = 0.2
 UNLIST_GUARD_MIN = 10
+# SQLite has no default LIKE escape character: every LIKE on user text names this one.
+LIKE_ESCAPE = "\\"
 
 
 @dataclass
@@ -298,12 +300,12 @@ def search_calls(
     """
     query = select(Call.id, Call.group_id, Call.status)
     if text:
-        pattern = "%" + _like_escape(text.lower()) + "%"
+        pattern = "%" + like_literal(text.lower()) + "%"
         query = query.where(
             or_(
-                func.lower(Call.title).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Call.summary_text, "")).like(pattern, escape="\\"),
-                func.lower(func.coalesce(Call.identifier, "")).like(pattern, escape="\\"),
+                func.lower(Call.title).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(func.coalesce(Call.summary_text, "")).like(pattern, escape=LIKE_ESCAPE),
+                func.lower(func.coalesce(Call.identifier, "")).like(pattern, escape=LIKE_ESCAPE),
             )
         )
     query = query.order_by(col(Call.next_deadline_at).is_(None), col(Call.next_deadline_at), col(Call.id))
@@ -321,7 +323,8 @@ def search_calls(
     return found[:limit]
 
 
-def _like_escape(text: str) -> str:
+def like_literal(text: str) -> str:
+    """`text` for LIKE/ILIKE with `escape=LIKE_ESCAPE`: its % and _ match only themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

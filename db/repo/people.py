@@ -25,6 +25,7 @@ from db.models import (
     SubscriberStatus,
     TrackedCall,
 )
+from db.repo.calls import LIKE_ESCAPE, like_literal
 
 # Profile columns a caller may set (everything else is bookkeeping).
 PROFILE_FIELDS = (
@@ -47,12 +48,8 @@ SUBSCRIBER_FIELDS = ("language", "timezone", "digest_weekday", "digest_hour")
 def subscriber_by_email(session: Session, *, email: str) -> Subscriber | None:
     # Addresses are stored with a lower-case domain; local parts are compared as given
     # except for case, which virtually every mail system ignores.
-    query = select(Subscriber).where(col(Subscriber.email).ilike(_like_literal(email)))
+    query = select(Subscriber).where(col(Subscriber.email).ilike(like_literal(email), escape=LIKE_ESCAPE))
     return session.exec(query).first()
-
-
-def _like_literal(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def subscriber(session: Session, *, subscriber_id: int) -> Subscriber | None:
