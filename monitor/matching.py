@@ -52,8 +52,8 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -845,6 +845,29 @@ def match_call(call: Any, criteria: Criteria, *, now: datetime) -> Match:
     prep, comp = _prepare(call, now), _compile(criteria)
     checks = _checks(prep, comp)
     return _render(prep, comp, checks, _score(prep, checks))
+
+
+def prepare(call: Any, *, now: datetime) -> Any:
+    """A call folded and bucketed once, for `screen` (browse pages reuse it across requests)."""
+    return _prepare(call, now)
+
+
+def screen(prepared: Iterable[Any], criteria: Criteria) -> Iterator[Any]:
+    """The prepared calls on which no criterion says "not eligible", ignoring status and time left.
+
+    Browse pages and feeds filter with the same rules as profiles, but choose the status themselves
+    and count days left from the request's own `now` (prepared calls are reused across requests).
+    """
+    comp = _compile(replace(criteria, min_days_left=None))
+    skipped = (_check_status,)
+    for prep in prepared:
+        if all(
+            check is None or check.outcome != NOT_ELIGIBLE
+            for run in _CHECKS
+            if run not in skipped
+            for check in (run(prep, comp),)
+        ):
+            yield prep
 
 
 def rank_calls(

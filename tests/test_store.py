@@ -156,3 +156,25 @@ def test_relisted_call_is_recorded(engine: Engine) -> None:
 def test_duplicate_keys_in_one_poll_store_once(engine: Engine) -> None:
     counts = _store(engine, [_call("A"), _call("A", title="dupe")])
     assert counts.new == 1
+
+
+def _version(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        return repo.catalogue_version(session)
+
+
+def test_catalogue_version_moves_with_what_users_see_and_only_then(engine: Engine) -> None:
+    calls = [_call(str(i)) for i in range(12)]
+    _store(engine, calls)
+    first = _version(engine)
+    _store(engine, calls, now=T1)  # a poll that changed nothing: feeds keep answering 304
+    assert _version(engine) == first
+    moved = _call("0", deadlines=[DeadlineIn(at=datetime(2027, 3, 19, 16, 0, tzinfo=UTC), text="2027-03-19")])
+    _store(engine, [moved, *calls[1:]], now=T1)
+    second = _version(engine)
+    assert second != first
+    _store(engine, [moved, *calls[1:11]], now=T1 + timedelta(hours=1))  # call 11 unlisted
+    third = _version(engine)
+    assert third != second
+    _store(engine, [moved, *calls[1:]], now=T1 + timedelta(hours=2))  # and listed again
+    assert _version(engine) not in (second, third)

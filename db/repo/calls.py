@@ -15,7 +15,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import case, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from db.models import Call, CallChange, ChangeKind, Deadline, FetchRun, RunStatus, Source
@@ -321,6 +321,24 @@ def search_calls(
         key=lambda c: (c.next_deadline_at is None, c.next_deadline_at or c.primary.first_seen_at, c.id)
     )
     return found[:limit]
+
+
+def catalogue_version(session: Session) -> str:
+    """Changes whenever what users see of the calls may have changed (three cheap aggregate queries).
+
+    A changed call gets a new `last_changed_at`; inserts move the count and the highest id; regrouping
+    moves the sum of group ids; unlisting and relisting move the listed count and `unlisted_at`. A
+    poll that changed nothing leaves it alone, so feed readers keep getting 304s.
+    """
+    calls = session.exec(
+        select(func.count(col(Call.id)), func.max(Call.id), func.max(Call.last_changed_at),
+               func.sum(func.coalesce(Call.group_id, 0)), func.sum(case((col(Call.listed), 1), else_=0)),
+               func.max(Call.unlisted_at))
+    ).one()  # fmt: skip
+    # Changes written outside a poll (an operator's script) still add history lines.
+    sources = session.exec(select(func.count(col(Source.id)))).one()
+    history = session.exec(select(func.max(CallChange.id))).one()
+    return "|".join(str(value) for value in (*calls, sources, history))
 
 
 def like_literal(text: str) -> str:

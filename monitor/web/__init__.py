@@ -1,8 +1,11 @@
-"""The web process: pages, feeds and the JSON API (built out in the web issue).
+"""The web process: pages, feeds and the JSON API.
 
 `create_app(app)` builds the ASGI application from an already-built
 `monitor.app.App`; it never starts a scheduler (that is the worker's job,
-or `callwatch run`'s, which runs both in one process).
+or `callwatch run`'s, which runs both in one process). Routes live in one
+module per audience: `calls` (browse, detail, API, CSV, source health),
+`feeds` (RSS, Atom, iCalendar), `people` (sign-up, signed links, manage page).
+All of them read calls through one `CatalogueCache` (monitor.catalogue).
 """
 
 from __future__ import annotations
@@ -10,22 +13,29 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
+from monitor.catalogue import CatalogueCache
 from monitor.sender import deliver
 from monitor.templating import make_environment
+from monitor.web.calls import calls_routes
+from monitor.web.feeds import feed_routes
 from monitor.web.people import people_routes
 
 
 def create_app(app: App) -> FastAPI:
     web = FastAPI(title="Callwatch", version="0.1.0")
     templates = make_environment()
+    catalogue = CatalogueCache(app.engine, app.clock)
+    web.state.catalogue = catalogue
     web.include_router(people_routes(app, templates, deliver=lambda: asyncio.run(deliver(app))))
+    web.include_router(calls_routes(app, templates, catalogue))
+    web.include_router(feed_routes(app, catalogue))
 
     @web.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
@@ -41,22 +51,6 @@ def create_app(app: App) -> FastAPI:
         except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
             return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
-
-    @web.get("/", response_class=HTMLResponse)
-    def index(request: Request) -> HTMLResponse:
-        with session_scope(app.engine) as session:
-            rows = repo.search_calls(session, status="open", limit=100)
-            sources = repo.list_sources(session)
-        page = templates.get_template("web/index.html").render(calls=rows, sources=sources, now=app.clock())
-        return HTMLResponse(page)
-
-    @web.get("/sources", response_class=HTMLResponse)
-    def sources_page() -> HTMLResponse:
-        with session_scope(app.engine) as session:
-            sources = repo.list_sources(session)
-        return HTMLResponse(
-            templates.get_template("web/sources.html").render(sources=sources, now=app.clock())
-        )
 
     return web
 
