@@ -36,6 +36,23 @@ class LinkBuilder:
     def dismiss(self, subscriber: object, profile_id: int, call_id: int) -> str:
         return f"{self.base_url}/dismiss/{self._token(Purpose.DISMISS, subscriber, p=profile_id, c=call_id)}"
 
+    def profile_feed(self, subscriber: object, profile: object, fmt: str) -> str:
+        """A private feed of one profile's matches; `fmt` is rss, atom or ics. Revoked by bumping
+        the profile's `feed_token_version` (or the subscriber's `token_version`)."""
+        token = self._token(
+            Purpose.FEED,
+            subscriber,
+            p=int(profile.id),
+            f=int(profile.feed_token_version),  # type: ignore[attr-defined]
+        )
+        return f"{self.base_url}/feeds/profile/{token}.{fmt}"
+
+    def tracked_calendar(self, subscriber: object) -> str:
+        """The deadlines of every call the subscriber tracks, as a live iCalendar feed; revoked by bumping
+        the subscriber's `feed_token_version` (or `token_version`)."""
+        version = int(getattr(subscriber, "feed_token_version", 1))
+        return f"{self.base_url}/feeds/tracked/{self._token(Purpose.FEED, subscriber, t=version)}.ics"
+
     def call(self, call_id: int) -> str:
         return f"{self.base_url}/calls/{call_id}"
 

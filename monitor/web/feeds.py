@@ -1,0 +1,394 @@
+"""Feeds over HTTP: RSS, Atom and iCalendar of a filter, of one profile (private) and of tracked calls.
+
+Routes (GET and HEAD):
+- `/feeds/calls.{rss,atom,ics}?<browse-page filters>`: public. RSS and Atom list at most 100 calls
+  (`limit` lowers it), the most recently changed first unless `sort` is given; the calendar holds
+  every deadline stage of at most 1000 calls. Bad filter values answer 400 with the reason.
+- `/feeds/profile/{token}.{rss,atom,ics}`: the calls that match the profile now (what its digest
+  would list; calls marked "not relevant" left out), newest change first.
+- `/feeds/tracked/{token}.ics`: every stage of every call the subscriber tracks, whatever its status.
+
+Private feeds: the token is a FEED token (monitor.links) naming the subscriber and their
+`token_version`, plus the profile and its `feed_token_version` (or `t=1` for the tracked
+calendar). Anything wrong (forged, another purpose, revoked by either version, profile or
+subscriber deleted) gets the same short 404, so a link never tells what exists. Feeds are
+served to confirmed subscribers and to suspended ones (bounces stop e-mail, not feeds), not to
+pending addresses (nobody has shown they own the address) nor unsubscribed ones: unsubscribing
+stops everything, and erasure deletes the rows, which ends every feed link for good.
+
+Validators, decided without rendering: the ETag is `Catalogue.etag` over the format, the
+canonical filter (or the token and what the subscriber's rows say), and a clock mark: how many
+deadline instants of the snapshot lie before now (and before now + min_days_left), which are the
+only moments a feed's selection can change while the data does not. Last-Modified is the newest
+change of any call in the snapshot, the last such crossing, or the profile's or tracking's own
+change, whichever is latest (any call's, not only the listed ones', so that a call leaving a
+filter after an edit still counts; untracking and "not relevant" leave no time behind, so only the
+ETag sees them at once). 304 answers If-None-Match (lists, `*` and W/ accepted) and, without it,
+If-Modified-Since. Rendered bodies are kept by ETag, so a feed polled by many readers
+is built once per change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+from sqlmodel import Session
+
+from db import repo
+from db.engine import session_scope
+from db.models import SubscriberStatus
+from monitor import feeds
+from monitor.app import App
+from monitor.catalogue import CallQuery, Catalogue, CatalogueCache, Entry, QueryError, effective_status
+from monitor.matching import Criteria, rank_calls, screen
+from monitor.notify import Notifier
+from monitor.subscriptions import subscriber_for
+from monitor.tokens import Purpose, TokenError
+
+MEDIA_TYPES = {
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "ics": "text/calendar; charset=utf-8",
+}
+RENDER = {"rss": feeds.rss, "atom": feeds.atom, "ics": feeds.calendar}
+MAX_ITEMS = 100
+MAX_CALENDAR_CALLS = 1000
+MAX_AGE = 300
+LIVE = ("open", "forthcoming")
+SERVED = (SubscriberStatus.CONFIRMED, SubscriberStatus.SUSPENDED)
+NO_FEED = "No such feed. A private feed link stops working when it is replaced or revoked.\n"
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A feed response before its body exists: the validators and how to build it."""
+
+    fmt: str
+    etag: str
+    last_modified: datetime
+    private: bool
+    build: Callable[[], bytes]
+
+
+def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
+    """The feed routes; `catalogue` is the web app's snapshot cache."""
+    router = APIRouter(include_in_schema=False)
+    notifier = Notifier(app)
+    links = notifier.links
+    host = urlsplit(links.base_url).hostname or "callwatch"
+    indexes, bodies = _Indexes(), _Bodies()
+
+    def respond(request: Request, plan: Plan) -> Response:
+        headers = {
+            "ETag": plan.etag,
+            "Last-Modified": format_datetime(plan.last_modified.astimezone(UTC), usegmt=True),
+            "Cache-Control": f"{'private' if plan.private else 'public'}, max-age={MAX_AGE}",
+        }
+        if plan.private:
+            headers["X-Robots-Tag"] = "noindex"
+        if not_modified(request.headers, plan.etag, plan.last_modified):
+            return Response(status_code=304, headers=headers)
+        return Response(bodies.get(plan.etag, plan.build), headers=headers, media_type=MEDIA_TYPES[plan.fmt])
+
+    @router.api_route("/feeds/calls.{fmt}", methods=["GET", "HEAD"])
+    def public_feed(request: Request, fmt: str) -> Response:
+        if fmt not in MEDIA_TYPES:
+            return PlainTextResponse("No such feed format: use .rss, .atom or .ics\n", status_code=404)
+        snapshot, now = catalogue.get(), app.clock()
+        try:
+            query, limit, params = public_query(request.query_params.multi_items(), snapshot.sources, fmt)
+        except QueryError as error:
+            return PlainTextResponse(f"{error}\n", status_code=400)
+        index = indexes.of(snapshot)
+        mark, crossed = index.clock_mark(now, query.min_days_left)
+        search = urlencode(params)
+        filters = [(k, v) for k, v in params if k not in ("sort", "limit")]
+        describe = "; ".join(f"{k}: {v}" for k, v in filters)
+        title = ("Callwatch deadlines" if fmt == "ics" else "Callwatch: EU funding calls") + (
+            f" ({describe})" if describe else ""
+        )
+        meta = feeds.FeedMeta(
+            title=title,
+            self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
+            page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
+            updated=latest(index.newest, crossed),
+        )
+
+        def build() -> bytes:
+            calls = [entry.call for entry in snapshot.filter(query, now=now)[:limit]]
+            return RENDER[fmt](calls, meta, call_page=links.call)
+
+        etag = snapshot.etag("public", fmt, search, mark)
+        return respond(request, Plan(fmt, etag, meta.updated, False, build))
+
+    @router.api_route("/feeds/profile/{name}", methods=["GET", "HEAD"])
+    def profile_feed(request: Request, name: str) -> Response:
+        token, _, fmt = name.rpartition(".")
+        if fmt not in MEDIA_TYPES or not token:
+            return no_feed()
+        with session_scope(app.engine) as session:
+            profile = profile_for(session, notifier, token)
+        if profile is None:
+            return no_feed()
+        snapshot, now = catalogue.get(), app.clock()
+        index = indexes.of(snapshot)
+        mark, crossed = index.clock_mark(now, profile.criteria.min_days_left)
+        meta = feeds.FeedMeta(
+            title=f"Callwatch: {profile.name}",
+            self_url=f"{links.base_url}/feeds/profile/{token}.{fmt}",
+            page_url=links.browse(),
+            updated=latest(index.newest, crossed, profile.changed),
+            description="Calls that match your Callwatch profile",
+            feed_id=f"tag:{host},2026:profile/{profile.id}",
+        )
+
+        def build() -> bytes:
+            entries = profile_entries(snapshot, profile.criteria, profile.dismissed, now)
+            cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
+            return RENDER[fmt]([e.call for e in entries[:cap]], meta, call_page=links.call)
+
+        subject = _digest(token, repr(profile))
+        etag = snapshot.etag("profile", fmt, subject, mark)
+        return respond(request, Plan(fmt, etag, meta.updated, True, build))
+
+    @router.api_route("/feeds/tracked/{name}", methods=["GET", "HEAD"])
+    def tracked_feed(request: Request, name: str) -> Response:
+        token, _, fmt = name.rpartition(".")
+        if fmt != "ics" or not token:
+            return no_feed()
+        with session_scope(app.engine) as session:
+            found = feed_subscriber(session, notifier, token, "t")
+            if not found:
+                return no_feed()
+            sid = int(found[0].id or 0)
+            tracked = dict(repo.tracked_calls(session, subscriber_ids=[sid]).get(sid, {}))
+        snapshot = catalogue.get()
+        index = indexes.of(snapshot)
+        meta = feeds.FeedMeta(
+            title="Callwatch: calls you track",
+            self_url=f"{links.base_url}/feeds/tracked/{token}.ics",
+            page_url=links.browse(),
+            updated=latest(index.newest, *tracked.values()),
+            description="Deadlines of the calls you track on Callwatch",
+            feed_id=f"tag:{host},2026:tracked/{sid}",
+        )
+
+        def build() -> bytes:
+            calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
+            return feeds.calendar(calls, meta, call_page=links.call)
+
+        subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
+        etag = snapshot.etag("tracked", fmt, subject)
+        return respond(request, Plan(fmt, etag, meta.updated, True, build))
+
+    return router
+
+
+# --------------------------------------------------------------------------- requests
+
+
+def public_query(
+    params: Sequence[tuple[str, str]], sources: Sequence[str], fmt: str
+) -> tuple[CallQuery, int, list[tuple[str, str]]]:
+    """The filter, the number of calls and the canonical parameters of a public feed URL."""
+    query = CallQuery.from_params(params, sources=sources)
+    default_sort = "deadline" if fmt == "ics" else "updated"  # a news feed: newest change first
+    if not any(name == "sort" and value.strip() for name, value in params):
+        query = replace(query, sort=default_sort)
+    cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
+    given = [value.strip() for name, value in params if name == "limit" and value.strip()]
+    limit = cap
+    if given:
+        if not given[-1].isdigit() or not 1 <= int(given[-1]) <= cap:
+            raise QueryError(f"limit: a whole number from 1 to {cap}")
+        limit = int(given[-1])
+    canonical = [(name, value) for name, value in query.params() if name != "sort"]
+    canonical += [("sort", query.sort)] if query.sort != default_sort else []
+    canonical += [("limit", str(limit))] if limit != cap else []
+    return query, limit, canonical
+
+
+def feed_subscriber(
+    session: Session, notifier: Notifier, token: str, kind: str
+) -> tuple[Any, dict[str, Any]] | None:
+    """The subscriber and payload of a live FEED token of `kind` ("p" profile, "t" tracked), else None."""
+    try:
+        subscriber, payload = subscriber_for(session, notifier, Purpose.FEED, token)
+    except TokenError:
+        return None
+    other = "t" if kind == "p" else "p"
+    if kind not in payload or other in payload or subscriber.status not in SERVED:
+        return None
+    if kind == "t" and str(payload["t"]) != str(subscriber.feed_token_version):
+        return None  # revoked by "reset my feed links"
+    return subscriber, payload
+
+
+@dataclass(frozen=True)
+class ProfileFeed:
+    """What a profile feed is built from; its repr is part of the ETag."""
+
+    id: int
+    name: str
+    criteria: Criteria
+    changed: datetime
+    dismissed: tuple[int, ...]
+
+
+def profile_for(session: Session, notifier: Notifier, token: str) -> ProfileFeed | None:
+    """The profile a live profile-feed token names, else None."""
+    found = feed_subscriber(session, notifier, token, "p")
+    if found is None:
+        return None
+    subscriber, payload = found
+    profile = repo.profile(session, profile_id=int(payload["p"]))
+    if profile is None or profile.id is None or profile.subscriber_id != subscriber.id:
+        return None
+    if int(payload.get("f", -1)) != profile.feed_token_version:
+        return None
+    dismissed = repo.dismissed_calls(session, profile_ids=[profile.id]).get(profile.id, set())
+    criteria = Criteria.from_profile(profile)
+    return ProfileFeed(profile.id, profile.name, criteria, profile.updated_at, tuple(sorted(dismissed)))
+
+
+def no_feed() -> Response:
+    return PlainTextResponse(NO_FEED, status_code=404, headers={"Cache-Control": "no-store"})
+
+
+def not_modified(headers: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
+    """RFC 9110 §13.2.2 for GET/HEAD: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        return "*" in tags or etag.removeprefix("W/") in tags
+    since = headers.get("if-modified-since")
+    if not since:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= when
+
+
+def latest(*times: datetime | None) -> datetime:
+    return max((t for t in times if t is not None), default=_EPOCH)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# --------------------------------------------------------------------------- selection (pure)
+
+
+def profile_entries(
+    snapshot: Catalogue, criteria: Criteria, dismissed: Iterable[int], now: datetime
+) -> list[Entry]:
+    """The calls `rank_calls` matches for the profile, minus dismissed ones, newest change first.
+
+    The snapshot's prepared calls narrow the field cheaply (every rule but status and time left);
+    `rank_calls` then decides on the few left, with `now`.
+    """
+    live = [e for e in snapshot.entries if effective_status(e.call, now) in LIVE]
+    by_prepared = {id(e.prepared): e for e in live}
+    candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in live), criteria)]
+    hidden = set(dismissed)
+    candidates = [e for e in candidates if not _ids(e) & hidden]
+    by_call = {id(e.call): e for e in candidates}
+    matched = [by_call[id(call)] for call, _ in rank_calls([e.call for e in candidates], criteria, now=now)]
+    matched.sort(key=lambda e: (e.updated_at, e.call.id), reverse=True)
+    return matched
+
+
+def tracked_entries(snapshot: Catalogue, tracked: set[int]) -> list[Entry]:
+    """Tracked calls in deadline order; a tracked record that has since joined a group brings the group."""
+    return [e for e in snapshot.entries if _ids(e) & tracked]
+
+
+def _ids(entry: Entry) -> set[int]:
+    return {entry.call.id, *(int(m.call.id) for m in entry.call.members)}
+
+
+# --------------------------------------------------------------------------- caches
+
+
+@dataclass(frozen=True)
+class SnapshotIndex:
+    """What validators read of one snapshot: its deadline instants, sorted, and its newest change."""
+
+    version: str
+    instants: tuple[datetime, ...]
+    newest: datetime
+
+    @classmethod
+    def build(cls, snapshot: Catalogue) -> SnapshotIndex:
+        instants = {d.at for e in snapshot.entries for d in e.call.deadlines}
+        instants |= {e.call.next_deadline_at for e in snapshot.entries if e.call.next_deadline_at}
+        newest = latest(*(e.updated_at for e in snapshot.entries))
+        return cls(snapshot.version, tuple(sorted(instants)), newest)
+
+    def clock_mark(self, now: datetime, days_left: int | None = None) -> tuple[str, datetime | None]:
+        """How many instants lie before now (and before now + days_left), and when the last one was passed.
+
+        Statuses, `min_days_left` and deadline windows compare deadlines with now (`at < now`,
+        `at >= now + days`), so a feed's selection can only change when one of these counts does.
+        """
+        offsets = [timedelta(0)] + ([timedelta(days=days_left)] if days_left is not None else [])
+        counts, crossed = [], None
+        for offset in offsets:
+            passed = bisect_left(self.instants, now + offset)
+            counts.append(str(passed))
+            if passed:
+                crossed = latest(crossed, self.instants[passed - 1] - offset)
+        return "/".join(counts), crossed
+
+
+class _Indexes:
+    def __init__(self) -> None:
+        self._current: SnapshotIndex | None = None
+
+    def of(self, snapshot: Catalogue) -> SnapshotIndex:
+        current = self._current
+        if current is None or current.version != snapshot.version:
+            current = self._current = SnapshotIndex.build(snapshot)
+        return current
+
+
+class _Bodies:
+    """Rendered bodies by ETag, least recently used dropped first, within a byte budget."""
+
+    def __init__(self, budget: int = 32 * 1024 * 1024) -> None:
+        self.budget = budget
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, etag: str, build: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if etag in self._items:
+                self._items.move_to_end(etag)
+                return self._items[etag]
+        body = build()
+        with self._lock:
+            if etag not in self._items and len(body) <= self.budget // 4:
+                self._items[etag] = body
+                self._size += len(body)
+                while self._size > self.budget:
+                    _, dropped = self._items.popitem(last=False)
+                    self._size -= len(dropped)
+        return body
