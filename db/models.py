@@ -1,5 +1,5 @@
 """SQLModel tables: sources and their runs, calls with deadlines and history,
-subscribers with profiles, consents, tracked calls and deliveries.
+subscribers with profiles, consents, tracked calls and deliveries, and the web's rate-limit hits.
 
 Must not: hold behaviour. Queries and writes live in `db/repo/`; the
 schema is changed only through Alembic migrations in `db/migrations/`.
@@ -264,6 +264,8 @@ class Subscriber(SQLModel, table=True):
     hard_bounces: int = 0
     # Bumped to revoke every signed link and private feed issued before.
     token_version: int = 1
+    # Bumped by "reset my feed links": revokes the tracked-calls calendar link, not e-mailed links.
+    feed_token_version: int = 1
 
 
 class Profile(SQLModel, table=True):
@@ -353,3 +355,21 @@ class Delivery(SQLModel, table=True):
     covered_until: datetime | None = _utc(default=None)
     watermark: int | None = None
     call_ids: list[int] = _json_list()
+
+
+# --------------------------------------------------------------------------- web
+
+
+class RateHit(SQLModel, table=True):
+    """One counted attempt in a rate-limited bucket (sign-ups per client, per address, ...).
+
+    Kept in the database so every web process counts the same attempts; rows
+    older than the longest window are pruned. A bucket never holds an address
+    in clear (the web layer stores an HMAC of it).
+    """
+
+    __table_args__ = (Index("ix_ratehit_bucket_at", "bucket", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=80)
+    at: datetime = _utc(index=True)

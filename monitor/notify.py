@@ -1,4 +1,4 @@
-"""Deciding what to send: confirmations, digests, reminders, change alerts, operator alerts.
+"""Deciding what to send: confirmations, manage links, digests, reminders, change alerts, operator alerts.
 
 Owns the planning half of e-mail: for each subscriber, what is due now
 (monitor.mail.slots), what it says (monitor.mail.content, matching), and
@@ -48,12 +48,15 @@ from monitor.mail.headers import build_message, message_bytes, message_id_for
 from monitor.mail.render import MailRenderer, Rendered, translate
 from monitor.mail.slots import digest_slot, reminder_due
 from monitor.matching import Criteria, Matcher
-from monitor.tokens import Signer
+from monitor.tokens import Purpose, Signer
 
 logger = logging.getLogger(__name__)
 alert_logger = logging.getLogger("callwatch.alerts")
 
 LIVE = ("open", "forthcoming")
+# The e-mail a confirmed address gets when someone signs it up again (sent only to confirmed
+# addresses, like every kind but confirmations: see `subscriber_status_allows`).
+MANAGE_LINK = "manage-link"
 
 
 @dataclass
@@ -142,8 +145,14 @@ class Notifier:
 
     # ----------------------------------------------------------------------- confirmation
 
-    def request_confirmation(self, session: Session, subscriber: Subscriber, *, now: datetime) -> bool:
-        """Claim a confirmation e-mail unless one went out less than the interval ago."""
+    def request_confirmation(
+        self, session: Session, subscriber: Subscriber, *, now: datetime, track_call_id: int | None = None
+    ) -> bool:
+        """Claim a confirmation e-mail unless one went out less than the interval ago.
+
+        With `track_call_id` (the web form's "Track this call"), confirming also tracks that
+        call: the wish travels inside the signed link, so only the inbox's owner can act on it.
+        """
         interval = timedelta(minutes=self.policy.confirmation_interval_minutes)
         if subscriber.confirmation_sent_at is not None and now - subscriber.confirmation_sent_at < interval:
             return False
@@ -153,7 +162,7 @@ class Notifier:
             language=language,
             subject=translate(language, "Please confirm your subscription"),
             preheader=translate(language, "Confirm my subscription"),
-            confirm_url=self.links.confirm(subscriber),
+            confirm_url=self.confirm_url(subscriber, track_call_id),
             **self._common(subscriber),
         )
         period = f"confirmation:{now:%Y-%m-%dT%H:%M:%S}"
@@ -170,6 +179,50 @@ class Notifier:
         if claimed:
             assert subscriber.id is not None
             repo.note_confirmation_sent(session, subscriber_id=subscriber.id, now=now)
+        return claimed
+
+    def confirm_url(self, subscriber: Subscriber, track_call_id: int | None = None) -> str:
+        if track_call_id is None:
+            return self.links.confirm(subscriber)
+        token = self.signer.make(
+            Purpose.CONFIRM, s=int(subscriber.id or 0), v=subscriber.token_version, c=track_call_id
+        )
+        return f"{self.links.base_url}/confirm/{token}"
+
+    def send_manage_link(
+        self, session: Session, subscriber: Subscriber, *, now: datetime, track_call_id: int | None = None
+    ) -> bool:
+        """Someone asked to subscribe an address that already is: mail it its manage link (and a
+        link to track the call asked for) instead of changing anything. At most one such e-mail
+        per address per confirmation interval, like confirmations."""
+        assert subscriber.id is not None
+        interval = timedelta(minutes=self.policy.confirmation_interval_minutes)
+        bucket = f"{MANAGE_LINK}:{subscriber.id}"
+        if repo.count_hits(session, bucket=bucket, since=now - interval)[0]:
+            return False
+        call = repo.logical_call(session, call_id=track_call_id) if track_call_id else None
+        language = subscriber.language
+        rendered = self.renderer.render(
+            "manage_link",
+            language=language,
+            subject=translate(language, "Your Callwatch subscription"),
+            preheader=translate(language, "Manage my subscription"),
+            track_title=call.title if call is not None else None,
+            track_url=self.links.track(subscriber, call.id) if call is not None else None,
+            **self._common(subscriber),
+        )
+        claimed = self._claim(
+            session,
+            subscriber=subscriber,
+            to=subscriber.email,
+            kind=MANAGE_LINK,
+            period_key=f"{MANAGE_LINK}:{now:%Y-%m-%dT%H:%M:%S}",
+            rendered=rendered,
+            now=now,
+            give_up=timedelta(days=1),
+        )
+        if claimed:
+            repo.record_hit(session, bucket=bucket, now=now)
         return claimed
 
     # ----------------------------------------------------------------------- digests
@@ -583,7 +636,39 @@ class Notifier:
                     now=now,
                     give_up=timedelta(hours=self.policy.other_give_up_hours),
                 )
+            report.claimed += self._claim_skipped_alert(session, to=to, now=now)
         return report
+
+    def _claim_skipped_alert(self, session: Session, *, to: str, now: datetime) -> int:
+        """One e-mail for every digest skipped as too late since the last such e-mail."""
+        skipped = repo.skipped_digests(
+            session, after_id=repo.last_operator_watermark(session, prefix="skipped-digests:")
+        )
+        if not skipped:
+            return 0
+        newest = max(int(row.id or 0) for row in skipped)
+        periods = sorted({row.period_key for row in skipped})
+        heading = f"Callwatch: {len(skipped)} digest(s) skipped as too late"
+        lines = [
+            f"{len(skipped)} digest(s) for {', '.join(periods)} were due more than "
+            f"{self.policy.catch_up_hours} h before the worker could send them (was it down?).",
+            "They were not sent late; each subscriber's next digest covers the whole gap.",
+        ]
+        rendered = self.renderer.render(
+            "operator", language="en", subject=heading, html=False, heading=heading, lines=lines,
+            sources_url=self.links.sources(),
+        )  # fmt: skip
+        return self._claim(
+            session,
+            subscriber=None,
+            to=to,
+            kind=DeliveryKind.OPERATOR,
+            period_key=f"skipped-digests:{newest}",
+            rendered=rendered,
+            now=now,
+            give_up=timedelta(hours=self.policy.other_give_up_hours),
+            watermark=newest,
+        )
 
 
 # --------------------------------------------------------------------------- helpers

@@ -4,7 +4,9 @@ Owns the consent rules: double opt-in (a new or returning address gets a
 confirmation e-mail, at most one per address per 10 minutes, and nothing
 else until it confirms), consent events stored with time and origin, and
 links that act only for the subscriber and purpose they were signed for
-(a revoked `token_version` or a different purpose is refused).
+(a revoked `token_version` or a different purpose is refused), and the web
+sign-up rule: the form never changes a confirmed address (anyone can type
+any address); that address is mailed its manage link instead.
 
 Every function takes a session; the caller commits.
 """
@@ -166,9 +168,13 @@ def subscribe(
     now: datetime,
     origin: str,
     confirmed: bool = False,
+    track_call_id: int | None = None,
     **preferences: Any,
 ) -> SubscribeResult:
-    """Add a profile to an address (creating the subscriber), and ask it to confirm unless it has."""
+    """Add a profile to an address (creating the subscriber), and ask it to confirm unless it has.
+
+    `track_call_id` rides in the confirmation link: the call is tracked when the address confirms.
+    """
     try:
         address = clean_address(email)
     except ValueError as exc:
@@ -199,9 +205,56 @@ def subscribe(
     elif row.status != SubscriberStatus.CONFIRMED:
         if row.status != SubscriberStatus.PENDING:
             repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.PENDING, now=now)
-        queued = notifier.request_confirmation(session, row, now=now)
+        queued = notifier.request_confirmation(session, row, now=now, track_call_id=track_call_id)
     assert added.id is not None
     return SubscribeResult(row, created, queued, added.id)
+
+
+def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]) -> str:
+    """The cleaned address, once everything a sign-up form sent is valid; SubscriptionError names
+    the first bad value. The answer never depends on whether the address is known."""
+    try:
+        address = clean_address(email)
+    except ValueError as exc:
+        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
+    clean_profile(profile)
+    check_preferences(**preferences)
+    return address
+
+
+def sign_up(
+    session: Session,
+    notifier: Notifier,
+    *,
+    email: str,
+    profile: ProfileInput,
+    preferences: dict[str, Any],
+    now: datetime,
+    track_call_id: int | None = None,
+) -> str:
+    """The web form's sign-up, after `check_sign_up`: what was queued ("confirmation",
+    "manage-link" or "nothing"), for logs and tests; the page must show the same either way.
+
+    A new, pending or unsubscribed address gets the profile and a confirmation e-mail (the
+    call to track rides in its link). A confirmed address is not changed at all: anyone can
+    type any address into the form, so it is only mailed a link to its manage page, and the
+    person adds the profile there.
+    """
+    row = repo.subscriber_by_email(session, email=email)
+    if row is not None and row.status == SubscriberStatus.CONFIRMED:
+        sent = notifier.send_manage_link(session, row, now=now, track_call_id=track_call_id)
+        return "manage-link" if sent else "nothing"
+    result = subscribe(
+        session,
+        notifier,
+        email=email,
+        profile=profile,
+        now=now,
+        origin="web",
+        track_call_id=track_call_id,
+        **preferences,
+    )
+    return "confirmation" if result.confirmation_queued else "nothing"
 
 
 # --------------------------------------------------------------------------- links

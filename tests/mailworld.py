@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner, Result
 
 from db import repo
@@ -140,6 +144,47 @@ class MailWorld:
 
     def http(self) -> httpx.Client:
         return httpx.Client(timeout=10, follow_redirects=False)
+
+    def submit(
+        self,
+        http: httpx.Client,
+        page_url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        action: str | None = None,
+        to: str | None = None,
+    ) -> httpx.Response:
+        """Send a page's form as a browser would: GET the page (which sets the CSRF cookie in
+        `http`), take the form posting to `action` (default: the page's own URL; else the first
+        form) with its hidden fields, and POST them with `data` on top, to the form's action or
+        to `to` (a genuine form's token sent somewhere else, as a forger would)."""
+        page = http.get(page_url)
+        target = urljoin(page_url, action or page_url)
+        forms = BeautifulSoup(page.text, "html.parser").find_all("form", method="post")
+        chosen = [f for f in forms if urljoin(page_url, str(f.get("action") or page_url)) == target]
+        fields: dict[str, Any] = {}
+        for form in chosen[:1] or forms[:1]:
+            for hidden in form.find_all("input", type="hidden"):
+                fields[str(hidden["name"])] = hidden.get("value", "")
+        return http.post(urljoin(page_url, to) if to else target, data=fields | (data or {}))
+
+    def wait_for_messages(self, address: str, count: int = 1, timeout: float = 10) -> list[EmailMessage]:
+        """The messages to `address` once there are `count` (the web sends after answering)."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.messages_to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until the web app has sent everything it queued (it sends after answering), so a
+        test that moves `web_clock` past a send lease does not race a send in flight."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with session_scope(self.app.engine) as session:
+                if repo.pending_count(session) == 0:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("the web app still has e-mails to send")
 
 
 def links(message: EmailMessage) -> list[str]:

@@ -44,7 +44,7 @@ def _subscribe_and_confirm(world: MailWorld) -> None:
         page = http.get(link(confirmation, "confirm"))
         assert page.status_code == 200 and "Confirm my subscription" in page.text
         assert _status(world) == "pending"  # a GET changes nothing
-        done = http.post(link(confirmation, "confirm"))
+        done = world.submit(http, link(confirmation, "confirm"))
         assert done.status_code == 200 and "Subscription confirmed" in done.text
     assert _status(world) == "confirmed"
 
@@ -112,8 +112,8 @@ def test_subscribe_confirm_digest_links_reminders_alerts_unsubscribe(world: Mail
     dismiss_e = [u for u in _links_near(text, "Electrolyser supply chain", "/dismiss/")][0]
     with world.http() as http:
         assert http.get(track_a).status_code == 200
-        assert http.post(track_a).status_code == 200
-        assert http.post(dismiss_e).status_code == 200
+        assert world.submit(http, track_a).status_code == 200
+        assert world.submit(http, dismiss_e).status_code == 200
         tampered = track_a[:-3] + ("abc" if not track_a.endswith("abc") else "xyz")
         assert http.post(tampered).status_code == 400
         wrong_purpose = world.web + "/unsubscribe/" + track_a.rsplit("/", 1)[1]
@@ -194,11 +194,13 @@ def test_expired_confirmation_link_offers_a_new_one(world: MailWorld) -> None:
         assert expired.status_code == 410 and "expired" in expired.text
         assert http.post(link(confirmation, "confirm")).status_code == 410
         assert _status(world) == "pending"
-        fresh = http.post(link(confirmation, "confirm") + "/resend")
+        fresh = world.submit(
+            http, link(confirmation, "confirm"), action=link(confirmation, "confirm") + "/resend"
+        )
         assert fresh.status_code == 200
     assert len(world.messages_to(ANNA)) == 2
     with world.http() as http:
-        assert http.post(link(world.messages_to(ANNA)[1], "confirm")).status_code == 200
+        assert world.submit(http, link(world.messages_to(ANNA)[1], "confirm")).status_code == 200
     assert _status(world) == "confirmed"
 
 
@@ -217,7 +219,7 @@ def test_manage_page_exports_and_erases(world: MailWorld) -> None:
         data = http.get(manage + "/export").json()
         assert data["subscriber"]["email"] == ANNA and data["profiles"][0]["countries"] == ["PT"]
         assert [e["event"] for e in data["consent_events"]] == ["subscribed", "confirmed"]
-        assert http.post(manage + "/delete").status_code == 200
+        assert world.submit(http, manage, action=manage + "/delete").status_code == 200
         assert http.get(manage).status_code == 400  # the subscriber is gone
     with session_scope(world.app.engine) as session:
         assert repo.subscriber_by_email(session, email=ANNA) is None

@@ -4,7 +4,8 @@ Functions take a `Session` and keyword-only arguments and never commit; the
 caller's `session_scope` does.
 
 - `db.repo.calls`: sources and runs, calls and their history, cross-source groups;
-- `db.repo.people`: subscribers, profiles, consent, tracked and dismissed calls, export and erasure;
+- `db.repo.people`: subscribers, profiles, consent, tracked and dismissed calls, export and erasure,
+  private feed versions and rate-limit hits;
 - `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
 """
 
@@ -12,6 +13,7 @@ from db.repo.calls import (
     UNLIST_GUARD_MIN,
     UNLIST_GUARD_SHARE,
     StoreCounts,
+    catalogue_version,
     changes_for,
     deadlines_for,
     failing_sources,
@@ -33,18 +35,22 @@ from db.repo.deliveries import (
     claim_period,
     claimed_periods,
     deliveries,
+    drop_old_messages,
     finish_delivery,
     last_covered,
+    last_operator_watermark,
     last_watermark,
     lease_next,
     pending_count,
     period_claimed,
+    skipped_digests,
 )
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
     add_profile,
     confirmed_subscribers,
+    count_hits,
     create_subscriber,
     delete_profile,
     delete_subscriber,
@@ -54,14 +60,18 @@ from db.repo.people import (
     note_confirmation_sent,
     profile,
     profiles_of,
+    prune_hits,
     record_consent,
     record_hard_bounce,
+    record_hit,
+    reset_feed_tokens,
     rotate_tokens,
     set_status,
     subscriber,
     subscriber_by_email,
     track_call,
     tracked_calls,
+    unconfirmed_before,
     untrack_call,
     update_profile,
     update_subscriber,
@@ -71,6 +81,7 @@ __all__ = [
     "UNLIST_GUARD_SHARE",
     "UNLIST_GUARD_MIN",
     "StoreCounts",
+    "catalogue_version",
     "sync_source",
     "source_health",
     "failing_sources",
@@ -111,7 +122,15 @@ __all__ = [
     "dismissed_calls",
     "export_subscriber",
     "delete_subscriber",
+    "reset_feed_tokens",
+    "record_hit",
+    "count_hits",
+    "prune_hits",
     "claim_period",
+    "drop_old_messages",
+    "skipped_digests",
+    "last_operator_watermark",
+    "unconfirmed_before",
     "period_claimed",
     "claimed_periods",
     "last_covered",

@@ -153,3 +153,36 @@ def deliveries(
 def pending_count(session: Session) -> int:
     query = select(func.count()).select_from(Delivery).where(Delivery.status == DeliveryStatus.PENDING)
     return int(session.exec(query).one())
+
+
+def drop_old_messages(session: Session, *, before: datetime) -> int:
+    """Forget the bodies of finished deliveries created before `before`; the rows stay as the record."""
+    result = session.exec(  # type: ignore[call-overload]
+        update(Delivery)
+        .where(
+            col(Delivery.status) != DeliveryStatus.PENDING,
+            col(Delivery.created_at) < before,
+            col(Delivery.message).is_not(None),
+        )
+        .values(message=None)
+    )
+    return int(result.rowcount or 0)
+
+
+def skipped_digests(session: Session, *, after_id: int) -> Sequence[Delivery]:
+    """Digests skipped as too late (worker down) with an id above `after_id`, oldest first."""
+    query = select(Delivery).where(
+        Delivery.kind == "digest",
+        Delivery.status == DeliveryStatus.SKIPPED,
+        col(Delivery.covered_until).is_(None),
+        col(Delivery.id) > after_id,
+    )
+    return session.exec(query.order_by(col(Delivery.id))).all()
+
+
+def last_operator_watermark(session: Session, *, prefix: str) -> int:
+    """The highest watermark of operator messages whose period starts with `prefix` (0 if none)."""
+    query = select(func.max(Delivery.watermark)).where(
+        Delivery.kind == "operator", col(Delivery.period_key).startswith(prefix)
+    )
+    return int(session.exec(query).one() or 0)

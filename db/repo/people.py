@@ -1,4 +1,5 @@
-"""Subscribers, their profiles and consent history, tracked and dismissed calls.
+"""Subscribers, their profiles and consent history, tracked and dismissed calls, and the
+rate-limit hits of the sign-up form.
 
 A subscriber's data can be exported whole and deleted whole: deleting also
 scrubs the address and message bodies from past deliveries (the rows stay,
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from db.models import (
@@ -21,6 +22,7 @@ from db.models import (
     DeliveryStatus,
     Dismissal,
     Profile,
+    RateHit,
     Subscriber,
     SubscriberStatus,
     TrackedCall,
@@ -114,6 +116,16 @@ def rotate_tokens(session: Session, *, subscriber_id: int) -> int:
     row.token_version += 1
     session.add(row)
     return row.token_version
+
+
+def unconfirmed_before(session: Session, *, before: datetime) -> list[int]:
+    """Subscribers who signed up before `before` and never confirmed (erased by housekeeping)."""
+    query = select(Subscriber.id).where(
+        Subscriber.status == SubscriberStatus.PENDING,
+        col(Subscriber.confirmed_at).is_(None),
+        col(Subscriber.created_at) < before,
+    )
+    return [int(i) for i in session.exec(query) if i is not None]
 
 
 def confirmed_subscribers(session: Session) -> Sequence[Subscriber]:
@@ -225,6 +237,43 @@ def dismissed_calls(session: Session, *, profile_ids: Sequence[int]) -> dict[int
         for profile_id, call_id in session.exec(query):
             found[profile_id].add(call_id)
     return found
+
+
+# --------------------------------------------------------------------------- private feeds
+
+
+def reset_feed_tokens(session: Session, *, subscriber_id: int) -> list[int]:
+    """Revoke every private feed link of a subscriber (bump each profile's and the subscriber's
+    `feed_token_version`: profile feeds and the tracked-calls calendar); e-mailed links stay valid.
+    Returns the profile ids."""
+    owner = session.get(Subscriber, subscriber_id)
+    if owner is not None:
+        owner.feed_token_version += 1
+        session.add(owner)
+    profiles = profiles_of(session, subscriber_ids=[subscriber_id]).get(subscriber_id, [])
+    for row in profiles:
+        row.feed_token_version += 1
+        session.add(row)
+    return [row.id for row in profiles if row.id is not None]
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def record_hit(session: Session, *, bucket: str, now: datetime) -> None:
+    session.add(RateHit(bucket=bucket, at=now))
+    session.flush()
+
+
+def count_hits(session: Session, *, bucket: str, since: datetime) -> tuple[int, datetime | None]:
+    """How many hits `bucket` has after `since`, and the oldest of them (when it leaves the window)."""
+    query = select(func.count(), func.min(RateHit.at)).where(RateHit.bucket == bucket, RateHit.at > since)
+    count, oldest = session.exec(query).one()
+    return int(count), oldest
+
+
+def prune_hits(session: Session, *, before: datetime) -> None:
+    session.exec(delete(RateHit).where(col(RateHit.at) <= before))  # type: ignore[call-overload]
 
 
 # --------------------------------------------------------------------------- export and erasure

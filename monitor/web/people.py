@@ -1,13 +1,19 @@
-"""Pages behind the signed links in e-mails: confirm, unsubscribe (RFC 8058 one-click), manage,
+"""Pages for people: the sign-up form (monitor.web.signup), the manage page (monitor.web.manage),
+and the pages behind the signed links in e-mails: confirm, unsubscribe (RFC 8058 one-click),
 track a call, mark a call not relevant.
 
 Owns the rule that a GET never changes anything (mail scanners and link
 prefetchers follow every link): each GET shows a page with a button, and
-the POST does the work. The one-click unsubscribe POST (`List-Unsubscribe=One-Click`,
-form-encoded or multipart, no cookies) answers 200 with a page, never a
-redirect. A forged, tampered, revoked or wrong-purpose token gets a 4xx page
-and changes nothing; an authentic but expired confirmation link says so and
-offers a new one.
+the POST does the work. Every such POST carries a CSRF token
+(monitor.web.security) except the one-click unsubscribe POST
+(`List-Unsubscribe=One-Click`, form-encoded or multipart, no cookies), which
+answers 200 with a page, never a redirect. A forged, tampered, revoked or
+wrong-purpose link gets a 4xx page and changes nothing, whatever the form
+carried; an authentic but expired confirmation link says so and offers a
+new one.
+
+`Pages` is what every people route shares: rendering with form tokens and
+private-page headers, the link check, the refusal pages.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
 
 from db import repo
@@ -25,39 +31,120 @@ from monitor.app import App
 from monitor.notify import Notifier
 from monitor.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
 from monitor.tokens import Purpose, TokenError
+from monitor.web.forms import choices
+from monitor.web.manage import manage_routes
+from monitor.web.security import CheckedForm, CsrfGuard, RateLimiter
+from monitor.web.signup import signup_routes
+
+# Pages behind a secret link must not be cached, framed, or leak the link in a Referer.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+
+
+class Pages:
+    """Shared by the people routes: templates, the notifier, CSRF guard and rate limiter."""
+
+    def __init__(self, app: App, templates: Environment, deliver: Callable[[], Any]) -> None:
+        self.app, self.templates, self.deliver = app, templates, deliver
+        self.notifier = Notifier(app)
+        settings = app.settings
+        self.guard = CsrfGuard(settings.secret(), tuple(settings.old_secrets()), settings.base_url)
+        self.limiter = RateLimiter(settings.secret())
+        self.choices = choices()
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """Render templates/web/<name>.html; its forms get `csrf(purpose)` for their hidden field."""
+        cookie = self.guard.cookie_of(request)
+        fresh = cookie is None
+        cookie = cookie or self.guard.new_cookie()
+        used = []
+
+        def csrf(purpose: str) -> str:
+            used.append(purpose)
+            return self.guard.field(cookie, purpose)
+
+        html = self.templates.get_template(f"web/{name}.html").render(csrf=csrf, **context)
+        response = HTMLResponse(html, status_code=status, headers=PRIVATE_HEADERS | (headers or {}))
+        if fresh and used:
+            self.guard.set_cookie(response, cookie)
+        return response
+
+    def refused(self, request: Request, error: TokenError) -> HTMLResponse:
+        status = 410 if error.expired else 400
+        return self.page(
+            request,
+            "link",
+            status,
+            title="This link cannot be used",
+            message=str(error),
+            expired=error.expired,
+        )
+
+    def blocked(self, request: Request, problem: str) -> HTMLResponse:
+        """A form that failed the CSRF check: 403, nothing changed."""
+        return self.page(request, "blocked", 403, title="This form could not be accepted", problem=problem)
+
+    def acting(
+        self,
+        request: Request,
+        purpose: Purpose,
+        token: str,
+        work: Callable[[Any, Any, dict[str, Any]], Response],
+        form: CheckedForm | None = None,
+    ) -> Response:
+        """Run `work(session, subscriber, payload)` for an authentic link and, when a form is
+        given, a form that passed the CSRF check; else the refusal page. The link is checked
+        first: a broken link says so whatever the form carried."""
+        with session_scope(self.app.engine) as session:
+            try:
+                subscriber, payload = subscriber_for(session, self.notifier, purpose, token)
+            except TokenError as error:
+                return self.refused(request, error)
+            if form is not None and form.problem:
+                return self.blocked(request, form.problem)
+            return work(session, subscriber, payload)
 
 
 def people_routes(app: App, templates: Environment, *, deliver: Callable[[], Any]) -> APIRouter:
-    """Routes for signed links; `deliver()` sends what was queued (a confirmation asked for again)."""
+    """Every people page; `deliver()` sends what was queued (confirmations, manage links) right away."""
+    pages = Pages(app, templates, deliver)
     router = APIRouter(include_in_schema=False)
-    notifier = Notifier(app)
+    _confirm_routes(router, pages)
+    _unsubscribe_routes(router, pages)
+    for purpose, verb in ((Purpose.TRACK, "track"), (Purpose.DISMISS, "dismiss")):
+        _call_action(router, pages, purpose, verb)
+    router.include_router(signup_routes(pages))
+    router.include_router(manage_routes(pages))
+    return router
 
-    def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return HTMLResponse(templates.get_template(f"web/{name}.html").render(**context), status_code=status)
 
-    def refused(error: TokenError) -> HTMLResponse:
-        status = 410 if error.expired else 400
-        return page(
-            "link", status, title="This link cannot be used", message=str(error), expired=error.expired
-        )
+def _confirm_routes(router: APIRouter, pages: Pages) -> None:
+    app, notifier = pages.app, pages.notifier
 
-    def acting(purpose: Purpose, token: str, work: Callable[[Any, Any, dict[str, Any]], Any]) -> Any:
-        """Run `work(session, subscriber, payload)` for an authentic token, else the refusal page."""
-        with session_scope(app.engine) as session:
-            try:
-                subscriber, payload = subscriber_for(session, notifier, purpose, token)
-            except TokenError as error:
-                return refused(error)
-            return work(session, subscriber, payload)
+    def wanted_call(session: Any, payload: dict[str, Any]) -> Any:
+        """The call a sign-up asked to track (carried in the confirmation link), if still stored."""
+        return repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
 
     @router.get("/confirm/{token}", response_class=HTMLResponse)
-    def confirm_page(token: str) -> HTMLResponse:
+    def confirm_page(token: str, request: Request) -> HTMLResponse:
         with session_scope(app.engine) as session:
             try:
-                subscriber, _ = subscriber_for(session, notifier, Purpose.CONFIRM, token)
+                subscriber, payload = subscriber_for(session, notifier, Purpose.CONFIRM, token)
             except TokenError as error:
                 if error.expired and error.payload:
-                    return page(
+                    return pages.page(
+                        request,
                         "link",
                         410,
                         title="This confirmation link has expired",
@@ -65,120 +152,100 @@ def people_routes(app: App, templates: Environment, *, deliver: Callable[[], Any
                         expired=True,
                         resend_url=f"/confirm/{token}/resend",
                     )
-                return refused(error)
-            email, status = subscriber.email, subscriber.status
-        return page("confirm", email=email, already=status == "confirmed", action=f"/confirm/{token}")
-
-    @router.post("/confirm/{token}", response_class=HTMLResponse)
-    def confirm_post(token: str) -> HTMLResponse:
-        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> HTMLResponse:
-            confirm(session, subscriber, now=app.clock(), origin="web")
-            return page(
-                "done",
-                title="Subscription confirmed",
-                message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!",
-                link=notifier.links.manage(subscriber),
-                link_text="Review your profile",
+                return pages.refused(request, error)
+            call = wanted_call(session, payload)
+            return pages.page(
+                request,
+                "confirm",
+                email=subscriber.email,
+                already=subscriber.status == "confirmed",
+                action=f"/confirm/{token}",
+                track_title=call.title if call is not None else None,
             )
 
-        return acting(Purpose.CONFIRM, token, work)  # type: ignore[no-any-return]
+    @router.post("/confirm/{token}", response_class=HTMLResponse)
+    def confirm_post(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("confirm"))
+    ) -> Response:
+        def work(session: Any, subscriber: Any, payload: dict[str, Any]) -> Response:
+            confirm(session, subscriber, now=app.clock(), origin="web")
+            call = wanted_call(session, payload)
+            if call is not None:
+                repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=app.clock())
+            tracking = f" You now track “{call.title}”." if call is not None else ""
+            return pages.page(
+                request,
+                "done",
+                title="Subscription confirmed",
+                message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!{tracking}",
+                link=notifier.links.manage(subscriber),
+                link_text="Review your profile and preferences",
+            )
+
+        return pages.acting(request, Purpose.CONFIRM, token, work, form)
 
     @router.post("/confirm/{token}/resend", response_class=HTMLResponse)
-    def confirm_resend(token: str) -> HTMLResponse:
+    def confirm_resend(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("resend"))
+    ) -> HTMLResponse:
         # Only an authentic token (expired or not) may ask for a new link, for its own address.
         try:
             payload = notifier.signer.read(Purpose.CONFIRM, token)
         except TokenError as error:
             if not (error.expired and error.payload):
-                return refused(error)
+                return pages.refused(request, error)
             payload = error.payload
+        if form.problem:
+            return pages.blocked(request, form.problem)
         with session_scope(app.engine) as session:
             subscriber = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
             if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
-                return refused(TokenError("this link is no longer valid"))
+                return pages.refused(request, TokenError("this link is no longer valid"))
             queued = resend_confirmation(session, notifier, subscriber, now=app.clock())
         if queued:
-            deliver()
-        return page(
+            pages.deliver()
+        return pages.page(
+            request,
             "done",
             title="Check your inbox",
             message="If this address still needs confirming, a new link is on its way.",
         )
 
+
+def _unsubscribe_routes(router: APIRouter, pages: Pages) -> None:
+    app = pages.app
+
     @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-    def unsubscribe_page(token: str) -> HTMLResponse:
-        return acting(  # type: ignore[no-any-return]
+    def unsubscribe_page(token: str, request: Request) -> Response:
+        return pages.acting(
+            request,
             Purpose.UNSUBSCRIBE,
             token,
-            lambda _, subscriber, __: page(
+            lambda _, subscriber, __: pages.page(
+                request,
                 "unsubscribe",
                 email=subscriber.email,
                 already=subscriber.status == "unsubscribed",
                 action=f"/unsubscribe/{token}",
+                manage_url=pages.notifier.links.manage(subscriber),
             ),
         )
 
     @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-    def unsubscribe_post(token: str) -> HTMLResponse:
-        # RFC 8058: the POST carries only List-Unsubscribe=One-Click; the token is the authority.
-        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> HTMLResponse:
+    def unsubscribe_post(token: str, request: Request) -> Response:
+        # RFC 8058: the POST carries only List-Unsubscribe=One-Click and no cookies, so no CSRF
+        # token: the signed, purpose-bound link is the authority (the page's button posts here too).
+        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> Response:
             unsubscribe(session, subscriber, now=app.clock(), origin="one-click")
             message = f"{subscriber.email} will receive no more e-mails from Callwatch."
-            return page("done", title="Unsubscribed", message=message)
+            return pages.page(request, "done", title="Unsubscribed", message=message, resubscribe=True)
 
-        return acting(Purpose.UNSUBSCRIBE, token, work)  # type: ignore[no-any-return]
-
-    @router.get("/manage/{token}", response_class=HTMLResponse)
-    def manage_page(token: str) -> HTMLResponse:
-        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> HTMLResponse:
-            profiles = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
-            tracked = repo.tracked_calls(session, subscriber_ids=[subscriber.id]).get(subscriber.id, {})
-            calls = repo.logical_calls(session, primary_ids=list(tracked))
-            return page(
-                "manage",
-                subscriber=subscriber,
-                profiles=profiles,
-                tracked=calls,
-                unsubscribe_url=notifier.links.unsubscribe(subscriber),
-                export_url=f"/manage/{token}/export",
-            )
-
-        return acting(Purpose.MANAGE, token, work)  # type: ignore[no-any-return]
-
-    @router.get("/manage/{token}/export")
-    def export(token: str) -> Any:
-        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> JSONResponse:
-            data = repo.export_subscriber(session, subscriber_id=subscriber.id)
-            disposition = 'attachment; filename="callwatch-data.json"'
-            return JSONResponse(data, headers={"Content-Disposition": disposition})
-
-        return acting(Purpose.MANAGE, token, work)
-
-    @router.post("/manage/{token}/delete", response_class=HTMLResponse)
-    def erase(token: str) -> HTMLResponse:
-        def work(session: Any, subscriber: Any, _: dict[str, Any]) -> HTMLResponse:
-            repo.delete_subscriber(session, subscriber_id=subscriber.id)
-            return page(
-                "done", title="Your data is erased", message="Callwatch keeps nothing about you any more."
-            )
-
-        return acting(Purpose.MANAGE, token, work)  # type: ignore[no-any-return]
-
-    for purpose, verb in ((Purpose.TRACK, "track"), (Purpose.DISMISS, "dismiss")):
-        _call_action(router, app, notifier, page, refused, purpose, verb)
-    return router
+        return pages.acting(request, Purpose.UNSUBSCRIBE, token, work)
 
 
-def _call_action(
-    router: APIRouter,
-    app: App,
-    notifier: Notifier,
-    page: Callable[..., HTMLResponse],
-    refused: Callable[[TokenError], HTMLResponse],
-    purpose: Purpose,
-    verb: str,
-) -> None:
+def _call_action(router: APIRouter, pages: Pages, purpose: Purpose, verb: str) -> None:
     """GET /track/{token} or /dismiss/{token} shows the call and a button; POST does it."""
+    app, notifier = pages.app, pages.notifier
     wording = {
         "track": ("Track this call?", "You will get deadline reminders and change alerts.", "Tracked"),
         "dismiss": ("Not relevant?", "This call will not be shown again for this profile.", "Hidden"),
@@ -192,29 +259,42 @@ def _call_action(
         return subscriber, payload, call
 
     @router.get(f"/{verb}/{{token}}", response_class=HTMLResponse)
-    def show(token: str) -> HTMLResponse:
+    def show(token: str, request: Request) -> HTMLResponse:
         with session_scope(app.engine) as session:
             try:
                 _, _, call = load(session, token)
             except TokenError as error:
-                return refused(error)
-            return page(
-                "call_action", title=wording[0], message=wording[1], call=call, action=f"/{verb}/{token}"
+                return pages.refused(request, error)
+            return pages.page(
+                request,
+                "call_action",
+                title=wording[0],
+                message=wording[1],
+                call=call,
+                action=f"/{verb}/{token}",
+                purpose=verb,
             )
 
     @router.post(f"/{verb}/{{token}}", response_class=HTMLResponse)
-    def act(token: str, request: Request) -> HTMLResponse:
+    def act(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form(verb))
+    ) -> HTMLResponse:
         with session_scope(app.engine) as session:
             try:
                 subscriber, payload, call = load(session, token)
             except TokenError as error:
-                return refused(error)
+                return pages.refused(request, error)
+            if form.problem:
+                return pages.blocked(request, form.problem)
             if verb == "track":
                 repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=app.clock())
             else:
                 profile = repo.profile(session, profile_id=int(payload.get("p", 0)))
                 if profile is None or profile.subscriber_id != subscriber.id:
-                    return refused(TokenError("this profile no longer exists"))
+                    return pages.refused(request, TokenError("this profile no longer exists"))
                 repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=app.clock())  # type: ignore[arg-type]
             title = call.title
-        return page("done", title=wording[2], message=title)
+            manage = notifier.links.manage(subscriber)
+        return pages.page(
+            request, "done", title=wording[2], message=title, link=manage, link_text="Your subscription page"
+        )

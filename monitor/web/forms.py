@@ -1,0 +1,176 @@
+"""The sign-up and manage forms' fields, both ways: what a person typed -> a `ProfileInput` and
+preference values (monitor.subscriptions validates them), and stored rows -> the values a form shows.
+
+Owns the field names, the choices the forms offer (organisation types, ecosystems, funding types,
+time zones, languages, days and hours) and the forgiving parts of reading text: budgets written
+"60 000" or "€60,000", keywords typed in quotes. A form shown again after an error keeps exactly
+what was typed (`typed`).
+
+Pure: no database, no request objects (anything with `get` and `getlist` will do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+from zoneinfo import available_timezones
+
+from monitor.mail.render import available_languages
+from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
+from monitor.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
+
+TEXT_FIELDS = (
+    "email", "name", "keywords", "exclude", "countries", "programmes", "budget_min", "budget_max",
+    "min_days_left", "frequency", "language", "timezone", "timezone_other", "digest_weekday", "digest_hour",
+    "track",
+)  # fmt: skip
+CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano"}
+FUNDING_LABELS = {
+    "grant": "Grant", "cascade": "Cascade funding (open calls of EU projects)", "tender": "Tender",
+    "prize": "Prize", "loan": "Loan or equity", "other": "Other",
+}  # fmt: skip
+# The zones of EU, EEA and candidate countries; any other IANA zone can be typed.
+EUROPEAN_ZONES = (
+    "Europe/Amsterdam", "Europe/Athens", "Europe/Belgrade", "Europe/Berlin", "Europe/Bratislava",
+    "Europe/Brussels", "Europe/Bucharest", "Europe/Budapest", "Europe/Chisinau", "Europe/Copenhagen",
+    "Europe/Dublin", "Europe/Helsinki", "Europe/Istanbul", "Europe/Kyiv", "Europe/Lisbon",
+    "Europe/Ljubljana", "Europe/London", "Europe/Luxembourg", "Europe/Madrid", "Europe/Malta",
+    "Europe/Oslo", "Europe/Paris", "Europe/Podgorica", "Europe/Prague", "Europe/Riga", "Europe/Rome",
+    "Europe/Sarajevo", "Europe/Skopje", "Europe/Sofia", "Europe/Stockholm", "Europe/Tallinn",
+    "Europe/Tirane", "Europe/Vaduz", "Europe/Vienna", "Europe/Vilnius", "Europe/Warsaw", "Europe/Zagreb",
+    "Europe/Zurich", "Asia/Nicosia", "Atlantic/Azores", "Atlantic/Canary", "Atlantic/Madeira",
+    "Atlantic/Reykjavik", "UTC",
+)  # fmt: skip
+DEFAULTS = {"frequency": "weekly", "language": "en", "timezone": "Europe/Brussels", "digest_weekday": "0",
+            "digest_hour": "8", "name": "My calls"}  # fmt: skip
+
+
+class Form(Protocol):
+    def get(self, key: str, default: Any = ...) -> Any: ...
+
+    def getlist(self, key: str) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the forms offer; one instance is shared by every page."""
+
+    org_types: dict[str, str]
+    ecosystems: dict[str, str]
+    funding_types: dict[str, str]
+    zones: tuple[str, ...]
+    languages: dict[str, str]
+    weekdays: tuple[str, ...] = WEEKDAYS
+
+
+def choices() -> Choices:
+    zones = tuple(z for z in EUROPEAN_ZONES if z in available_timezones())
+    languages = {code: LANGUAGE_NAMES.get(code, code) for code in available_languages()}
+    funding = {slug: FUNDING_LABELS.get(slug, slug) for slug in FUNDING_TYPES}
+    return Choices(dict(ORG_TYPES), dict(ECOSYSTEMS), funding, zones, languages)
+
+
+def typed(form: Form) -> dict[str, Any]:
+    """The form's values as typed (text trimmed to a sane length), to read or to show again."""
+    values: dict[str, Any] = {name: str(form.get(name) or "")[:2000] for name in TEXT_FIELDS}
+    values |= {name: [str(v) for v in form.getlist(name)][:50] for name in CHOICE_FIELDS}
+    return values
+
+
+def profile_input(values: dict[str, Any]) -> ProfileInput:
+    """A ProfileInput from typed values; SubscriptionError for a number that is not one."""
+    return ProfileInput(
+        name=values["name"].strip() or "My calls",
+        keywords=[_unquote(values["keywords"])],
+        exclude=[_unquote(values["exclude"])],
+        countries=[values["countries"]],
+        org_types=values["org_types"],
+        ecosystems=values["ecosystems"],
+        programmes=[values["programmes"]],
+        funding_types=values["funding_types"],
+        budget_min=_money(values["budget_min"], "minimum budget"),
+        budget_max=_money(values["budget_max"], "maximum budget"),
+        min_days_left=_whole(values["min_days_left"], "minimum days left"),
+        frequency=values["frequency"] or "weekly",
+    )
+
+
+def preferences(values: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for `check_preferences`; a typed time zone wins over the list."""
+    return {
+        "language": values["language"] or "en",
+        "timezone": values["timezone_other"].strip() or values["timezone"] or "Europe/Brussels",
+        "weekday": _whole(values["digest_weekday"], "digest day") if values["digest_weekday"] else 0,
+        "hour": _whole(values["digest_hour"], "digest hour") if values["digest_hour"] else 8,
+    }
+
+
+def blank() -> dict[str, Any]:
+    """An empty form with the defaults filled in."""
+    return {name: DEFAULTS.get(name, "") for name in TEXT_FIELDS} | {name: [] for name in CHOICE_FIELDS}
+
+
+def profile_values(profile: Any) -> dict[str, Any]:
+    """A stored profile as form values."""
+    return blank() | {
+        "name": profile.name,
+        "keywords": ", ".join(profile.keywords),
+        "exclude": ", ".join(profile.exclude),
+        "countries": ", ".join(profile.countries),
+        "programmes": ", ".join(profile.programmes),
+        "org_types": list(profile.org_types),
+        "ecosystems": list(profile.ecosystems),
+        "funding_types": list(profile.funding_types),
+        "budget_min": _plain_number(profile.budget_min),
+        "budget_max": _plain_number(profile.budget_max),
+        "min_days_left": "" if profile.min_days_left is None else str(profile.min_days_left),
+        "frequency": profile.frequency,
+    }
+
+
+def preference_values(subscriber: Any) -> dict[str, Any]:
+    """A subscriber's delivery preferences as form values."""
+    return blank() | {
+        "language": subscriber.language,
+        "timezone": subscriber.timezone,
+        "digest_weekday": str(subscriber.digest_weekday),
+        "digest_hour": str(subscriber.digest_hour),
+    }
+
+
+def _unquote(text: str) -> str:
+    # People type phrases in quotes, as in web search; a phrase is matched as written anyway.
+    return text.translate(str.maketrans("", "", '"“”„«»'))
+
+
+def _money(text: str, what: str) -> Decimal | None:
+    cleaned = "".join(
+        text.upper().replace("EUR", "").replace("€", "").replace(",", "").replace("_", "").split()
+    )
+    if not cleaned:
+        return None
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise SubscriptionError(f"the {what} must be an amount in euros, like 60000") from None
+    if not amount.is_finite() or amount < 0 or amount > Decimal(10) ** 12:
+        raise SubscriptionError(f"the {what} must be an amount in euros, like 60000")
+    return amount
+
+
+def _whole(text: str, what: str) -> int | None:
+    if not text.strip():
+        return None
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise SubscriptionError(f"the {what} must be a whole number") from None
+
+
+def _plain_number(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"

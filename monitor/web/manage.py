@@ -1,0 +1,238 @@
+"""The manage page behind the signed manage link: preferences, profiles, tracked calls, private
+feed links, export and erasure.
+
+Owns the edits a subscriber makes there. Each is a POST form with a CSRF
+token; a valid one redirects (303) back to the page with `?saved=<what>`
+(POST/redirect/GET: reloading the page never sends the form again), an
+invalid one shows the page again with the error and what was typed (422).
+A profile is edited only through its owner's link. "Reset my feed links"
+bumps each profile's `feed_token_version`: old feed URLs stop working while
+the links in e-mails (manage, unsubscribe) keep working.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from db import repo
+from monitor.subscriptions import SubscriptionError, check_preferences, clean_profile
+from monitor.tokens import Purpose, TokenError
+from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
+from monitor.web.security import CheckedForm
+
+if TYPE_CHECKING:
+    from monitor.web.people import Pages
+
+FLASH = {
+    "preferences": "Your e-mail preferences are saved.",
+    "profile": "The profile is saved.",
+    "added": "The profile is added. Matching calls will be in your next digest.",
+    "deleted": "The profile is deleted.",
+    "untracked": "You no longer track that call.",
+    "feeds": "Your private feed links are new; the old ones no longer work. Update your feed reader "
+    "and calendar with the links below.",
+}
+FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("ics", "Calendar (iCal)"))
+
+
+def manage_routes(pages: Pages) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    _page_routes(router, pages)
+    _profile_routes(router, pages)
+    _setting_routes(router, pages)
+    return router
+
+
+def _show(
+    pages: Pages, request: Request, token: str, session: Any, subscriber: Any, **state: Any
+) -> HTMLResponse:
+    """The manage page; `editing` (preferences, new, or a profile id) with `values` and `error`
+    shows that form again as typed."""
+    links = pages.notifier.links
+    editing, values = state.get("editing"), state.get("values")
+    rows = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
+    profiles = [
+        {
+            "row": row,
+            "values": values if editing == row.id else profile_values(row),
+            "feeds": [(label, links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
+            "open": editing == row.id,
+        }
+        for row in rows
+    ]
+    return pages.page(
+        request,
+        "manage",
+        state.get("status", 200),
+        subscriber=subscriber,
+        base=f"/manage/{token}",
+        flash=FLASH.get(request.query_params.get("saved", "")),
+        error=state.get("error", ""),
+        editing=editing,
+        prefs=values if editing == "preferences" else preference_values(subscriber),
+        profiles=profiles,
+        new_profile=values if editing == "new" else blank(),
+        tracked=_tracked(session, subscriber.id),
+        calendar_url=links.tracked_calendar(subscriber),
+        unsubscribe_url=links.unsubscribe(subscriber),
+        choices=pages.choices,
+    )
+
+
+def _saved(token: str, what: str, anchor: str) -> RedirectResponse:
+    return RedirectResponse(f"/manage/{token}?saved={what}#{anchor}", status_code=303)
+
+
+def _own_profile(session: Any, subscriber: Any, profile_id: int) -> Any:
+    row = repo.profile(session, profile_id=profile_id)
+    if row is None or row.subscriber_id != subscriber.id:
+        raise TokenError("this profile no longer exists")
+    return row
+
+
+def _page_routes(router: APIRouter, pages: Pages) -> None:
+    """The page itself, the export and the erasure."""
+
+    @router.get("/manage/{token}", response_class=HTMLResponse)
+    def manage_page(token: str, request: Request) -> Response:
+        return pages.acting(
+            request, Purpose.MANAGE, token, lambda s, sub, _: _show(pages, request, token, s, sub)
+        )
+
+    @router.get("/manage/{token}/export")
+    def export(token: str, request: Request) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            data = repo.export_subscriber(session, subscriber_id=subscriber.id)
+            disposition = 'attachment; filename="callwatch-data.json"'
+            return JSONResponse(
+                data, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"}
+            )
+
+        return pages.acting(request, Purpose.MANAGE, token, work)
+
+    @router.post("/manage/{token}/delete", response_class=HTMLResponse)
+    def erase(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("erase"))
+    ) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            repo.delete_subscriber(session, subscriber_id=subscriber.id)
+            message = "Callwatch keeps nothing about you any more."
+            return pages.page(request, "done", title="Your data is erased", message=message)
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+def _profile_routes(router: APIRouter, pages: Pages) -> None:
+    """Add, edit and delete profiles; a profile id in the URL must be the link owner's."""
+
+    def save(request: Request, token: str, form: CheckedForm, profile_id: int | None) -> Any:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            try:
+                row = _own_profile(session, subscriber, profile_id) if profile_id is not None else None
+            except TokenError as error:
+                return pages.refused(request, error)
+            values = typed(form)
+            try:
+                cleaned = clean_profile(profile_input(values))
+            except SubscriptionError as error:
+                editing = row.id if row is not None else "new"
+                state = {"editing": editing, "values": values, "error": str(error), "status": 422}
+                return _show(pages, request, token, session, subscriber, **state)
+            now = pages.app.clock()
+            if row is None:
+                added = repo.add_profile(session, subscriber_id=subscriber.id, now=now, **cleaned)
+                return _saved(token, "added", f"profile-{added.id}")
+            repo.update_profile(session, profile_id=row.id, now=now, **cleaned)
+            return _saved(token, "profile", f"profile-{row.id}")
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+    @router.post("/manage/{token}/profiles", response_class=HTMLResponse)
+    def add_profile(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("profile"))
+    ) -> Response:
+        return save(request, token, form, None)
+
+    @router.post("/manage/{token}/profiles/{profile_id}", response_class=HTMLResponse)
+    def edit_profile(
+        token: str,
+        profile_id: int,
+        request: Request,
+        form: CheckedForm = Depends(pages.guard.form("profile")),
+    ) -> Response:
+        return save(request, token, form, profile_id)
+
+    @router.post("/manage/{token}/profiles/{profile_id}/delete", response_class=HTMLResponse)
+    def delete_profile(
+        token: str,
+        profile_id: int,
+        request: Request,
+        form: CheckedForm = Depends(pages.guard.form("delete-profile")),
+    ) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            try:
+                row = _own_profile(session, subscriber, profile_id)
+            except TokenError as error:
+                return pages.refused(request, error)
+            repo.delete_profile(session, profile_id=row.id)
+            return _saved(token, "deleted", "profiles")
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+def _setting_routes(router: APIRouter, pages: Pages) -> None:
+    """Delivery preferences, untracking a call, resetting the private feed links."""
+
+    @router.post("/manage/{token}/preferences", response_class=HTMLResponse)
+    def save_preferences(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("preferences"))
+    ) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            values = typed(form)
+            try:
+                prefs = check_preferences(**preferences(values))
+            except SubscriptionError as error:
+                state = {"editing": "preferences", "values": values, "error": str(error), "status": 422}
+                return _show(pages, request, token, session, subscriber, **state)
+            repo.update_subscriber(session, subscriber_id=subscriber.id, **prefs)
+            return _saved(token, "preferences", "preferences")
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+    @router.post("/manage/{token}/untrack", response_class=HTMLResponse)
+    def untrack(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("untrack"))
+    ) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            wanted = form.get("call_id")
+            call = repo.logical_call(session, call_id=int(wanted)) if wanted.isdigit() else None
+            # Tracked may be any record of a merged call: stop following all of them.
+            for call_id in {m.call.id for m in call.members} if call is not None else set():
+                repo.untrack_call(session, subscriber_id=subscriber.id, call_id=call_id)
+            return _saved(token, "untracked", "tracked")
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+    @router.post("/manage/{token}/reset-feeds", response_class=HTMLResponse)
+    def reset_feeds(
+        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("reset-feeds"))
+    ) -> Response:
+        def work(session: Any, subscriber: Any, _: Any) -> Response:
+            repo.reset_feed_tokens(session, subscriber_id=subscriber.id)
+            return _saved(token, "feeds", "feeds")
+
+        return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+def _tracked(session: Any, subscriber_id: int) -> list[Any]:
+    """The calls a subscriber tracks, one per merged call, soonest deadline first."""
+    tracked = repo.tracked_calls(session, subscriber_ids=[subscriber_id]).get(subscriber_id, {})
+    calls: dict[int, Any] = {}
+    for call_id in tracked:
+        call = repo.logical_call(session, call_id=call_id)
+        if call is not None:
+            calls.setdefault(call.id, call)
+    return sorted(calls.values(), key=lambda c: (c.next_deadline_at is None, c.next_deadline_at, c.id))
