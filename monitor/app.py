@@ -30,6 +30,18 @@ class WorkerDefaults(BaseModel):
 
     jitter_seconds: int = Field(default=60, ge=0)
     misfire_grace_seconds: int = Field(default=86400, ge=1)
+    # How often the active worker plans digests, reminders and alerts that are due (and operator alerts).
+    mail_check_seconds: int = Field(default=120, ge=1)
+    # How often every worker (active or standing by) sends queued e-mail.
+    send_interval_seconds: int = Field(default=30, ge=1)
+    # A standing-by worker tries to become the active one this often (takeover time after a crash).
+    standby_retry_seconds: int = Field(default=15, ge=1)
+    # The active worker checks it still holds the leader lock this often (lost database connection).
+    leadership_check_seconds: int = Field(default=20, ge=1)
+    # Daily housekeeping: addresses that never confirmed are erased after this many days, and the
+    # stored bodies of e-mails sent (or given up) longer ago than this are dropped (rows stay).
+    unconfirmed_retention_days: int = Field(default=30, ge=4)
+    message_retention_days: int = Field(default=30, ge=1)
 
 
 class MailPolicy(BaseModel):

@@ -26,7 +26,7 @@ from db import repo
 from db.engine import session_scope
 from db.migrate import current_revision, head_revision, upgrade
 from monitor.app import App, build_app, sync_sources
-from monitor.clock import fixed_clock, parse_instant, system_clock
+from monitor.clock import fixed_clock, parse_instant, running_clock, system_clock
 from monitor.normalise.dates import BRUSSELS
 from monitor.pipeline import RunReport, poll_sources
 from monitor.present import call_summary
@@ -42,6 +42,8 @@ def configure_logging(level: str) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # One line per job run every few seconds drowns what matters; the worker logs its own results.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def _out() -> Console:
@@ -280,23 +282,32 @@ def serve(app: App, host: str | None, port: int | None) -> None:
     asyncio.run(serve_forever(app, host=host, port=port))
 
 
+START_HELP = "Start the clock at this ISO 8601 instant and let it run (replaying a day; testing)."
+
+
 @main.command()
+@click.option("--now", "now_text", help=START_HELP)
 @with_app(migrate=True)
-def worker(app: App) -> None:
-    """Run the scheduler: polls every source on its interval (one active worker at a time)."""
+def worker(app: App, now_text: str | None) -> None:
+    """Run the scheduler (polls, digests, reminders, alerts; one active worker) and send e-mail."""
     from monitor.processes import worker_forever
 
+    if now_text:
+        app.clock = running_clock(_validate_now(now_text))
     asyncio.run(worker_forever(app))
 
 
 @main.command()
 @click.option("--host", help="Interface to listen on (default CALLWATCH_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default CALLWATCH_PORT or 8000).")
+@click.option("--now", "now_text", help=START_HELP)
 @with_app(migrate=True)
-def run(app: App, host: str | None, port: int | None) -> None:
-    """Run web app and scheduler in one process (the embedded default)."""
+def run(app: App, host: str | None, port: int | None, now_text: str | None) -> None:
+    """Run web app and worker in one process (the embedded default)."""
     from monitor.processes import run_forever
 
+    if now_text:
+        app.clock = running_clock(_validate_now(now_text))
     asyncio.run(run_forever(app, host=host, port=port))
 
 

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -20,6 +21,14 @@ def fixed_clock(at: datetime) -> Clock:
     if at.tzinfo is None:
         raise ValueError("a fixed clock needs a timezone-aware datetime")
     return lambda: at
+
+
+def running_clock(start: datetime) -> Clock:
+    """A clock that starts at `start` and runs at real speed (a worker replaying another day)."""
+    if start.tzinfo is None:
+        raise ValueError("a running clock needs a timezone-aware datetime")
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
 def parse_instant(text: str) -> datetime:

@@ -9,6 +9,7 @@ a file beside the database (one machine, which is all SQLite supports).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 from pathlib import Path
@@ -38,12 +39,20 @@ class LeaderLock:
         return self._acquire_file()
 
     def _acquire_postgres(self) -> bool:
-        if self._connection is None:
-            self._connection = self.engine.connect()
-        held = self._connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
-        ).scalar()
-        self._connection.commit()
+        try:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            held = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
+            ).scalar()
+            self._connection.commit()
+        except Exception as exc:  # noqa: BLE001 - database unreachable: stand by and try again later
+            logger.warning("leader lock: database unavailable (%s)", exc)
+            self.release()
+            return False
+        if not held:
+            # Don't keep an idle connection open while standing by.
+            self.release()
         return bool(held)
 
     def _acquire_file(self) -> bool:
@@ -57,13 +66,36 @@ class LeaderLock:
         self._file = handle
         return True
 
+    def still_held(self) -> bool:
+        """Whether we still hold the lock (a PostgreSQL restart or network cut ends the session)."""
+        if self._file is not None:
+            return True
+        if self._connection is None:
+            return False
+        try:
+            held = self._connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1"
+                ),
+                {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFFFFFF},
+            ).scalar()
+            self._connection.commit()
+        except Exception as exc:  # noqa: BLE001 - any database error means we can't prove we lead
+            logger.warning("leader lock check failed: %s", exc)
+            return False
+        return bool(held)
+
     def release(self) -> None:
         if self._connection is not None:
             try:
                 self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
                 self._connection.commit()
+            except Exception as exc:  # noqa: BLE001 - a dead session has released the lock already
+                logger.warning("leader lock release: %s", exc)
             finally:
-                self._connection.close()
+                with contextlib.suppress(Exception):
+                    self._connection.close()
                 self._connection = None
         if self._file is not None:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 import uvicorn
 
@@ -35,7 +36,17 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 
 
 async def serve_forever(app: App, *, host: str | None = None, port: int | None = None) -> None:
-    await _server(app, host, port).serve()
+    server = _server(app, host, port)
+    _announce(server, app, "web app")
+    await server.serve()
+
+
+def _announce(server: uvicorn.Server, app: App, what: str) -> None:
+    """Tell the operator where to look (printed, whatever the log level)."""
+    local = f"http://{server.config.host}:{server.config.port}"
+    public = app.settings.base_url.rstrip("/")
+    where = local if public in (local, "") else f"{local} (public URL {public})"
+    print(f"Callwatch {what} on {where}", file=sys.stderr, flush=True)
 
 
 async def worker_forever(app: App) -> None:
@@ -48,7 +59,7 @@ async def run_forever(app: App, *, host: str | None = None, port: int | None = N
     """Web server in the foreground, worker beside it; the worker stops when the server does."""
     server, stop = _server(app, host, port), asyncio.Event()
     worker = asyncio.create_task(Worker(app).run(stop))
-    logger.info("Callwatch on http://%s:%s", server.config.host, server.config.port)
+    _announce(server, app, "web app and worker")
     try:
         await server.serve()
     finally:

@@ -1,17 +1,37 @@
-"""The scheduler: polls each enabled source on its interval, exactly one worker active.
+"""The worker: the scheduler (on exactly one active worker) and sending (on every worker).
 
-Jobs live in memory (built from config at start); everything that matters
-(runs, calls, deliveries) is in the database, so restarting is always safe.
-A source whose last run is older than its interval (the worker was down) is
-polled at once, once (coalesced). Only this module imports APScheduler.
+The active worker, the holder of the leader lock (monitor.leader), runs these jobs:
+- `poll <source>`: each enabled source at its own interval, with jitter; a source whose interval
+  passed while no worker ran is polled at once, once;
+- `mail`: every `mail_check_seconds`, claims the digests, reminders, change alerts and operator
+  alerts that are due. What is due is decided from the database (periods already claimed, the last
+  period covered), never from the scheduler's memory, so the first run after downtime sends a
+  missed digest once when it is at most `catch_up_hours` late and skips it (with an operator
+  alert) when later; the next digest then covers the gap;
+- `housekeeping`: daily, erases sign-ups never confirmed and drops old message bodies;
+- `leadership`: checks the lock is still held; if its database connection was lost, the worker
+  stops its jobs and stands by again, since another worker may have taken over.
+
+Every worker, active or standing by, sends queued e-mail every `send_interval_seconds`: delivery
+rows are leased one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several workers share
+the sending and a killed worker's message is sent by another after its lease.
+
+Jobs never overlap themselves (`max_instances=1`, coalesced). Database work runs in a thread so a
+long digest run never stalls polling. Only this module imports APScheduler.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import random
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -19,77 +39,162 @@ from apscheduler.triggers.interval import IntervalTrigger
 from db import repo
 from db.engine import session_scope
 from monitor.app import App, sync_sources
+from monitor.clock import system_clock
 from monitor.http import PoliteClient
 from monitor.leader import LeaderLock
+from monitor.notify import Notifier, PlanReport
 from monitor.pipeline import RunReport, run_source
+from monitor.sender import SendReport, deliver
 from sources.base import Source
 
 logger = logging.getLogger(__name__)
-STANDBY_RETRY_SECONDS = 15
+HOUSEKEEPING_HOURS = 24
+
+
+@dataclass
+class MailRound:
+    """What one `mail` job planned."""
+
+    digests: PlanReport
+    reminders: PlanReport
+    alerts: PlanReport
+    operator: PlanReport
+
+
+@dataclass
+class Housekeeping:
+    erased_unconfirmed: int = 0
+    dropped_messages: int = 0
+
+
+@dataclass
+class WorkerState:
+    """What the worker did, for logs and tests (the database holds what matters)."""
+
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    leading: bool = False
+    polls: list[RunReport] = field(default_factory=list)
+    sends: int = 0
 
 
 class Worker:
-    """Owns the scheduler, the shared polite HTTP client and the leader lock."""
+    """Owns the scheduler, the shared polite HTTP client, the leader lock and the send loop."""
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.policy = app.defaults.worker
         self.lock = LeaderLock(app.engine, app.settings.var_dir)
         self.client: PoliteClient | None = None
-        self.reports: list[RunReport] = []
+        self.state = WorkerState()
+        self._wake_sender = asyncio.Event()
+        self._lost = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Wait for leadership, schedule the jobs, run until `stop` is set."""
-        while not self.lock.acquire():
-            logger.info("another worker is active; standing by (retry in %ss)", STANDBY_RETRY_SECONDS)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=STANDBY_RETRY_SECONDS)
-                return
-            except TimeoutError:
-                continue
+        """Send on every worker; lead the scheduler whenever the lock is ours; until `stop` is set."""
+        sender = asyncio.create_task(self._send_loop(stop))
+        try:
+            while not stop.is_set():
+                if await asyncio.to_thread(self.lock.acquire):
+                    await self._lead(stop)
+                    continue
+                logger.info(
+                    "worker %s: another worker is active; standing by (retry in %ss)",
+                    self.state.name,
+                    self.policy.standby_retry_seconds,
+                )
+                await _wait(stop, self.policy.standby_retry_seconds)
+        finally:
+            stop.set()
+            self._wake_sender.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+    # ----------------------------------------------------------------------- leading
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        """Run the scheduler until `stop` or until the lock is lost."""
+        logger.info("worker %s: active (holds the leader lock); starting the scheduler", self.state.name)
+        self.state.leading = True
+        self._lost.clear()
+        scheduler = AsyncIOScheduler(timezone="UTC")
         self.client = self.app.http_client()
         try:
-            self.schedule()
-            self.scheduler.start()
-            await stop.wait()
+            await asyncio.to_thread(sync_sources, self.app)
+            self.schedule(scheduler)
+            scheduler.start()
+            stopped = asyncio.create_task(stop.wait())
+            lost = asyncio.create_task(self._lost.wait())
+            await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (stopped, lost):
+                task.cancel()
+            if self._lost.is_set():
+                logger.error(
+                    "worker %s: lost the leader lock; stopping jobs and standing by", self.state.name
+                )
         finally:
-            if self.scheduler.running:
-                self.scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             await self.client.aclose()
-            self.lock.release()
+            self.client = None
+            self.state.leading = False
+            await asyncio.to_thread(self.lock.release)
 
-    def schedule(self) -> None:
-        sync_sources(self.app)
+    def schedule(self, scheduler: AsyncIOScheduler) -> None:
         now = self.app.clock()
-        grace = self.app.defaults.worker.misfire_grace_seconds
         for source in self.app.enabled_sources():
             first = self.first_run(source, now)
-            self.scheduler.add_job(
-                self.poll, IntervalTrigger(seconds=source.config.interval_seconds,
-                                           jitter=self.app.defaults.worker.jitter_seconds or None),
-                args=[source], id=source.id, name=f"poll {source.id}", next_run_time=first,
-                max_instances=1, coalesce=True, misfire_grace_time=grace,
-            )  # fmt: skip
+            self._add(scheduler, self.poll, source.config.interval_seconds, f"poll {source.id}",
+                      first=first, args=[source], jitter=self.policy.jitter_seconds)  # fmt: skip
             logger.info(
                 "source %s: every %ss, next poll %s", source.id, source.config.interval_seconds, first
             )
+        soon = _wall_now()
+        self._add(scheduler, self.mail, self.policy.mail_check_seconds, "mail", first=soon)
+        self._add(scheduler, self.housekeeping, HOUSEKEEPING_HOURS * 3600, "housekeeping",
+                  first=soon + timedelta(minutes=1))  # fmt: skip
+        self._add(scheduler, self.check_leadership, self.policy.leadership_check_seconds, "leadership")
+
+    def _add(
+        self,
+        scheduler: AsyncIOScheduler,
+        job: Callable[..., Awaitable[Any]],
+        seconds: int,
+        name: str,
+        *,
+        first: datetime | None = None,
+        args: list[Any] | None = None,
+        jitter: int = 0,
+    ) -> None:
+        # APScheduler 3 adds a job with next_run_time=None paused, so pass it only when set.
+        when = {"next_run_time": first} if first is not None else {}
+        scheduler.add_job(
+            job, IntervalTrigger(seconds=seconds, jitter=jitter or None), args=args or [], id=name,
+            name=name, max_instances=1, coalesce=True,
+            misfire_grace_time=self.policy.misfire_grace_seconds, **when,
+        )  # fmt: skip
 
     def first_run(self, source: Source, now: datetime) -> datetime:
-        """Poll now if the source is due (or never ran), else when its interval ends."""
+        """Poll now if the source is due (or never ran), else when its interval ends.
+
+        `now` is the app clock, which may be replaying another day; APScheduler runs on the
+        wall clock, so the answer is turned into a wall-clock time.
+        """
         with session_scope(self.app.engine) as session:
             last = next(iter(repo.recent_runs(session, source_id=source.id, limit=1)), None)
         # A few seconds of stagger so sources don't start in the same instant.
         stagger = timedelta(seconds=random.uniform(1, 5))
-        if last is None:
-            return now + stagger
-        due = last.started_at + timedelta(seconds=source.config.interval_seconds)
-        return max(due, now + stagger)
+        wait = timedelta(0)
+        if last is not None:
+            wait = max(last.started_at + timedelta(seconds=source.config.interval_seconds) - now, wait)
+        return _wall_now() + wait + stagger
+
+    # ----------------------------------------------------------------------- jobs
 
     async def poll(self, source: Source) -> RunReport:
         assert self.client is not None
         report = await run_source(source, client=self.client, engine=self.app.engine, clock=self.app.clock)
-        self.reports.append(report)
-        del self.reports[:-100]
+        self.state.polls.append(report)
+        del self.state.polls[:-100]
         if report.failed:
             logger.error("poll %s failed: %s", source.id, (report.error or "").splitlines()[0])
         else:
@@ -97,3 +202,87 @@ class Worker:
             logger.info("poll %s %s: %s found, %s new, %s changed, %s unchanged, %s unlisted",
                         source.id, report.status, *counts)  # fmt: skip
         return report
+
+    async def mail(self) -> MailRound:
+        """Claim what is due now, then wake the sender."""
+        done = await asyncio.to_thread(plan_mail, self.app, self.app.clock())
+        if any(r.claimed for r in (done.digests, done.reminders, done.alerts, done.operator)):
+            logger.info(
+                "mail: claimed %s digest(s), %s reminder(s), %s alert(s), %s operator message(s)",
+                done.digests.claimed, done.reminders.claimed, done.alerts.claimed, done.operator.claimed,
+            )  # fmt: skip
+            self._wake_sender.set()
+        return done
+
+    async def housekeeping(self) -> Housekeeping:
+        done = await asyncio.to_thread(housekeep, self.app, self.app.clock())
+        logger.info(
+            "housekeeping: erased %s unconfirmed sign-up(s), dropped %s old message body(ies)",
+            done.erased_unconfirmed, done.dropped_messages,
+        )  # fmt: skip
+        return done
+
+    async def check_leadership(self) -> None:
+        if not await asyncio.to_thread(self.lock.still_held):
+            self._lost.set()
+
+    # ----------------------------------------------------------------------- sending
+
+    async def _send_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.send()
+                if report.sent or report.retry or report.failed:
+                    logger.info(
+                        "send: %s sent, %s to retry, %s failed", report.sent, report.retry, report.failed
+                    )
+            except Exception:  # noqa: BLE001 - a bad run must not end the loop; the next one retries
+                logger.exception("sending failed; retrying in %ss", self.policy.send_interval_seconds)
+            self._wake_sender.clear()
+            waker = asyncio.create_task(self._wake_sender.wait())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({waker, stopped}, timeout=self.policy.send_interval_seconds,
+                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            for task in (waker, stopped):
+                task.cancel()
+
+    async def send(self) -> SendReport:
+        report = await deliver(self.app)
+        self.state.sends += report.sent
+        return report
+
+
+def plan_mail(app: App, now: datetime) -> MailRound:
+    """Claim every digest, reminder and alert due at `now` (safe to run twice: periods are unique)."""
+    notifier = Notifier(app)
+    return MailRound(
+        digests=notifier.plan_digests(now=now),
+        reminders=notifier.plan_reminders(now=now),
+        alerts=notifier.plan_alerts(now=now),
+        operator=notifier.plan_operator_alerts(now=now),
+    )
+
+
+def housekeep(app: App, now: datetime) -> Housekeeping:
+    """Erase sign-ups never confirmed, and drop the bodies of old finished e-mails."""
+    policy, done = app.defaults.worker, Housekeeping()
+    with session_scope(app.engine) as session:
+        for subscriber_id in repo.unconfirmed_before(
+            session, before=now - timedelta(days=policy.unconfirmed_retention_days)
+        ):
+            repo.delete_subscriber(session, subscriber_id=subscriber_id)
+            done.erased_unconfirmed += 1
+        done.dropped_messages = repo.drop_old_messages(
+            session, before=now - timedelta(days=policy.message_retention_days)
+        )
+    return done
+
+
+def _wall_now() -> datetime:
+    """APScheduler's clock: real time, whatever the app clock is replaying."""
+    return system_clock()
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
