@@ -21,7 +21,19 @@ from monitor.worker import Worker
 logger = logging.getLogger(__name__)
 
 
+def _link_here(app: App, host: str | None, port: int | None) -> None:
+    """Without CALLWATCH_BASE_URL, links (and the forms' origin check) point where we listen, so
+    `callwatch run --port 8080` works in a browser as it is."""
+    if "base_url" in app.settings.model_fields_set:
+        return
+    bound = host or app.settings.host
+    shown = "127.0.0.1" if bound in ("0.0.0.0", "::", "") else bound  # noqa: S104 - compared, not bound
+    shown = f"[{shown}]" if ":" in shown else shown
+    app.settings = app.settings.model_copy(update={"base_url": f"http://{shown}:{port or app.settings.port}"})
+
+
 def _server(app: App, host: str | None, port: int | None) -> uvicorn.Server:
+    _link_here(app, host, port)
     config = uvicorn.Config(
         create_app(app), host=host or app.settings.host, port=port or app.settings.port,
         log_level=app.settings.log_level.lower(), proxy_headers=True, lifespan="off",

@@ -81,7 +81,10 @@ def test_run_without_network_starts_reports_and_keeps_running(
         page = _get(base + "/sources")
         assert page.status_code == 200 and "fetch failed" in page.text
         log.seek(0)
-        assert "poll ft-portal failed: fetch failed" in log.read()
+        printed = log.read()
+        assert "poll ft-portal failed: fetch failed" in printed
+        # Without CALLWATCH_BASE_URL the printed URL, and the links it makes, are where it listens.
+        assert f"Callwatch web app and worker on {base}\n" in printed
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)
