@@ -49,7 +49,7 @@ class Browser:
 
         old = self.driver.find_element("tag name", "html")
         element.click()
-        WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, 15).until(lambda _: _gone(old, expected_conditions.staleness_of(old)))
         WebDriverWait(self.driver, 15).until(
             lambda d: d.execute_script("return document.readyState") == "complete"
         )
@@ -94,3 +94,17 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
         yield Browser(driver, shots)
     finally:
         driver.quit()
+
+
+def _gone(element: Any, stale: Any) -> bool:
+    """Whether the old page is gone. While the next page replaces it, Chromium sometimes answers
+    "Node with given id does not belong to the document" instead of a stale-element error: that is
+    the same news, so it counts as gone."""
+    from selenium.common.exceptions import WebDriverException
+
+    try:
+        return bool(stale(None))
+    except WebDriverException as exc:
+        if "does not belong to the document" in str(exc):
+            return True
+        raise

@@ -223,5 +223,10 @@ def world(
     app = build_app(load_settings(), migrate=True)
     clock = MutableClock(utc("2026-11-21T10:00:00Z"))
     app.clock = clock
-    with running_web(app, port) as url:
-        yield MailWorld(app, smtp_server, url, clock, config)
+    try:
+        with running_web(app, port) as url:
+            yield MailWorld(app, smtp_server, url, clock, config)
+    finally:
+        # Each test's app has its own pool; left to the garbage collector, hundreds of tests'
+        # idle connections exhaust PostgreSQL's max_connections (100).
+        app.engine.dispose()
