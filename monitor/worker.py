@@ -94,15 +94,19 @@ class Worker:
         sender = asyncio.create_task(self._send_loop(stop))
         try:
             while not stop.is_set():
-                if await asyncio.to_thread(self.lock.acquire):
-                    await self._lead(stop)
+                if not await asyncio.to_thread(self.lock.acquire):
+                    logger.info(
+                        "worker %s: another worker is active; standing by (retry in %ss)",
+                        self.state.name,
+                        self.policy.standby_retry_seconds,
+                    )
+                    await _wait(stop, self.policy.standby_retry_seconds)
                     continue
-                logger.info(
-                    "worker %s: another worker is active; standing by (retry in %ss)",
-                    self.state.name,
-                    self.policy.standby_retry_seconds,
-                )
-                await _wait(stop, self.policy.standby_retry_seconds)
+                try:
+                    await self._lead(stop)
+                except Exception:  # noqa: BLE001 - e.g. the database went away while starting
+                    logger.exception("worker %s: could not lead; standing by", self.state.name)
+                    await _wait(stop, self.policy.standby_retry_seconds)
         finally:
             stop.set()
             self._wake_sender.set()
