@@ -191,6 +191,11 @@ def stages(url: str, pages: list[bytes], now: datetime) -> dict[str, float]:
 # --------------------------------------------------------------------------- main
 
 
+def describe(writes: dict[str, int]) -> str:
+    """ "INSERT fetchrun ×1, UPDATE fetchrun ×1" (the run's own row), or "none"."""
+    return ", ".join(f"{statement} ×{count}" for statement, count in sorted(writes.items())) or "none"
+
+
 def main() -> None:
     args = arguments(__doc__.splitlines()[0], runs=3)
     count, page_size = size(args, "records", 5000, 60), size(args, "page_size", 100, 20)
@@ -239,8 +244,8 @@ def main() -> None:
     figure, base = Stats(ingest), Stats(floor)
     parts = {"json.loads": Stats(parse_floor).as_dict(), "bulk insert": Stats(insert_floor).as_dict()}
     result.add(Figure(
-        f"Ingest {count} records into an empty {args.db} database (run_source)", figure,
-        f"json.loads of the {len(pages)} pages + bulk insert of {len(rows)} rows (raw driver)", base,
+        f"Ingest {count:,} records into an empty {args.db} database (run_source)", figure,
+        f"json.loads of the {len(pages)} pages + bulk insert of {len(rows):,} rows (raw driver)", base,
         ratio(figure.median, base.median), target="≤ 4× the floor", met=figure.median <= 4 * base.median,
         extra={"floor_parts": parts, "stages_one_run_s": breakdown},
     ))  # fmt: skip
@@ -250,7 +255,7 @@ def main() -> None:
         "Re-ingest of unchanged pages (run_source)", again, f"json.loads of the {len(pages)} pages", parse,
         ratio(again.median, parse.median), target="0 writes to call tables; ≤ 1.5× the parse floor",
         met=not call_writes and again.median <= 1.5 * parse.median,
-        note=f"writes to call tables: {sum(call_writes.values())}; all writes: {writes}",
+        note=f"writes to the call tables: {sum(call_writes.values())}; all writes: {describe(writes)}",
         extra={"call_table_writes": call_writes, "all_writes": writes},
     ))  # fmt: skip
     result.emit()

@@ -3,10 +3,12 @@
     .venv/bin/python bench/run_all.py          # full sizes, SQLite and PostgreSQL; writes BENCHMARKS.md
     .venv/bin/python bench/run_all.py --size tiny --out /tmp/bench.md   # a quick check of the scripts
     .venv/bin/python bench/run_all.py --only ingest matching --runs 3
+    .venv/bin/python bench/run_all.py --from-json bench/last_run.json   # rewrite BENCHMARKS.md only
 
-Full sizes take a long time on a 2-core machine (see docs/readme-drafts/bench.md) and must run on a
+Full sizes take about three hours on a 2-core machine (see the README, "Benchmarks") and must run on a
 quiet machine: the load average is recorded next to the figures. BENCHMARKS.md is written only by a
-full run unless --out names another file.
+complete full run (or --from-json) unless --out names a file; a complete full run also saves its results
+in bench/last_run.json.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +37,7 @@ PLAN: list[tuple[str, tuple[str | None, ...]]] = [
     ("feeds_search", ("sqlite", "postgres")),
     ("network", (None,)),
 ]
+LAST_RUN = ROOT / "bench" / "last_run.json"
 TITLES = {
     "ingest": "1. Ingest: F&T records parsed, normalised and upserted",
     "html_parse": "2. HTML sources: ECCP listing and detail pages",
@@ -116,16 +120,18 @@ def details(result: dict[str, Any]) -> list[str]:
     polls = params.pop("polls", None)
     if polls:
         lines += [
-            "| source | full poll: requests | full poll: bytes received | re-poll: requests | conditional | "
-            "re-poll: bytes received | calls |",
-            "|---|---|---|---|---|---|---|",
+            "| source | calls | full poll: requests | full poll: bytes received | re-poll: requests "
+            "| of which conditional | re-poll: bytes received | re-poll ÷ full (bytes) "
+            "| a poll at 1 request/s |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in polls:
             full, again = row["full"], row["again"]
             lines.append(
-                f"| {row['source']} | {full['requests']} | {amount(full['bytes'], 'bytes')} | "
-                f"{again['requests']} | {again['conditional']} | {amount(again['bytes'], 'bytes')} | "
-                f"{full['calls']} |"
+                f"| {row['source']} | {full['calls']:,} | {full['requests']} | "
+                f"{amount(full['bytes'], 'bytes')} | {again['requests']} | {again['conditional']} | "
+                f"{amount(again['bytes'], 'bytes')} | {again['bytes'] / max(full['bytes'], 1):.2g} | "
+                f"≥ {full['requests']} s |"
             )
         lines.append("")
     if params:
@@ -160,7 +166,8 @@ def markdown(results: list[dict[str, Any]], facts: dict[str, Any], command: str,
         f"PostgreSQL {facts['postgresql'] or 'not reachable'} "
         f"(local, default settings). Load average (1, 5, 15 min) when the run started: "
         f"{', '.join(str(x) for x in facts['load_average'])}; when it ended: "
-        f"{', '.join(str(x) for x in facts.get('load_average_at_end', []))}.",
+        f"{', '.join(str(x) for x in facts.get('load_average_at_end', []))}."
+        + (f" {facts['load_note']}" if facts.get("load_note") else ""),
         "",
         "Every figure is the median of several runs with its spread (min – max), next to its floor or "
         "baseline measured in the same run, and their ratio. Data are generated from the recorded samples "
@@ -177,10 +184,11 @@ def markdown(results: list[dict[str, Any]], facts: dict[str, Any], command: str,
             if "failed" in result:
                 out += [f"Not measured: {result['failed']}", ""]
                 continue
-            out += table(result) + details(result) + [""]
+            # The network figure reads best as its own table of requests and bytes (in `details`).
+            out += (table(result) if "polls" not in result["params"] else []) + details(result) + [""]
         if EXPLAIN.get(name):
             out += [EXPLAIN[name], ""]
-    return "\n".join(out).rstrip() + "\n"
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).rstrip() + "\n"
 
 
 EXPLAIN: dict[str, str] = {}
@@ -203,7 +211,10 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=[name for name, _ in PLAN], help="these benchmarks only")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--out", type=Path, default=None, help="where to write (default BENCHMARKS.md if full)"
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write (default BENCHMARKS.md after a complete full run)",
     )
     parser.add_argument(
         "--json", type=Path, default=None, help="also save every result (and the machine) here"
@@ -212,13 +223,16 @@ def main() -> None:
         "--from-json", type=Path, default=None, help="only rewrite the file from a saved --json"
     )
     args = parser.parse_args()
-    out = args.out or (ROOT / "BENCHMARKS.md" if args.size == "full" else None)
+    complete = args.size == "full" and not args.only and not args.no_postgres
+    # Only a complete full run replaces BENCHMARKS.md by default; a partial one prints unless --out says.
+    out = args.out or (ROOT / "BENCHMARKS.md" if complete or args.from_json else None)
+    if args.json is None and complete:
+        args.json = LAST_RUN  # BENCHMARKS.md can be rewritten from it (new explanations) without a rerun
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
         started = datetime.fromisoformat(saved["started"])
-        (out or ROOT / "BENCHMARKS.md").write_text(
-            markdown(saved["results"], saved["machine"], saved["command"], started)
-        )
+        assert out is not None
+        out.write_text(markdown(saved["results"], saved["machine"], saved["command"], started))
         return
     started = datetime.now(UTC)
     facts = machine()
