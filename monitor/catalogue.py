@@ -32,16 +32,15 @@ from sqlalchemy.engine import Engine
 from db import repo
 from db.engine import session_scope
 from monitor.matching import Criteria, prepare, screen
-from monitor.normalise.countries import country_code
+from monitor.normalise.countries import user_country
 from monitor.normalise.dates import BRUSSELS
-from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES, fold
+from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES, fold
 from monitor.reconcile import LogicalCall
 
 logger = logging.getLogger(__name__)
 
 STATUSES = ("open", "forthcoming", "closed", "unknown")
 DEFAULT_STATUSES = ("open", "forthcoming")
-FUNDING_TYPES = ("grant", "cascade", "tender", "prize", "loan", "other")
 SORTS = ("deadline", "updated", "new")
 MAX_TEXT = 300
 MAX_VALUES = 30
@@ -211,7 +210,7 @@ def _vocab_slug(name: str, text: str, vocabulary: Mapping[str, str]) -> str:
 
 
 def _country(name: str, text: str) -> str:
-    code = country_code(text.upper() if len(text) == 2 else text)
+    code = user_country(text)
     if not code:
         raise QueryError(f"{name}: unknown country {text[:60]!r}; use a name or a two-letter code like PT")
     return code.upper()

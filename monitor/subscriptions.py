@@ -25,12 +25,10 @@ from db import repo
 from db.models import Frequency, Subscriber, SubscriberStatus
 from monitor.mail.headers import clean_address
 from monitor.mail.render import available_languages
-from monitor.normalise.countries import country_code
-from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
+from monitor.normalise.countries import user_country
+from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.notify import Notifier
 from monitor.tokens import Purpose, TokenError
-
-FUNDING_TYPES = ("grant", "cascade", "tender", "prize", "loan", "other")
 
 
 class SubscriptionError(ValueError):
@@ -59,7 +57,7 @@ def clean_profile(data: ProfileInput) -> dict[str, Any]:
     """Validated profile values; SubscriptionError names the bad one."""
     countries = []
     for text in _items(data.countries):
-        code = text.upper() if len(text) == 2 and text.isalpha() else country_code(text)
+        code = user_country(text)
         if not code:
             raise SubscriptionError(f"unknown country {text!r}: use a name or a two-letter code like PT")
         countries.append(code.upper())

@@ -621,3 +621,14 @@ def test_matcher_ranks_exactly_like_rank_calls() -> None:
         assert matcher.rank(criteria, limit=limit) == expected
         found += bool(expected)
     assert found >= 20  # the comparison is not between empty lists
+
+
+def test_profiles_read_countries_as_the_browse_filters_do() -> None:
+    from monitor.subscriptions import ProfileInput, SubscriptionError, clean_profile
+
+    # "EL" is the EU's code for Greece and "UK" the common one for GB: calls store GR and GB.
+    assert clean_profile(ProfileInput(countries=["pt, EL", "UK", "Deutschland"]))["countries"] == [
+        "PT", "GR", "GB", "DE",
+    ]  # fmt: skip
+    with pytest.raises(SubscriptionError, match="unknown country 'XX'"):
+        clean_profile(ProfileInput(countries=["XX"]))

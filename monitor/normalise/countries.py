@@ -185,6 +185,12 @@ def country_code(name: str) -> str | None:
     return _BY_NAME.get(fold(stripped))
 
 
+def user_country(text: str) -> str | None:
+    """The code for a country a person typed ("pt", "Portugal", "EL", "UK"); None if unknown."""
+    stripped = text.strip()
+    return country_code(stripped.upper() if len(stripped) == 2 else stripped)
+
+
 def extract_countries(text: str) -> CountryExtraction:
     """Countries and country groups named in eligibility prose."""
     folded = fold(text)

@@ -13,6 +13,9 @@ import functools
 import re
 import unicodedata
 
+# What kind of money a call gives (`Call.funding_type`), in the order forms list them.
+FUNDING_TYPES = ("grant", "cascade", "tender", "prize", "loan", "other")
+
 ORG_TYPES: dict[str, str] = {
     "sme": "SME",
     "startup": "Start-up",
