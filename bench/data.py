@@ -180,7 +180,7 @@ def _base_calls(now: datetime) -> tuple[Any, ...]:
 
 def call_ins(count: int, *, now: datetime, seed: int = 11) -> list[Any]:
     """`count` normalised open or forthcoming calls (db.schemas.CallIn), keys "bench-<n>"."""
-    from db.schemas import DeadlineIn
+    from monitor.model.call import DeadlineIn
 
     rng = random.Random(seed)
     bases = _base_calls(now)

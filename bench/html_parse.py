@@ -27,7 +27,8 @@ from bs4 import BeautifulSoup  # noqa: E402
 
 from bench import data  # noqa: E402
 from bench.common import Figure, Result, Stats, arguments, bench_now, log  # noqa: E402
-from sources import eccp, selectors_extract  # noqa: E402
+from sources import eccp  # noqa: E402
+from sources import html as selectors_extract
 
 _BREAKS = selectors_extract._BREAKS
 _NOT_CONTENT = {"script", "style", "template"}

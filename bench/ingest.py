@@ -57,9 +57,9 @@ def serve_pages(pages: list[bytes]) -> httpx.MockTransport:
 def poll(url: str, pages: list[bytes], now: datetime, *, writes: bool = False) -> tuple[float, Any, dict]:
     """(seconds, report, writes per table) of one real poll of the ft-portal source into `url`."""
     from db.engine import make_engine
-    from monitor.http import HttpPolicy, PoliteClient
-    from monitor.pipeline import run_source
+    from monitor.poll.pipeline import run_source
     from sources import build_source, load_source_config
+    from sources.fetch.client import HttpPolicy, PoliteClient
 
     source = build_source(load_source_config(ROOT / "config" / "sources" / "ft-portal.toml"))
     engine = make_engine(url)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import data  # noqa: E402
 from bench.common import Figure, Result, Stats, arguments, bench_now, log, size  # noqa: E402
-from monitor import matching  # noqa: E402
-from monitor.matching import Criteria, Matcher, match_call  # noqa: E402
+from monitor.match import index as matching  # noqa: E402
+from monitor.match.index import Criteria, Matcher, match_call  # noqa: E402
 
 
 def matchable(calls: list[Any]) -> list[Any]:

@@ -112,9 +112,9 @@ def feed_config(folder: Path) -> Path:
 
 async def poll(config: Path, port: int, url: str) -> Any:
     from db.engine import make_engine
-    from monitor.http import HttpPolicy, PoliteClient
-    from monitor.pipeline import run_source
+    from monitor.poll.pipeline import run_source
     from sources import build_source, load_source_config
+    from sources.fetch.client import HttpPolicy, PoliteClient
 
     source = build_source(load_source_config(config))
     engine = make_engine(url)

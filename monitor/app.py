@@ -19,10 +19,10 @@ from db import repo
 from db.engine import make_engine, session_scope
 from db.migrate import upgrade
 from monitor.clock import Clock, system_clock
-from monitor.http import HttpPolicy, PoliteClient
 from monitor.settings import Settings, ensure_secret, prepare_var_dir
 from sources import SourceConfigError, build_source, load_source_configs
 from sources.base import Source, SourceConfig
+from sources.fetch.client import HttpPolicy, PoliteClient
 
 
 class WorkerDefaults(BaseModel):

@@ -40,12 +40,12 @@ from db import repo
 from db.engine import session_scope
 from monitor.app import App, sync_sources
 from monitor.clock import system_clock
-from monitor.http import PoliteClient
+from monitor.deliver.sender import SendReport, deliver
 from monitor.leader import LeaderLock
-from monitor.notify import Notifier, PlanReport
-from monitor.pipeline import RunReport, run_source
-from monitor.sender import SendReport, deliver
+from monitor.plan.notify import Notifier, PlanReport
+from monitor.poll.pipeline import RunReport, run_source
 from sources.base import Source
+from sources.fetch.client import PoliteClient
 
 logger = logging.getLogger(__name__)
 HOUSEKEEPING_HOURS = 24

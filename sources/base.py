@@ -1,9 +1,10 @@
 """The seam between Callwatch and the places calls come from.
 
-Owns the types every source kind shares: the call as a source parsed it
-(`RawCall`), what one harvest of a source returned (`Harvest`), the base
-config model every `config/sources/*.toml` file is validated against, the
-`Source` base class with its kind registry, and the `SourceError` family.
+Owns what every source kind shares: what one harvest of a source returned
+(`Harvest`), the base config model every `config/sources/*.toml` file is
+validated against, and the `Source` base class with its kind registry. The
+call a kind parses is `monitor.model.raw.RawCall`; its errors are in
+`sources.errors`.
 
 Must not: touch the database, read settings, or normalise values (that is
 `monitor.normalise`). A source turns HTTP responses into `RawCall`s and
@@ -13,174 +14,14 @@ nothing more.
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from monitor.model.raw import RawCall
+
 if TYPE_CHECKING:
-    from monitor.http import PoliteClient
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class SourceError(Exception):
-    """A source misbehaved. The run fails; stored calls are never touched."""
-
-    reason = "source error"
-
-    def __init__(self, message: str, *, url: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.url = url
-
-    def __str__(self) -> str:
-        return f"{self.message} ({self.url})" if self.url else self.message
-
-
-class FetchError(SourceError):
-    """Network failure, HTTP error status, overall deadline or size cap hit."""
-
-    reason = "fetch failed"
-
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
-        super().__init__(message, url=url)
-        self.status = status
-
-
-class ParseError(SourceError):
-    """The body is not what this source kind expects (not JSON, missing keys...)."""
-
-    reason = "parse failed"
-
-
-class LayoutChanged(ParseError):
-    """Selectors matched nothing or required fields came out empty: the site changed."""
-
-    reason = "layout changed"
-
-
-class QueryIgnored(SourceError):
-    """The remote API answered, but evidently ignored our query (e.g. 541,009 results)."""
-
-    reason = "query ignored"
-
-
-class NotModified(Exception):  # noqa: N818 - a signal, not an error
-    """The source answered 304 to a conditional GET: nothing to parse."""
-
-
-# --------------------------------------------------------------------------- enums
-
-
-class FundingType(StrEnum):
-    GRANT = "grant"
-    CASCADE = "cascade"
-    TENDER = "tender"
-    PRIZE = "prize"
-    OTHER = "other"
-
-
-class CallStatus(StrEnum):
-    FORTHCOMING = "forthcoming"
-    OPEN = "open"
-    CLOSED = "closed"
-    UNKNOWN = "unknown"
-
-
-class DeadlineModel(StrEnum):
-    SINGLE_STAGE = "single-stage"
-    TWO_STAGE = "two-stage"
-    MULTIPLE_CUTOFF = "multiple cut-off"
-    PERMANENT = "permanent"
-    UNKNOWN = "unknown"
-
-
-# --------------------------------------------------------------------------- parsed data
-
-
-class RawDeadline(BaseModel):
-    """One deadline stage or cut-off, as the source gave it.
-
-    `at` is set when the source gives a machine-readable instant (aware
-    datetime); otherwise `text` holds the wording and normalisation reads it.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    at: datetime | None = None
-    text: str = ""
-    label: str | None = None
-    tentative: bool = False  # "(tbc)"
-    # True when the source keeps a time of day we must not trust (F&T portal):
-    # normalisation then applies the Brussels 17:00 rule of formats.md §1.4.
-    date_only: bool = False
-
-    @field_validator("at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("deadline datetimes must be timezone-aware")
-        return value
-
-
-class RawCall(BaseModel):
-    """A call as one source sees it, before normalisation.
-
-    Fields a source does not know stay None/empty. Free-text fields
-    (`*_text`) are kept verbatim: normalisation extracts values from them
-    and the original wording is shown to users next to the value.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(min_length=1, max_length=300)
-    title: str
-    url: str | None = None
-    summary_html: str | None = None
-    summary_text: str | None = None
-    conditions_html: str | None = None
-
-    identifier: str | None = None
-    parent_identifier: str | None = None
-    parent_title: str | None = None
-    project: str | None = None
-    organisation: str | None = None
-    language: str | None = None
-
-    programme: str | None = None
-    programme_code: str | None = None
-    type_of_action: str | None = None
-    funding_type: FundingType | None = None
-    status_hint: CallStatus | None = None
-    deadline_model: DeadlineModel | None = None
-
-    published_at: datetime | None = None
-    opens_at: datetime | None = None
-    opens_text: str | None = None
-    deadlines: list[RawDeadline] = Field(default_factory=list)
-    deadline_text: str | None = None
-
-    budget_total: Decimal | None = None
-    budget_currency: str | None = None
-    budget_text: str | None = None
-    contribution_min: Decimal | None = None
-    contribution_max: Decimal | None = None
-    expected_grants: int | None = None
-
-    countries: list[str] = Field(default_factory=list)
-    countries_text: str | None = None
-    org_types: list[str] = Field(default_factory=list)
-    org_types_text: str | None = None
-    ecosystems: list[str] = Field(default_factory=list)
-    keywords: list[str] = Field(default_factory=list)
-    sme_relevant: bool | None = None
-
-    extra: dict[str, Any] = Field(default_factory=dict)
-    warnings: list[str] = Field(default_factory=list)
+    from sources.fetch.client import PoliteClient
 
 
 class Harvest(BaseModel):

@@ -29,18 +29,12 @@ from urllib.parse import urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from monitor.model.raw import RawCall
+from monitor.model.vocab import FundingType
 from monitor.normalise.dates import brussels_cutoff, parse_date_words
-from sources.base import (
-    FetchError,
-    FundingType,
-    Harvest,
-    LayoutChanged,
-    RawCall,
-    Source,
-    SourceConfig,
-    SourceError,
-)
-from sources.selectors_extract import (
+from sources.base import Harvest, Source, SourceConfig
+from sources.errors import FetchError, LayoutChanged, SourceError
+from sources.html import (
     FieldSpec,
     css_of,
     element_text,
@@ -53,7 +47,7 @@ from sources.selectors_extract import (
 )
 
 if TYPE_CHECKING:
-    from monitor.http import PoliteClient
+    from sources.fetch.client import PoliteClient
 
 Specs = Annotated[tuple[FieldSpec, ...], BeforeValidator(specs_of)]
 Css = Annotated[str, BeforeValidator(css_of)]

@@ -26,10 +26,12 @@ import feedparser
 from bs4 import BeautifulSoup
 from pydantic import Field, field_validator
 
-from sources.base import Harvest, LayoutChanged, ParseError, RawCall, Source, SourceConfig
+from monitor.model.raw import RawCall
+from sources.base import Harvest, Source, SourceConfig
+from sources.errors import LayoutChanged, ParseError
 
 if TYPE_CHECKING:
-    from monitor.http import PoliteClient
+    from sources.fetch.client import PoliteClient
 
 # Whatever may precede the root element: whitespace, comments, processing instructions, a doctype.
 _PROLOG_ITEM = re.compile(rb"\s+|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>", re.S | re.I)

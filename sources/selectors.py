@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from bs4 import BeautifulSoup
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from sources.base import Harvest, LayoutChanged, Source, SourceConfig, SourceError
-from sources.selectors_extract import (
+from sources.base import Harvest, Source, SourceConfig
+from sources.errors import LayoutChanged, SourceError
+from sources.html import (
     FieldSpec,
     LabelRows,
     css_of,
@@ -43,7 +44,7 @@ from sources.selectors_extract import (
 )
 
 if TYPE_CHECKING:
-    from monitor.http import PoliteClient
+    from sources.fetch.client import PoliteClient
 
 Specs = Annotated[tuple[FieldSpec, ...], BeforeValidator(specs_of)]
 Css = Annotated[str, BeforeValidator(css_of)]

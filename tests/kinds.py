@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from monitor.http import PoliteClient
-from sources.base import Harvest, ParseError, RawCall, Source, SourceConfig
+from monitor.model.raw import RawCall
+from sources.base import Harvest, Source, SourceConfig
+from sources.errors import ParseError
+from sources.fetch.client import PoliteClient
 
 
 class ScriptedConfig(SourceConfig):

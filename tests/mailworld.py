@@ -27,9 +27,9 @@ from click.testing import CliRunner, Result
 from db import repo
 from db.engine import session_scope
 from db.models import Source
-from db.schemas import CallIn, DeadlineIn
 from monitor.app import App, build_app
 from monitor.cli import main
+from monitor.model.call import CallIn, DeadlineIn
 from monitor.settings import load_settings
 from tests.smtpserver import LocalSMTPServer
 from tests.webserver import free_port, running_web

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 
 from db import repo
 from db.engine import session_scope
-from monitor.notify import Notifier
+from monitor.plan.notify import Notifier
 from tests.browser import Browser, browser  # noqa: F401 - the fixture
 from tests.mailworld import CALLS, MailWorld, link, utc
 

@@ -11,8 +11,7 @@ import pytest
 from db import repo
 from db.engine import session_scope
 from db.models import Call, Source
-from db.schemas import CallIn, DeadlineIn
-from monitor.catalogue import (
+from monitor.catalogue.snapshot import (
     CallQuery,
     Catalogue,
     CatalogueCache,
@@ -21,7 +20,8 @@ from monitor.catalogue import (
     next_deadline,
     search_terms,
 )
-from monitor.reconcile import LogicalCall, Member, merge
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.model.view import LogicalCall, Member, merge
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 

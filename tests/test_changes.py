@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from db.schemas import CallIn, DeadlineIn
-from monitor.changes import diff_calls, diff_deadlines
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.model.changes import diff_calls, diff_deadlines
 
 
 def _d(day: int, label: str | None = None) -> DeadlineIn:

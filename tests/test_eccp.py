@@ -25,11 +25,14 @@ from sqlmodel import select
 from db.engine import make_engine, session_scope
 from db.models import Call
 from monitor.cli import main
-from monitor.http import HttpPolicy, PoliteClient
+from monitor.model.raw import RawCall
+from monitor.model.vocab import FundingType
 from monitor.normalise.call import normalise_call
 from sources import SourceConfigError, build_source, load_source_config
-from sources.base import REGISTRY, FetchError, FundingType, Harvest, LayoutChanged, RawCall
+from sources.base import REGISTRY, Harvest
 from sources.eccp import EccpConfig, EccpSource, check_count, parse_detail, parse_listing
+from sources.errors import FetchError, LayoutChanged
+from sources.fetch.client import HttpPolicy, PoliteClient
 from tests.httpserver import LocalHTTPServer, Reply, replay_transport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eccp"

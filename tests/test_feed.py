@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from monitor.http import HttpPolicy, PoliteClient
 from monitor.normalise.call import normalise_call
 from sources import SourceConfigError, build_source, load_source_config
-from sources.base import REGISTRY, Harvest, LayoutChanged, ParseError
+from sources.base import REGISTRY, Harvest
+from sources.errors import LayoutChanged, ParseError
 from sources.feed import FeedConfig, FeedSource, parse_feed, prepare_feed
+from sources.fetch.client import HttpPolicy, PoliteClient
 from tests.httpserver import LocalHTTPServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

@@ -14,8 +14,8 @@ import pytest
 from icalendar import Calendar
 from lxml import etree
 
-from db.schemas import DeadlineIn
-from monitor import feeds
+from monitor.model.call import DeadlineIn
+from monitor.render import feeds
 
 BASE = "https://callwatch.example.eu"
 NASTY = "Vouchers <script>alert(1)</script> & <img src=x onerror=alert(1)> \"quoted\" 'single'"

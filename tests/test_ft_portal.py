@@ -20,17 +20,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from monitor.http import HttpPolicy, PoliteClient
+from monitor.model.raw import RawCall
+from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
 from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_id_for
-from sources.base import (
-    REGISTRY,
-    CallStatus,
-    DeadlineModel,
-    FundingType,
-    ParseError,
-    QueryIgnored,
-    RawCall,
-)
+from sources.base import REGISTRY
+from sources.errors import ParseError, QueryIgnored
+from sources.fetch.client import HttpPolicy, PoliteClient
 from sources.ft_portal import (
     FtPortalConfig,
     FtPortalSource,
@@ -39,7 +34,7 @@ from sources.ft_portal import (
     check_page,
     parse_results,
 )
-from sources.ft_portal_records import record_to_call, status_hint, topic_budget
+from sources.ft_portal.records import record_to_call, status_hint, topic_budget
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ft_portal"
 CONFIG_FILE = Path(__file__).parent.parent / "config" / "sources" / "ft-portal.toml"

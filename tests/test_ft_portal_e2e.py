@@ -26,9 +26,9 @@ from sqlmodel import select
 from db.engine import make_engine, session_scope
 from db.models import CallChange
 from monitor.cli import main
-from monitor.http import HttpPolicy, PoliteClient
-from monitor.pipeline import run_source
+from monitor.poll.pipeline import run_source
 from sources import build_source, load_source_config
+from sources.fetch.client import HttpPolicy, PoliteClient
 from tests.httpserver import LocalHTTPServer, Reply, SeenRequest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ft_portal"

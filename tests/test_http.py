@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.http import (
+from sources.errors import FetchError, ParseError
+from sources.fetch.client import (
     FetchResult,
     HttpPolicy,
     PoliteClient,
@@ -30,7 +31,6 @@ from monitor.http import (
     make_client,
     parse_retry_after,
 )
-from sources.base import FetchError, ParseError
 from tests.httpserver import LocalHTTPServer, Reply, SeenRequest, replay_transport
 
 FAST = {

@@ -205,7 +205,7 @@ def test_expired_confirmation_link_offers_a_new_one(world: MailWorld) -> None:
 
 
 def test_manage_page_exports_and_erases(world: MailWorld) -> None:
-    from monitor.notify import Notifier
+    from monitor.plan.notify import Notifier
 
     world.seed(CALLS, now=utc("2026-11-21T09:00:00Z"))
     assert world.cli(*SUBSCRIBE, "--confirmed", "--now", "2026-11-21T10:00:00Z").exit_code == 0

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from monitor.mail.headers import (
+from monitor.deliver.headers import (
     build_message,
     clean_address,
     clean_header_value,

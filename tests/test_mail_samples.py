@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.mail.samples import main
+from monitor.cli.samples import main
 
 
 def test_samples_are_written_by_the_real_path(tmp_path: Path) -> None:

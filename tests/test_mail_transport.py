@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.mail.headers import build_message, message_bytes, message_id_for
-from monitor.mail.transport import (
+from monitor.deliver.headers import build_message, message_bytes, message_id_for
+from monitor.deliver.transport import (
     OutboxTransport,
     Outcome,
     SendResult,

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from db.models import Profile
-from monitor.matching import Criteria, Match, Matcher, Verdict, match_call, rank_calls
+from monitor.match.index import Criteria, Match, Matcher, Verdict, match_call, rank_calls
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 
@@ -624,7 +624,7 @@ def test_matcher_ranks_exactly_like_rank_calls() -> None:
 
 
 def test_profiles_read_countries_as_the_browse_filters_do() -> None:
-    from monitor.subscriptions import ProfileInput, SubscriptionError, clean_profile
+    from monitor.people.subscriptions import ProfileInput, SubscriptionError, clean_profile
 
     # "EL" is the EU's code for Greece and "UK" the common one for GB: calls store GR and GB.
     assert clean_profile(ProfileInput(countries=["pt, EL", "UK", "Deutschland"]))["countries"] == [

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from monitor.model.raw import RawCall, RawDeadline
+from monitor.model.vocab import CallStatus, DeadlineModel
 from monitor.normalise.call import normalise_call
-from sources.base import CallStatus, DeadlineModel, RawCall, RawDeadline
 
 NOW = datetime(2026, 11, 21, 9, tzinfo=UTC)
 

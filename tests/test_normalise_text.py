@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor.model.zones import BRUSSELS
 from monitor.normalise import countries, money, vocab
 from monitor.normalise.dates import (
-    BRUSSELS,
     brussels_cutoff,
     epoch_ms_to_utc,
     extract_deadlines,

@@ -13,9 +13,9 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Call, FetchRun, RunStatus, Source
-from monitor.http import HttpPolicy, PoliteClient
-from monitor.pipeline import poll_sources, run_source
+from monitor.poll.pipeline import poll_sources, run_source
 from sources import build_source
+from sources.fetch.client import HttpPolicy, PoliteClient
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.kinds import scripted_config
 

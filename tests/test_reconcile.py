@@ -9,16 +9,9 @@ from types import SimpleNamespace
 from db import repo
 from db.engine import session_scope
 from db.models import Source
-from db.schemas import CallIn, DeadlineIn
-from monitor.reconcile import (
-    Member,
-    Record,
-    group_records,
-    merge,
-    portal_keys,
-    titles_close,
-    url_key,
-)
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.model.view import Member, merge
+from monitor.poll.reconcile import Record, group_records, portal_keys, titles_close, url_key
 
 CC_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/competitive-calls-cs/14703"
 TOPIC_URL = (

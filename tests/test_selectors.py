@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from monitor.http import HttpPolicy, PoliteClient
 from sources import SourceConfigError, build_source, load_source_config
-from sources.base import REGISTRY, Harvest, LayoutChanged
-from sources.selectors import SelectorsConfig, SelectorsSource
-from sources.selectors_extract import (
+from sources.base import REGISTRY, Harvest
+from sources.errors import LayoutChanged
+from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.html import (
     FieldSpec,
     element_text,
     parse_html,
@@ -31,6 +31,7 @@ from sources.selectors_extract import (
     read_label_rows,
     to_raw_call,
 )
+from sources.selectors import SelectorsConfig, SelectorsSource
 from tests.httpserver import LocalHTTPServer, replay_transport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "euro_access"

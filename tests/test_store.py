@@ -15,7 +15,7 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Call, CallChange, Deadline
-from db.schemas import CallIn, DeadlineIn
+from monitor.model.call import CallIn, DeadlineIn
 from tests.kinds import scripted_config
 
 T0 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 from db import repo
 from db.engine import session_scope
 from db.models import Source
-from db.schemas import CallIn, DeadlineIn
+from monitor.model.call import CallIn, DeadlineIn
 from tests.mailworld import MailWorld, utc
 
 POLLED = utc("2026-11-21T09:00:00Z")

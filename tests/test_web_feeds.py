@@ -18,8 +18,8 @@ from lxml import etree
 from db import repo
 from db.engine import session_scope
 from db.models import Profile, Subscriber
-from db.schemas import CallIn, DeadlineIn
-from monitor.notify import Notifier
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.plan.notify import Notifier
 from monitor.tokens import Purpose
 from tests.mailworld import MailWorld, call_in, utc
 

@@ -18,8 +18,8 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Profile, RateHit, Subscriber
-from monitor.notify import Notifier
-from monitor.templating import make_environment
+from monitor.plan.notify import Notifier
+from monitor.render.templating import make_environment
 from monitor.web.people import people_routes
 from monitor.web.security import COOKIE, PER_ADDRESS, PER_CLIENT, field_value
 from tests.mailworld import CALLS, SECRET, MailWorld, link, utc
@@ -484,7 +484,7 @@ def test_origin_rules_and_token_rotation() -> None:
 
 
 def test_form_text_is_read_forgivingly() -> None:
-    from monitor.subscriptions import SubscriptionError
+    from monitor.people.subscriptions import SubscriptionError
     from monitor.web.forms import blank, preferences, profile_input
 
     typed = blank() | {

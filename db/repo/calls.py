@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy import case, delete, func, or_, update
 from sqlmodel import Session, col, select
 
-from db.models import Call, CallChange, ChangeKind, Deadline, FetchRun, RunStatus, Source
-from db.schemas import CallIn, DeadlineIn
-from monitor.changes import FieldChange, diff_calls
-from monitor.health import Health
-from monitor.normalise.dates import BRUSSELS
-from monitor.reconcile import LogicalCall, Member, group_records, merge, record_of
+from db.models import Call, CallChange, Deadline, FetchRun, RunStatus, Source
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.model.changes import FieldChange, diff_calls
+from monitor.model.source import Health
+from monitor.model.view import LogicalCall, Member, merge
+from monitor.model.vocab import ChangeKind
+from monitor.model.zones import BRUSSELS
+from monitor.poll.reconcile import group_records, record_of
 
 # A complete poll that would unlist more than this share of a source's calls is
 # held back: a half-broken page must not make users believe calls vanished.

@@ -13,14 +13,16 @@ import re
 from datetime import datetime, time
 from decimal import Decimal
 
-from db.schemas import CallIn, DeadlineIn
+from monitor.model.call import CallIn, DeadlineIn
+from monitor.model.raw import RawCall, RawDeadline
+from monitor.model.vocab import CallStatus, DeadlineModel
+from monitor.model.zones import BRUSSELS
 from monitor.normalise.countries import extract_countries, programme_default_countries
-from monitor.normalise.dates import BRUSSELS, brussels_cutoff, extract_deadlines, parse_date_words
+from monitor.normalise.dates import brussels_cutoff, extract_deadlines, parse_date_words
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.money import extract_money
 from monitor.normalise.programmes import programme_for
 from monitor.normalise.vocab import extract_ecosystems, extract_org_types
-from sources.base import CallStatus, DeadlineModel, RawCall, RawDeadline
 
 _CENT = Decimal("0.01")
 # "17:00:00 Brussels time" / "17.00 (Brussels Time)" in a topic's conditions overrides the 17:00 default.

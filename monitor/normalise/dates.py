@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.model.zones import BRUSSELS
 from monitor.normalise.vocab import fold_chars
-
-BRUSSELS = ZoneInfo("Europe/Brussels")
 
 # Per month, accent-folded: EN (+abbr.) DE FR IT ES NL PT, and PL nominative AND genitive ("30 czerwca").
 _MONTH_LINES = (

@@ -20,9 +20,9 @@ from sqlalchemy import text
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.catalogue import CatalogueCache
-from monitor.sender import deliver
-from monitor.templating import make_environment
+from monitor.catalogue.snapshot import CatalogueCache
+from monitor.deliver.sender import deliver
+from monitor.render.templating import make_environment
 from monitor.web.calls import calls_routes
 from monitor.web.feeds import feed_routes
 from monitor.web.people import people_routes

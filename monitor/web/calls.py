@@ -24,7 +24,7 @@ from jinja2 import Environment
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.catalogue import (
+from monitor.catalogue.snapshot import (
     FUNDING_TYPES,
     MAX_PER_PAGE,
     MAX_TEXT,
@@ -38,11 +38,11 @@ from monitor.catalogue import (
     effective_status,
     next_deadline,
 )
-from monitor.mail.content import money
-from monitor.matching import COUNTRY_GROUPS
+from monitor.match.index import COUNTRY_GROUPS
+from monitor.model.view import LogicalCall
 from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
-from monitor.present import (
+from monitor.render.api import (
     CSV_COLUMNS,
     CallDetailPublic,
     CallsPublic,
@@ -51,7 +51,7 @@ from monitor.present import (
     change_summary,
     csv_row,
 )
-from monitor.reconcile import LogicalCall
+from monitor.render.cards import money
 
 PER_PAGE = 50
 MAX_PAGE = 100_000

@@ -48,12 +48,19 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import SubscriberStatus
-from monitor import feeds
 from monitor.app import App
-from monitor.catalogue import CallQuery, Catalogue, CatalogueCache, Entry, QueryError, effective_status
-from monitor.matching import Criteria, rank_calls, screen
-from monitor.notify import Notifier
-from monitor.subscriptions import subscriber_for
+from monitor.catalogue.snapshot import (
+    CallQuery,
+    Catalogue,
+    CatalogueCache,
+    Entry,
+    QueryError,
+    effective_status,
+)
+from monitor.match.index import Criteria, rank_calls, screen
+from monitor.people.subscriptions import subscriber_for
+from monitor.plan.notify import Notifier
+from monitor.render import feeds
 from monitor.tokens import Purpose, TokenError
 
 MEDIA_TYPES = {

@@ -16,9 +16,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import available_timezones
 
-from monitor.mail.render import available_languages
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
-from monitor.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
+from monitor.people.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
+from monitor.render.email import available_languages
 
 TEXT_FIELDS = (
     "email", "name", "keywords", "exclude", "countries", "programmes", "budget_min", "budget_max",

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from db import repo
-from monitor.subscriptions import SubscriptionError, check_preferences, clean_profile
+from monitor.people.subscriptions import SubscriptionError, check_preferences, clean_profile
 from monitor.tokens import Purpose, TokenError
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
 from monitor.web.security import CheckedForm

@@ -28,8 +28,8 @@ from jinja2 import Environment
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.notify import Notifier
-from monitor.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
+from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
+from monitor.plan.notify import Notifier
 from monitor.tokens import Purpose, TokenError
 from monitor.web.forms import choices
 from monitor.web.manage import manage_routes

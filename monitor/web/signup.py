@@ -25,7 +25,7 @@ from starlette.background import BackgroundTask
 
 from db import repo
 from db.engine import session_scope
-from monitor.subscriptions import SubscriptionError, check_sign_up, sign_up
+from monitor.people.subscriptions import SubscriptionError, check_sign_up, sign_up
 from monitor.web.forms import blank, preferences, profile_input, typed
 from monitor.web.security import PER_ADDRESS, PER_CLIENT, CheckedForm, retry_after
 

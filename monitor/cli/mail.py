@@ -1,0 +1,279 @@
+"""CLI commands for people and e-mail: subscribe, track, unsubscribe, digest, reminders, alerts, send,
+and a subscriber's data export and erasure.
+
+Each sending command plans what is due (monitor.notify) and then sends
+everything due (monitor.sender), so a run also retries earlier transient
+failures. `--now` replays time for tests and for catching up by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+
+from db import repo
+from db.engine import session_scope
+from monitor.app import App
+from monitor.cli import EXIT_FAILED, _validate_now, console, fail, main, with_app
+from monitor.clock import fixed_clock
+from monitor.deliver.sender import SendReport
+from monitor.deliver.sender import deliver as send_pending
+from monitor.deliver.transport import SmtpConfigError
+from monitor.people.subscriptions import ProfileInput, SubscriptionError, subscribe
+from monitor.people.subscriptions import unsubscribe as unsubscribe_subscriber
+from monitor.plan.notify import Notifier, PlanReport
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+def _clock(app: App, now_text: str | None) -> datetime:
+    if now_text:
+        app.clock = fixed_clock(_validate_now(now_text))
+    return app.clock()
+
+
+def _money(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value.replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not an amount in euros", param_hint=name) from None
+
+
+def deliver(app: App) -> SendReport:
+    """Send every due e-mail now (SMTP, or .eml files in the outbox)."""
+    try:
+        return asyncio.run(send_pending(app))
+    except SmtpConfigError as exc:
+        fail(f"SMTP configuration: {exc}")
+        raise  # unreachable: fail() exits
+
+
+def _print_send(report: SendReport) -> None:
+    console.print(
+        f"sent {report.sent}, retry later {report.retry}, failed {report.failed}, expired {report.expired}, "
+        f"skipped {report.skipped}" + (" — stopped by the circuit breaker" if report.tripped else ""),
+        highlight=False,
+    )
+
+
+def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
+    if plan is not None:
+        console.print(
+            f"{what}: {plan.claimed} to send, {plan.already} already done this period, {plan.empty} empty "
+            f"(not sent), {plan.late} too late (skipped)",
+            highlight=False,
+        )
+    _print_send(report)
+    if report.failed or report.tripped or report.expired:
+        sys.exit(EXIT_FAILED)
+
+
+# --------------------------------------------------------------------------- people
+
+
+@main.command("subscribe")
+@click.argument("email")
+@click.option(
+    "--keywords", "-k", multiple=True, help="Words or phrases to look for (repeat or comma-separate)."
+)
+@click.option("--exclude", "-x", multiple=True, help="Words that rule a call out.")
+@click.option("--country", "countries", multiple=True, help="Eligible country: name or code (PT, Portugal).")
+@click.option(
+    "--org-type",
+    "org_types",
+    multiple=True,
+    help="sme, startup, research, university, cluster, public-body, ngo, large-enterprise.",
+)
+@click.option(
+    "--ecosystem", "ecosystems", multiple=True, help="Industrial ecosystem, e.g. agri-food, digital."
+)
+@click.option("--programme", "programmes", multiple=True, help="Programme, e.g. 'Horizon Europe', SMP, LIFE.")
+@click.option("--funding-type", "funding_types", multiple=True, help="grant, cascade, tender ...")
+@click.option("--budget-min", help="Smallest grant worth your time, in euros.")
+@click.option("--budget-max", help="Largest grant you can handle, in euros.")
+@click.option("--min-days-left", type=click.IntRange(0, 365), help="Skip calls closing sooner than this.")
+@click.option(
+    "--frequency", type=click.Choice(["weekly", "daily", "off"]), default="weekly", show_default=True
+)
+@click.option("--name", "profile_name", default="My calls", show_default=True, help="Name of this profile.")
+@click.option("--language", help="E-mail language: en (default) or a translated one (fr).")
+@click.option("--timezone", help="IANA time zone for deadlines and the digest hour, e.g. Europe/Lisbon.")
+@click.option("--digest-day", type=click.Choice(WEEKDAYS), help="Day of the weekly digest (default monday).")
+@click.option("--digest-hour", type=click.IntRange(0, 23), help="Local hour of the digest (default 8).")
+@click.option(
+    "--confirmed", is_flag=True, help="The person consented elsewhere: skip the confirmation e-mail."
+)
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def subscribe_command(app: App, email: str, **options: Any) -> None:
+    """Add a subscriber (or another profile for one) and send the confirmation e-mail."""
+    now = _clock(app, options.pop("now_text"))
+    profile = ProfileInput(
+        name=options["profile_name"],
+        keywords=list(options["keywords"]),
+        exclude=list(options["exclude"]),
+        countries=list(options["countries"]),
+        org_types=list(options["org_types"]),
+        ecosystems=list(options["ecosystems"]),
+        programmes=list(options["programmes"]),
+        funding_types=list(options["funding_types"]),
+        budget_min=_money(options["budget_min"], "--budget-min"),
+        budget_max=_money(options["budget_max"], "--budget-max"),
+        min_days_left=options["min_days_left"],
+        frequency=options["frequency"],
+    )
+    day = options["digest_day"]
+    notifier = Notifier(app)
+    try:
+        with session_scope(app.engine) as session:
+            result = subscribe(
+                session,
+                notifier,
+                email=email,
+                profile=profile,
+                now=now,
+                origin="cli",
+                confirmed=options["confirmed"],
+                language=options["language"],
+                timezone=options["timezone"],
+                weekday=WEEKDAYS.index(day) if day else None,
+                hour=options["digest_hour"],
+            )
+            status, address = result.subscriber.status, result.subscriber.email
+    except SubscriptionError as exc:
+        fail(str(exc))
+    what = "new subscriber" if result.created else "existing subscriber"
+    console.print(f"{address}: {what}, profile {result.profile_id} added, status {status}", highlight=False)
+    if result.confirmation_queued:
+        _print_send(deliver(app))
+    elif status != "confirmed":
+        console.print("confirmation e-mail not sent again: one went out less than 10 minutes ago")
+
+
+def _subscriber_or_fail(session: Any, email: str) -> Any:
+    row = repo.subscriber_by_email(session, email=email.strip())
+    if row is None:
+        fail(f"no subscriber {email}")
+    return row
+
+
+@main.command()
+@click.argument("email")
+@click.argument("call_id", type=int)
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def track(app: App, email: str, call_id: int, now_text: str | None) -> None:
+    """Follow a call: deadline reminders and change alerts for EMAIL."""
+    now = _clock(app, now_text)
+    with session_scope(app.engine) as session:
+        subscriber = _subscriber_or_fail(session, email)
+        call = repo.logical_call(session, call_id=call_id)
+        if call is None:
+            fail(f"no call {call_id} (see `callwatch calls`)")
+        added = repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=now)
+        title = call.title
+    console.print(
+        f"{email} {'now tracks' if added else 'already tracked'} call {call.id}: {title}", highlight=False
+    )
+
+
+@main.command()
+@click.argument("email")
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def unsubscribe(app: App, email: str, now_text: str | None) -> None:
+    """Stop every e-mail to EMAIL (for requests that reach the operator by mail)."""
+    now = _clock(app, now_text)
+    with session_scope(app.engine) as session:
+        changed = unsubscribe_subscriber(
+            session, _subscriber_or_fail(session, email), now=now, origin="operator"
+        )
+    console.print(f"{email}: {'unsubscribed' if changed else 'was already unsubscribed'}", highlight=False)
+
+
+@main.group()
+def subscriber() -> None:
+    """A subscriber's data: export it, or erase it."""
+
+
+@subscriber.command("export")
+@click.argument("email")
+@with_app(migrate=True)
+def subscriber_export(app: App, email: str) -> None:
+    """Print everything stored about EMAIL as JSON."""
+    with session_scope(app.engine) as session:
+        data = repo.export_subscriber(session, subscriber_id=_subscriber_or_fail(session, email).id)
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+@subscriber.command("delete")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_app(migrate=True)
+def subscriber_delete(app: App, email: str, yes: bool) -> None:
+    """Erase EMAIL, its profiles, consent history and tracked calls."""
+    if not yes:
+        click.confirm(f"Erase everything stored about {email}?", abort=True)
+    with session_scope(app.engine) as session:
+        repo.delete_subscriber(session, subscriber_id=_subscriber_or_fail(session, email).id)
+    console.print(f"{email}: erased", highlight=False)
+
+
+# --------------------------------------------------------------------------- sending
+
+
+def _plan_and_send(
+    app: App, now_text: str | None, plan: Callable[[Notifier, datetime], PlanReport], what: str
+) -> None:
+    now = _clock(app, now_text)
+    report = plan(Notifier(app), now)
+    _finish(report, deliver(app), what)
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@click.option("--email", "emails", multiple=True, help="Only these subscribers.")
+@with_app(migrate=True)
+def digest(app: App, now_text: str | None, emails: tuple[str, ...]) -> None:
+    """Send the digests due now (each subscriber's day and hour, in their time zone)."""
+    _plan_and_send(app, now_text, lambda n, now: n.plan_digests(now=now, only=emails), "digests")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def reminders(app: App, now_text: str | None) -> None:
+    """Send the deadline reminders due now for tracked calls."""
+    _plan_and_send(app, now_text, lambda n, now: n.plan_reminders(now=now), "reminders")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def alerts(app: App, now_text: str | None) -> None:
+    """Send change alerts for tracked calls (and source-health alerts to CALLWATCH_OPERATOR_EMAIL)."""
+
+    def plan(notifier: Notifier, now: datetime) -> PlanReport:
+        report = notifier.plan_alerts(now=now)
+        report.claimed += notifier.plan_operator_alerts(now=now).claimed
+        return report
+
+    _plan_and_send(app, now_text, plan, "alerts")
+
+
+@main.command()
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
+@with_app(migrate=True)
+def send(app: App, now_text: str | None) -> None:
+    """Send e-mails already due (retries of earlier transient failures)."""
+    _clock(app, now_text)
+    _finish(None, deliver(app), "send")

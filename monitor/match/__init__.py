@@ -1,0 +1,1 @@
+"""MATCH (pure): which calls fit a subscriber's profile, and why."""

@@ -1,0 +1,168 @@
+"""The call as users see it: one stored record, or several sources' records
+of one call merged, with provenance per field and deadline conflicts.
+
+Owns `Member`, `Conflict`, `LogicalCall` and `merge`. Each field is taken
+from the most trusted source that has it (`KIND_RANK`).
+
+Must not: import anything of the project outside `monitor.model`; records
+are duck-typed rows handed in by `db.repo`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.model.call import DeadlineIn
+from monitor.model.zones import BRUSSELS
+
+# Lower is more trusted for structured fields (formats.md §3: SEDIA for deadlines and
+# status, ECCP for coverage and links to the call's own site).
+KIND_RANK = {"ft-portal": 0, "eccp": 1, "selectors": 2, "feed": 3}
+DEFAULT_RANK = 5
+
+
+@dataclass
+class Member:
+    """One source's record of a logical call, with what it says."""
+
+    call: Any  # db.models.Call (kept untyped: this module does not import the tables)
+    kind: str
+    deadlines: list[DeadlineIn]
+
+    @property
+    def rank(self) -> tuple[int, str, int]:
+        return (KIND_RANK.get(self.kind, DEFAULT_RANK), self.call.source_id, self.call.id or 0)
+
+
+@dataclass
+class Conflict:
+    field: str
+    message: str
+    values: dict[str, str]  # source id -> what it says
+
+
+@dataclass
+class LogicalCall:
+    """A call as users see it: one record, or several sources' records merged."""
+
+    primary: Any
+    members: list[Member]
+    values: dict[str, Any]
+    deadlines: list[DeadlineIn]
+    provenance: dict[str, str]  # field -> source id it was taken from
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.primary.id)
+
+    @property
+    def sources(self) -> list[str]:
+        return [m.call.source_id for m in self.members]
+
+    def __getattr__(self, name: str) -> Any:
+        # Merged values first, then the primary record's own attributes.
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        return getattr(self.__dict__["primary"], name)
+
+
+# Fields filled from the most trusted source that has a value. Deadlines and
+# status go together: the status was derived from those deadlines.
+MERGED_FIELDS = (
+    "title", "url", "summary_html", "summary_text", "identifier", "programme", "programme_code",
+    "organisation", "project", "funding_type", "type_of_action", "opens_at",
+    "countries", "country_groups", "countries_text", "org_types", "org_types_text", "ecosystems",
+    "keywords", "sme_relevant", "published_at",
+)  # fmt: skip
+BUDGET_FIELDS = ("budget_total", "budget_currency", "budget_text", "contribution_min", "contribution_max")
+DATE_FIELDS = ("status", "next_deadline_at", "final_deadline_at", "deadline_model")
+
+
+def merge(members: Sequence[Member]) -> LogicalCall:
+    """One logical call from its records (a single record merges to itself)."""
+    ordered = sorted(members, key=lambda m: m.rank)
+    values: dict[str, Any] = {}
+    provenance: dict[str, str] = {}
+    for name in MERGED_FIELDS:
+        chosen = next((m for m in ordered if _present(getattr(m.call, name))), ordered[0])
+        values[name], provenance[name] = getattr(chosen.call, name), chosen.call.source_id
+    _take_together(values, provenance, ordered, BUDGET_FIELDS, lambda m: m.call.budget_total is not None)
+    dated = next((m for m in ordered if m.deadlines), ordered[0])
+    _take_together(values, provenance, [dated], DATE_FIELDS, lambda m: True)
+    provenance["deadlines"] = dated.call.source_id
+    return LogicalCall(
+        primary=ordered[0].call,
+        members=ordered,
+        values=values,
+        deadlines=dated.deadlines,
+        provenance=provenance,
+        conflicts=deadline_conflicts(ordered),
+    )
+
+
+def _take_together(
+    values: dict[str, Any],
+    provenance: dict[str, str],
+    ordered: Sequence[Member],
+    names: Sequence[str],
+    has: Any,
+) -> None:
+    chosen = next((m for m in ordered if has(m)), ordered[0])
+    for name in names:
+        values[name], provenance[name] = getattr(chosen.call, name), chosen.call.source_id
+
+
+def _present(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def deadline_conflicts(members: Sequence[Member]) -> list[Conflict]:
+    """Sources with deadlines that do not say the same thing.
+
+    Two deadline lists agree when every deadline of each has one on the same
+    Brussels day in the other, at the same time unless one of them is a
+    date without a stated time.
+    """
+    dated = [m for m in members if m.deadlines]
+    if len(dated) < 2:
+        return []
+    reference = dated[0]
+    disagreeing = [m for m in dated[1:] if not _agree(reference.deadlines, m.deadlines)]
+    if not disagreeing:
+        return []
+    said = {m.call.source_id: describe_deadlines(m.deadlines) for m in [reference, *disagreeing]}
+    message = "sources disagree on the deadline: " + "; ".join(
+        f"{src} says {text}" for src, text in said.items()
+    )
+    return [Conflict(field="deadlines", message=message, values=said)]
+
+
+def _agree(left: Sequence[DeadlineIn], right: Sequence[DeadlineIn]) -> bool:
+    return _covered(left, right) and _covered(right, left)
+
+
+def _covered(these: Sequence[DeadlineIn], others: Sequence[DeadlineIn]) -> bool:
+    return all(any(_same(d, other) for other in others) for d in these)
+
+
+def _same(a: DeadlineIn, b: DeadlineIn) -> bool:
+    local_a, local_b = a.at.astimezone(BRUSSELS), b.at.astimezone(BRUSSELS)
+    if local_a.date() != local_b.date():
+        return False
+    return a.date_only or b.date_only or local_a.time() == local_b.time()
+
+
+def describe_deadlines(deadlines: Sequence[DeadlineIn]) -> str:
+    return ", ".join(_describe(d) for d in deadlines)
+
+
+def _describe(deadline: DeadlineIn) -> str:
+    local = deadline.at.astimezone(BRUSSELS)
+    text = f"{local.day} {local:%B %Y}"
+    if not deadline.date_only:
+        text += f" {local:%H:%M}"
+    return text

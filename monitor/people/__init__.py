@@ -1,0 +1,1 @@
+"""CONSENT: subscribing, confirming, tracking and unsubscribing."""

@@ -1,0 +1,300 @@
+"""Subscribing, confirming, unsubscribing, tracking and dismissing, for the CLI and the web app alike.
+
+Owns the consent rules: double opt-in (a new or returning address gets a
+confirmation e-mail, at most one per address per 10 minutes, and nothing
+else until it confirms), consent events stored with time and origin, and
+links that act only for the subscriber and purpose they were signed for
+(a revoked `token_version` or a different purpose is refused), and the web
+sign-up rule: the form never changes a confirmed address (anyone can type
+any address); that address is mailed its manage link instead.
+
+Every function takes a session; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import Session
+
+from db import repo
+from db.models import Frequency, Subscriber, SubscriberStatus
+from monitor.deliver.headers import clean_address
+from monitor.normalise.countries import user_country
+from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
+from monitor.plan.notify import Notifier
+from monitor.render.email import available_languages
+from monitor.tokens import Purpose, TokenError
+
+
+class SubscriptionError(ValueError):
+    """Bad input from a person (an address, a country, a time zone): the message says which."""
+
+
+@dataclass
+class ProfileInput:
+    """Profile criteria as a person gives them, checked by `clean_profile`."""
+
+    name: str = "My calls"
+    keywords: list[str] | None = None
+    exclude: list[str] | None = None
+    countries: list[str] | None = None
+    org_types: list[str] | None = None
+    ecosystems: list[str] | None = None
+    programmes: list[str] | None = None
+    funding_types: list[str] | None = None
+    budget_min: Decimal | None = None
+    budget_max: Decimal | None = None
+    min_days_left: int | None = None
+    frequency: str = Frequency.WEEKLY
+
+
+def clean_profile(data: ProfileInput) -> dict[str, Any]:
+    """Validated profile values; SubscriptionError names the bad one."""
+    countries = []
+    for text in _items(data.countries):
+        code = user_country(text)
+        if not code:
+            raise SubscriptionError(f"unknown country {text!r}: use a name or a two-letter code like PT")
+        countries.append(code.upper())
+    org_types = [_slug(t, ORG_TYPES, "organisation type") for t in _items(data.org_types)]
+    ecosystems = [_slug(t, ECOSYSTEMS, "ecosystem") for t in _items(data.ecosystems)]
+    funding = [t.lower() for t in _items(data.funding_types)]
+    if bad := [t for t in funding if t not in FUNDING_TYPES]:
+        raise SubscriptionError(f"unknown funding type {bad[0]!r}: one of {', '.join(FUNDING_TYPES)}")
+    if data.frequency not in {f.value for f in Frequency}:
+        raise SubscriptionError("frequency must be weekly, daily or off")
+    if data.budget_min is not None and data.budget_max is not None and data.budget_min > data.budget_max:
+        raise SubscriptionError("the budget minimum is above the maximum")
+    if data.min_days_left is not None and not 0 <= data.min_days_left <= 365:
+        raise SubscriptionError("minimum days left must be between 0 and 365")
+    return {
+        "name": (data.name or "My calls").strip()[:80],
+        "keywords": _items(data.keywords)[:50],
+        "exclude": _items(data.exclude)[:50],
+        "countries": countries,
+        "org_types": org_types,
+        "ecosystems": ecosystems,
+        "programmes": _items(data.programmes)[:20],
+        "funding_types": funding,
+        "budget_min": data.budget_min,
+        "budget_max": data.budget_max,
+        "min_days_left": data.min_days_left,
+        "frequency": data.frequency,
+    }
+
+
+def _items(values: list[str] | None) -> list[str]:
+    """Comma- or newline-separated entries, trimmed, without repeats, each at most 100 characters."""
+    found: list[str] = []
+    for value in values or []:
+        for part in value.replace("\n", ",").split(","):
+            part = " ".join(part.split())[:100]
+            if part and part.lower() not in (f.lower() for f in found):
+                found.append(part)
+    return found
+
+
+def _slug(text: str, vocabulary: dict[str, str], what: str) -> str:
+    wanted = text.strip().lower()
+    for slug, label in vocabulary.items():
+        if wanted in (slug, label.lower()):
+            return slug
+    aliases = {
+        "start-up": "startup",
+        "start-ups": "startup",
+        "smes": "sme",
+        "research organisation": "research",
+        "public": "public-body",
+        "university": "university",
+        "cluster organisation": "cluster",
+    }
+    if wanted in aliases and aliases[wanted] in vocabulary:
+        return aliases[wanted]
+    raise SubscriptionError(f"unknown {what} {text!r}: one of {', '.join(vocabulary)}")
+
+
+def check_preferences(
+    *,
+    language: str | None = None,
+    timezone: str | None = None,
+    weekday: int | None = None,
+    hour: int | None = None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if language is not None:
+        if language not in available_languages():
+            raise SubscriptionError(f"language must be one of {', '.join(available_languages())}")
+        values["language"] = language
+    if timezone is not None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SubscriptionError(
+                f"unknown time zone {timezone!r}: use a name like Europe/Lisbon"
+            ) from None
+        values["timezone"] = timezone
+    if weekday is not None:
+        if not 0 <= weekday <= 6:
+            raise SubscriptionError("digest day must be 0 (Monday) to 6 (Sunday)")
+        values["digest_weekday"] = weekday
+    if hour is not None:
+        if not 0 <= hour <= 23:
+            raise SubscriptionError("digest hour must be 0 to 23")
+        values["digest_hour"] = hour
+    return values
+
+
+@dataclass
+class SubscribeResult:
+    subscriber: Subscriber
+    created: bool
+    confirmation_queued: bool
+    profile_id: int
+
+
+def subscribe(
+    session: Session,
+    notifier: Notifier,
+    *,
+    email: str,
+    profile: ProfileInput,
+    now: datetime,
+    origin: str,
+    confirmed: bool = False,
+    track_call_id: int | None = None,
+    **preferences: Any,
+) -> SubscribeResult:
+    """Add a profile to an address (creating the subscriber), and ask it to confirm unless it has.
+
+    `track_call_id` rides in the confirmation link: the call is tracked when the address confirms.
+    """
+    try:
+        address = clean_address(email)
+    except ValueError as exc:
+        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
+    values = clean_profile(profile)
+    prefs = check_preferences(**preferences)
+    row = repo.subscriber_by_email(session, email=address)
+    created = row is None
+    if row is None:
+        row = repo.create_subscriber(session, email=address, now=now, **prefs)
+    elif prefs:
+        repo.update_subscriber(session, subscriber_id=row.id, **prefs)  # type: ignore[arg-type]
+    assert row.id is not None
+    added = repo.add_profile(session, subscriber_id=row.id, now=now, **values)
+    repo.record_consent(session, subscriber_id=row.id, event="subscribed", source=origin, now=now)
+    queued = False
+    if confirmed:
+        if row.status != SubscriberStatus.CONFIRMED:
+            repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.CONFIRMED, now=now)
+            repo.record_consent(
+                session,
+                subscriber_id=row.id,
+                event="confirmed",
+                source=origin,
+                now=now,
+                detail="consent given elsewhere, recorded by an operator",
+            )
+    elif row.status != SubscriberStatus.CONFIRMED:
+        if row.status != SubscriberStatus.PENDING:
+            repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.PENDING, now=now)
+        queued = notifier.request_confirmation(session, row, now=now, track_call_id=track_call_id)
+    assert added.id is not None
+    return SubscribeResult(row, created, queued, added.id)
+
+
+def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]) -> str:
+    """The cleaned address, once everything a sign-up form sent is valid; SubscriptionError names
+    the first bad value. The answer never depends on whether the address is known."""
+    try:
+        address = clean_address(email)
+    except ValueError as exc:
+        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
+    clean_profile(profile)
+    check_preferences(**preferences)
+    return address
+
+
+def sign_up(
+    session: Session,
+    notifier: Notifier,
+    *,
+    email: str,
+    profile: ProfileInput,
+    preferences: dict[str, Any],
+    now: datetime,
+    track_call_id: int | None = None,
+) -> str:
+    """The web form's sign-up, after `check_sign_up`: what was queued ("confirmation",
+    "manage-link" or "nothing"), for logs and tests; the page must show the same either way.
+
+    A new, pending or unsubscribed address gets the profile and a confirmation e-mail (the
+    call to track rides in its link). A confirmed address is not changed at all: anyone can
+    type any address into the form, so it is only mailed a link to its manage page, and the
+    person adds the profile there.
+    """
+    row = repo.subscriber_by_email(session, email=email)
+    if row is not None and row.status == SubscriberStatus.CONFIRMED:
+        sent = notifier.send_manage_link(session, row, now=now, track_call_id=track_call_id)
+        return "manage-link" if sent else "nothing"
+    result = subscribe(
+        session,
+        notifier,
+        email=email,
+        profile=profile,
+        now=now,
+        origin="web",
+        track_call_id=track_call_id,
+        **preferences,
+    )
+    return "confirmation" if result.confirmation_queued else "nothing"
+
+
+# --------------------------------------------------------------------------- links
+
+
+def subscriber_for(
+    session: Session, notifier: Notifier, purpose: Purpose, token: str
+) -> tuple[Subscriber, dict[str, Any]]:
+    """The subscriber a token acts for; TokenError when forged, expired, revoked or for another purpose."""
+    payload = notifier.signer.read(purpose, token)
+    row = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
+    if row is None or int(payload.get("v", -1)) != row.token_version:
+        raise TokenError("this link is no longer valid")
+    return row, payload
+
+
+def confirm(session: Session, subscriber: Subscriber, *, now: datetime, origin: str) -> bool:
+    """Confirm; False when it already was (a second click changes nothing)."""
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        return False
+    assert subscriber.id is not None
+    repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.CONFIRMED, now=now)
+    repo.record_consent(session, subscriber_id=subscriber.id, event="confirmed", source=origin, now=now)
+    return True
+
+
+def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime, origin: str) -> bool:
+    """Stop every e-mail to this address; False when it already was unsubscribed."""
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return False
+    assert subscriber.id is not None
+    repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.UNSUBSCRIBED, now=now)
+    repo.record_consent(session, subscriber_id=subscriber.id, event="unsubscribed", source=origin, now=now)
+    return True
+
+
+def resend_confirmation(
+    session: Session, notifier: Notifier, subscriber: Subscriber, *, now: datetime
+) -> bool:
+    if subscriber.status == SubscriberStatus.CONFIRMED:
+        return False
+    if subscriber.status != SubscriberStatus.PENDING:
+        assert subscriber.id is not None
+        repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.PENDING, now=now)
+    return notifier.request_confirmation(session, subscriber, now=now)

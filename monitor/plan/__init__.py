@@ -1,0 +1,1 @@
+"""PLAN: which e-mails are due, built and claimed idempotently in the delivery queue."""

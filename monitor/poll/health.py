@@ -1,0 +1,38 @@
+"""Source health: when a failing source is worth telling the operator about, and what to say.
+
+Owns the alert rule (once per failure streak, when it reaches the source's
+`alert_after_failures`) and the wording used in logs, operator e-mails and
+the digest's "could not be checked" note. Pure.
+"""
+
+from __future__ import annotations
+
+from monitor.model.source import Health
+from monitor.model.zones import BRUSSELS
+
+
+def alert_due(failures: int, threshold: int) -> bool:
+    """True on the run that makes the streak reach the threshold: one alert per streak, not per run."""
+    return failures == threshold
+
+
+def failing_source_alert(health: Health) -> str:
+    since = (
+        f"last success {health.last_success_at.astimezone(BRUSSELS):%d %b %Y %H:%M} Brussels"
+        if health.last_success_at
+        else "never succeeded"
+    )
+    error = (health.last_error or "no error recorded").splitlines()[0][:300]
+    return (
+        f"ALERT source {health.source_id} ({health.name}) failed "
+        f"{health.consecutive_failures} times in a row "
+        f"({since}): {error}. Stored calls are unchanged; check the page and config/sources/"
+        f"{health.source_id}.toml."
+    )
+
+
+def could_not_check(health: Health) -> str:
+    """The note shown to subscribers when a source they rely on is failing."""
+    if health.last_success_at is None:
+        return f"{health.name} could not be checked yet."
+    return f"{health.name} could not be checked since {health.last_success_at.astimezone(BRUSSELS):%d %B %Y}."

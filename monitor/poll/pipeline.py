@@ -1,0 +1,152 @@
+"""One poll of one source: fetch -> parse -> normalise -> store, recorded as a run.
+
+Owns failure isolation: whatever a source does (network error, changed
+layout, garbage body, a bug), the run is recorded with a clear error and no
+stored call is deleted, closed or unlisted. `poll_sources` runs several
+sources one after another; one broken source never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from db import repo
+from db.engine import session_scope
+from db.models import RunStatus
+from monitor.model.call import CallIn
+from monitor.normalise.call import normalise_call
+from monitor.poll.health import alert_due, failing_source_alert
+from sources.base import Harvest, Source
+from sources.errors import SourceError
+from sources.fetch.client import PoliteClient
+
+logger = logging.getLogger(__name__)
+# Operator alerts have their own logger so a deployment can route them (e-mail, pager).
+alert_logger = logging.getLogger("callwatch.alerts")
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class RunReport:
+    """What one poll did, for the CLI, the worker log and the tests."""
+
+    source_id: str
+    status: RunStatus
+    run_id: int | None = None
+    found: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    unlisted: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        return self.status == RunStatus.FAILED
+
+
+async def run_source(
+    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool = False
+) -> RunReport:
+    """Poll one source and store the result; never raises for a source's fault.
+
+    `strict=True` (tests) lets programming errors propagate instead of being
+    recorded, so a bug can't hide behind a "failed run".
+    """
+    started, now = time.monotonic(), clock()
+    with session_scope(engine) as session:
+        repo.sync_source(session, config=source.config, now=now)
+        run_id = repo.start_run(session, source_id=source.id, now=now).id
+        validators = repo.source_validators(session, source_id=source.id)
+    assert run_id is not None
+    try:
+        with client.measure() as usage:
+            harvest = await source.harvest(client, validators=validators)
+        report = _store(harvest, source_id=source.id, run_id=run_id, engine=engine, now=now)
+    except SourceError as exc:
+        report = _fail(source.id, run_id, f"{exc.reason}: {exc}")
+    except Exception as exc:
+        if strict:
+            raise
+        logger.exception("source %s crashed", source.id)
+        report = _fail(source.id, run_id, f"internal error: {exc!r}\n{traceback.format_exc(limit=8)}")
+    if report.failed:
+        with session_scope(engine) as session:
+            repo.finish_run(
+                session, run_id=run_id, status=RunStatus.FAILED, now=clock(), error=report.error,
+                requests=usage.requests, bytes=usage.bytes,
+            )  # fmt: skip
+            health = repo.source_health(session, source_id=source.id)
+        logger.warning("source %s failed: %s", source.id, report.error)
+        if health is not None and alert_due(health.consecutive_failures, health.alert_after_failures):
+            alert_logger.error("%s", failing_source_alert(health))
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime) -> RunReport:
+    warnings = list(harvest.warnings)
+    calls, complete = _normalise_all(harvest, now=now, warnings=warnings)
+    status = (
+        RunStatus.NOT_MODIFIED if harvest.not_modified else RunStatus.OK if complete else RunStatus.INCOMPLETE
+    )
+    with session_scope(engine) as session:
+        counts = repo.StoreCounts()
+        if not harvest.not_modified:
+            counts = repo.store_calls(
+                session, source_id=source_id, run_id=run_id, calls=calls, complete=complete, now=now
+            )
+        if counts.new or counts.changed:
+            # Other sources may list the same calls: regroup (writes only what moved).
+            repo.reconcile_calls(session)
+        warnings.extend(counts.warnings)
+        repo.save_validators(session, source_id=source_id, validators=harvest.validators)
+        repo.finish_run(
+            session, run_id=run_id, status=status, now=now, items_found=len(calls), new=counts.new,
+            changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted,
+            requests=harvest.requests, bytes=harvest.bytes, warnings=warnings[:200],
+        )  # fmt: skip
+    return RunReport(
+        source_id=source_id, status=status, run_id=run_id, found=len(calls), new=counts.new,
+        changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted, warnings=warnings,
+    )  # fmt: skip
+
+
+def _normalise_all(harvest: Harvest, *, now: datetime, warnings: list[str]) -> tuple[list[CallIn], bool]:
+    """Normalise every call; one that can't be normalised is skipped and makes the poll incomplete."""
+    calls, complete = [], harvest.complete
+    for raw in harvest.calls:
+        try:
+            calls.append(normalise_call(raw, now=now))
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            warnings.append(f"call {raw.key!r} skipped: {exc}")
+            complete = False
+    return calls, complete
+
+
+def _fail(source_id: str, run_id: int, error: str) -> RunReport:
+    return RunReport(source_id=source_id, status=RunStatus.FAILED, run_id=run_id, error=error)
+
+
+async def poll_sources(
+    sources: Iterable[Source], *, client: PoliteClient, engine: Engine, clock: Clock,
+    on_done: Callable[[RunReport], None] | None = None, strict: bool = False,
+) -> list[RunReport]:  # fmt: skip
+    """Poll sources one after another (the client keeps per-host politeness)."""
+    reports = []
+    for source in sources:
+        report = await run_source(source, client=client, engine=engine, clock=clock, strict=strict)
+        reports.append(report)
+        if on_done is not None:
+            on_done(report)
+    return reports

@@ -1,0 +1,1 @@
+"""RENDER (pure): one wording of a call for e-mail, web, RSS/Atom, iCalendar, JSON and CSV."""

@@ -1,0 +1,1 @@
+"""FETCH: the polite HTTP client every source kind fetches through."""

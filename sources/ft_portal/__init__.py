@@ -1,0 +1,336 @@
+"""Source kind `ft-portal`: the EU Funding & Tenders Portal "SEDIA" search API.
+
+Owns the request (formats.md §1.1: POST, paging in the URL, multipart JSON
+blobs `query`/`languages`/`sort`), the sanity checks on every answer (query
+ignored, wrong shape, empty set retried once, fewer rows than announced),
+skipping of malformed or irrelevant rows, collapsing of language/datasource
+copies into one call per key across all pages, and the optional topicDetails
+enrichment (formats.md §2.1). The record -> RawCall mapping is in
+`sources.ft_portal_records`.
+
+Must not: normalise deadlines, sanitise HTML or derive status (that is
+`monitor.normalise`), touch the database or read settings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, field_validator
+
+from monitor.model.raw import RawCall
+from monitor.normalise.programmes import programme_id_for
+from sources.base import Harvest, Source, SourceConfig
+from sources.errors import ParseError, QueryIgnored, SourceError
+from sources.ft_portal.records import first, parse_instant, record_key, record_to_call, topic_budget
+
+if TYPE_CHECKING:
+    from sources.fetch.client import PoliteClient
+
+logger = logging.getLogger(__name__)
+
+SEARCH_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
+DETAILS_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/data/topicDetails/{identifier}.json"
+STATUS_IDS = {"forthcoming": "31094501", "open": "31094502", "closed": "31094503"}
+# `identifier` is a keyword field (it works in `terms`), so it sorts; ties only among
+# cascades and language copies. `sortStatus` alone shuffles its ties between page
+# requests, which makes rows drift across pages (third-party clients, 2026).
+SORT = {"field": "identifier", "order": "ASC"}
+SKIPPED_TYPES = {"6"}  # topic updates / news: no status, no deadline
+SKIPPED_DATASOURCES = {"SEDIA_FAQ"}
+
+
+class FtPortalConfig(SourceConfig):
+    """Keys of a `kind = "ft-portal"` source file; see config/sources/ft-portal.toml."""
+
+    kind: Literal["ft-portal"] = "ft-portal"
+    url: str = SEARCH_URL
+    api_key: str = "SEDIA"
+    page_size: int = Field(default=100, ge=1, le=100)
+    types: list[Literal["0", "1", "2", "8"]] = Field(default_factory=lambda: ["1", "2", "8"], min_length=1)
+    statuses: list[Literal["forthcoming", "open", "closed"]] = Field(
+        default_factory=lambda: ["forthcoming", "open"], min_length=1
+    )
+    programmes: list[str] = Field(default_factory=list)
+    identifiers: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    max_pages: int = Field(default=60, ge=1)
+    enrich_details: bool = False
+    details_url: str = DETAILS_URL
+    query_ignored_threshold: int = Field(default=100_000, ge=1)
+
+    @field_validator("programmes")
+    @classmethod
+    def _known_programmes(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if programme_id_for(name) is None]
+        if unknown:
+            raise ValueError(f"unknown programme(s) {unknown}: use a frameworkProgramme id or abbreviation")
+        return value
+
+    @field_validator("details_url")
+    @classmethod
+    def _details_template(cls, value: str) -> str:
+        if "{identifier}" not in value or not value.startswith(("http://", "https://")):
+            raise ValueError("details_url must be an http(s) URL containing {identifier}")
+        return value
+
+
+# --------------------------------------------------------------------------- request
+
+
+def build_query(config: FtPortalConfig) -> dict[str, Any]:
+    """The `terms`-only bool query (the one clause kind SEDIA is known to honour)."""
+    must: list[dict[str, Any]] = [
+        {"terms": {"type": list(config.types)}},
+        {"terms": {"status": [STATUS_IDS[status] for status in config.statuses]}},
+    ]
+    if config.programmes:
+        ids = [programme_id_for(name) for name in config.programmes]
+        must.append({"terms": {"frameworkProgramme": list(dict.fromkeys(ids))}})
+    if config.identifiers:
+        must.append({"terms": {"identifier": list(config.identifiers)}})
+    return {"bool": {"must": must}}
+
+
+def search_params(config: FtPortalConfig, page: int) -> dict[str, str]:
+    """URL query parameters; paging MUST be here, body-level paging is ignored."""
+    return {
+        "apiKey": config.api_key,
+        "text": "***",
+        "pageSize": str(config.page_size),
+        "pageNumber": str(page),
+    }
+
+
+def search_files(config: FtPortalConfig) -> dict[str, tuple[str, str, str]]:
+    """The multipart parts, each a JSON blob (a plain form field gets HTTP 500)."""
+    parts = {"query": build_query(config), "languages": list(config.languages), "sort": SORT}
+    return {name: ("blob", json.dumps(value), "application/json") for name, value in parts.items()}
+
+
+# --------------------------------------------------------------------------- answers
+
+
+@dataclass(frozen=True)
+class Page:
+    """One checked search answer."""
+
+    total: int
+    results: list[Any]
+    page_size: int | None = None
+
+
+def check_page(body: Any, *, threshold: int, url: str | None = None) -> Page:
+    """The answer's totalResults and results; ParseError on a wrong shape, QueryIgnored on a huge total."""
+    if not isinstance(body, dict):
+        raise ParseError(f"search answer is a JSON {type(body).__name__}, not an object", url=url)
+    total, results = body.get("totalResults"), body.get("results")
+    if not isinstance(total, int) or isinstance(total, bool) or total < 0:
+        raise ParseError(f"search answer has no usable totalResults (got {total!r})", url=url)
+    if not isinstance(results, list):
+        raise ParseError(f"search answer has no results list (got {type(results).__name__})", url=url)
+    if total >= threshold:
+        # 541,009 seen when the multipart query was not applied (formats.md §1.1).
+        raise QueryIgnored(
+            f"totalResults {total} >= {threshold}: the search API evidently ignored the query", url=url
+        )
+    size = body.get("pageSize")
+    return Page(total, results, size if isinstance(size, int) and not isinstance(size, bool) else None)
+
+
+def select_records(results: list[Any]) -> tuple[list[dict[str, Any]], list[str], int]:
+    """(usable records, warnings, malformed count); type-6 updates and FAQ docs are left out."""
+    records, warnings, malformed = [], [], 0
+    for index, item in enumerate(results):
+        try:
+            record = _validated(item)
+        except ValueError as exc:
+            malformed += 1
+            warnings.append(f"skipped record {_describe(item, index)}: {exc}")
+            continue
+        metadata = record["metadata"]
+        datasource = first(metadata, "DATASOURCE") or first(metadata, "datasource")
+        if first(metadata, "type") not in SKIPPED_TYPES and datasource not in SKIPPED_DATASOURCES:
+            records.append(record)
+    return records, warnings, malformed
+
+
+def _validated(item: Any) -> dict[str, Any]:
+    """The record as a dict whose metadata values are all lists, with a key; else ValueError."""
+    if isinstance(item, str):  # a double-encoded record
+        try:
+            item = json.loads(item)
+        except ValueError as exc:
+            raise ValueError(f"record is a string that is not valid JSON ({exc})") from exc
+    if not isinstance(item, dict) or not isinstance(item.get("metadata"), dict):
+        raise ValueError("record or its metadata is not a JSON object")
+    bad = [
+        key for key, value in item["metadata"].items() if value is not None and not isinstance(value, list)
+    ]
+    if bad:
+        raise ValueError(f"metadata {bad[0]!r} is not a list")
+    if not record_key(item):
+        raise ValueError("no identifier")
+    return item
+
+
+def _describe(item: Any, index: int) -> str:
+    if isinstance(item, dict):
+        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        name = item.get("reference") or first(metadata, "REFERENCE") or first(metadata, "identifier")
+        if name:
+            return str(name)
+    return f"#{index + 1}"
+
+
+def collapse(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per call key, in first-seen order; the best copy wins (see `_rank`)."""
+    best: dict[str, dict[str, Any]] = {}
+    for record in records:
+        key = record_key(record) or ""
+        if key not in best or _rank(record) > _rank(best[key]):
+            best[key] = record
+    return list(best.values())
+
+
+def _rank(record: dict[str, Any]) -> tuple[bool, bool, bool, bool, float]:
+    """English, DATASOURCE SEDIA (not the legacy SEDIA_PRD_CENTRICITY), has status and text, newest."""
+    metadata = record["metadata"]
+    language = record.get("language") or first(metadata, "language")
+    datasource = first(metadata, "DATASOURCE") or first(metadata, "datasource")
+    described = first(metadata, "descriptionByte") or first(metadata, "description")
+    queued = parse_instant(first(metadata, "esDA_QueueDate"))
+    return (
+        language == "en",
+        datasource == "SEDIA",
+        bool(first(metadata, "status")),
+        bool(described),
+        (queued.timestamp() if queued else -math.inf),
+    )
+
+
+def map_records(records: list[dict[str, Any]], warnings: list[str]) -> list[RawCall]:
+    """record_to_call over collapsed records; a record that still fails is skipped with a warning."""
+    calls = []
+    for index, record in enumerate(records):
+        try:
+            calls.append(record_to_call(record))
+        except ValueError as exc:  # pydantic's ValidationError included
+            warnings.append(f"skipped record {_describe(record, index)}: {exc}")
+    return calls
+
+
+def parse_results(results: list[Any]) -> tuple[list[RawCall], list[str]]:
+    """Rows of one or more answers -> calls, collapsed per key; with warnings. Pure."""
+    records, warnings, _ = select_records(results)
+    return map_records(collapse(records), warnings), warnings
+
+
+# --------------------------------------------------------------------------- topicDetails
+
+
+def needs_details(call: RawCall) -> bool:
+    """Only EU topics (type 1) lacking conditions or budget are worth a topicDetails request."""
+    wanted = call.conditions_html is None or call.budget_total is None
+    return bool(call.identifier) and call.extra.get("type_code") == "1" and wanted
+
+
+def apply_topic_details(call: RawCall, body: Any) -> RawCall:
+    """Fill conditions, budget and the SME flag from a topicDetails JSON (formats.md §2.1)."""
+    details = body.get("TopicDetails") if isinstance(body, dict) else None
+    if not isinstance(details, dict):
+        raise ParseError("topicDetails answer has no TopicDetails object")
+    update: dict[str, Any] = {}
+    warnings = list(call.warnings)
+    if call.conditions_html is None and isinstance(details.get("conditions"), str):
+        update["conditions_html"] = details["conditions"] or None
+    if call.budget_total is None:
+        budget = topic_budget(details.get("budgetOverviewJSONItem"), call.identifier, warnings)
+        budget.pop("budget_line_shared", None)
+        update.update({name: value for name, value in budget.items() if value is not None})
+    if details.get("sme") is True:
+        update["sme_relevant"] = True
+    return call.model_copy(update={**update, "warnings": warnings})
+
+
+# --------------------------------------------------------------------------- the source
+
+
+class FtPortalSource(Source, kind="ft-portal"):
+    """EU Funding & Tenders Portal topics, prospects and cascade calls via the SEDIA search API."""
+
+    config_model = FtPortalConfig
+    config: FtPortalConfig
+
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
+        """POST every page, then collapse copies across pages and map records to calls."""
+        harvest = Harvest()
+        rows, harvest.complete = await self._collect(client, harvest.warnings)
+        records = collapse(rows)
+        if len(records) < len(rows):
+            harvest.warnings.append(f"collapsed {len(rows)} rows into {len(records)} calls")
+        harvest.calls = map_records(records, harvest.warnings)
+        if self.config.enrich_details:
+            harvest.calls = [await self._enrich(client, call, harvest.warnings) for call in harvest.calls]
+        return harvest
+
+    async def _collect(self, client: PoliteClient, warnings: list[str]) -> tuple[list[dict[str, Any]], bool]:
+        """Usable records of every announced page (page 1 asked twice if empty), and completeness."""
+        page = await self._page(client, 1)
+        if page.total == 0 and not page.results:
+            # SEDIA intermittently answers an empty set (1 of 4 weekly runs, 2026-06-22).
+            logger.info("F&T portal: empty answer for page 1; asking once more")
+            page = await self._page(client, 1)
+        # A server that clamps pageSize says so in the answer; count pages by what it serves.
+        size = page.page_size if page.page_size and page.page_size < self.config.page_size else None
+        total, wanted = page.total, math.ceil(page.total / (size or self.config.page_size))
+        records: list[dict[str, Any]] = []
+        received = 0
+        for number in range(1, min(wanted, self.config.max_pages) + 1):
+            if number > 1:
+                page = await self._page(client, number)
+            if not page.results:
+                break
+            found, problems, malformed = select_records(page.results)
+            if malformed == len(page.results):
+                raise ParseError(f"page {number}: none of its {malformed} records is readable")
+            received += len(page.results)
+            records.extend(found)
+            warnings.extend(problems)
+        return records, self._complete(total, received, wanted, warnings)
+
+    async def _page(self, client: PoliteClient, number: int) -> Page:
+        config = self.config
+        result = await client.post(
+            config.url, params=search_params(config, number), files=search_files(config)
+        )
+        return check_page(result.json(), threshold=config.query_ignored_threshold, url=result.url)
+
+    def _complete(self, total: int, received: int, wanted: int, warnings: list[str]) -> bool:
+        """False (with a warning) when we saw fewer rows than the API announced."""
+        if wanted > self.config.max_pages:
+            warnings.append(
+                f"stopped at max_pages={self.config.max_pages} of {wanted} pages: "
+                f"received {received} of {total} announced rows"
+            )
+            return False
+        if received < total:
+            warnings.append(f"received {received} rows but the API announced {total}")
+            return False
+        return True
+
+    async def _enrich(self, client: PoliteClient, call: RawCall, warnings: list[str]) -> RawCall:
+        """One topicDetails GET; any failure is a harvest warning, never a failed poll."""
+        if not needs_details(call):
+            return call
+        url = self.config.details_url.format(identifier=(call.identifier or "").lower())
+        try:
+            result = await client.get(url)
+            return apply_topic_details(call, result.json())
+        except SourceError as exc:
+            warnings.append(f"topic details for {call.identifier} not used: {exc}")
+            return call

@@ -1,0 +1,434 @@
+"""SEDIA search records -> RawCall: the pure half of the `ft-portal` source kind.
+
+Owns reading one F&T portal search-result record (formats.md §1.3): the
+every-value-is-a-list metadata, the JSON-inside-string fields in both
+generations of shapes, this topic's share of a call-wide budgetOverview,
+deadline stages, keywords and the call's key.
+
+Must not: do I/O, normalise deadlines (the Brussels 17:00 rule lives in
+`monitor.normalise`), sanitise HTML or derive status from dates. Values are
+kept as the portal gave them; whatever cannot be read becomes a warning on
+the call, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from monitor.model.raw import RawCall, RawDeadline
+from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
+from monitor.normalise.dates import parse_iso_offset
+from monitor.normalise.programmes import programme_for
+
+logger = logging.getLogger(__name__)
+
+PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities"
+STATUS_HINTS = {
+    "31094501": CallStatus.FORTHCOMING,
+    "31094502": CallStatus.OPEN,
+    "31094503": CallStatus.CLOSED,
+}
+FUNDING_TYPES = {
+    "0": FundingType.TENDER,
+    "1": FundingType.GRANT,
+    "2": FundingType.GRANT,  # EuropeAid/PROSPECT calls for proposals
+    "8": FundingType.CASCADE,
+}
+# actions[].submissionProcedure.id; the id for multiple cut-off is not known (formats.md §1.2).
+SUBMISSION_PROCEDURES = {"31094504": DeadlineModel.SINGLE_STAGE, "31094505": DeadlineModel.TWO_STAGE}
+_STAGE_LABELS = {DeadlineModel.TWO_STAGE: "Stage {}", DeadlineModel.MULTIPLE_CUTOFF: "Cut-off {}"}
+_CASCADE_REFERENCE = re.compile(r"^(\d+)COMPETITIVE_CALL")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+# --------------------------------------------------------------------------- metadata values
+
+
+def values(metadata: dict[str, Any], key: str) -> list[Any]:
+    """All values of a metadata key (SEDIA wraps every value, even scalars, in a list)."""
+    value = metadata.get(key)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def first(metadata: dict[str, Any], key: str) -> str | None:
+    """The first non-blank value of a metadata key, as stripped text."""
+    for value in values(metadata, key):
+        text = "" if value is None else str(value).strip()
+        if text:
+            return text
+    return None
+
+
+def decode_json(metadata: dict[str, Any], key: str, warnings: list[str]) -> Any:
+    """The JSON inside the first value of a string-valued key; None plus a warning when broken."""
+    found = values(metadata, key)
+    if not found or found[0] is None:
+        return None
+    value = found[0]
+    if not isinstance(value, str):
+        return value  # already structured: nothing to decode
+    if not value.strip():
+        return None
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        # Seen: the AarhusAI fixture's budgetOverview ends mid-string (truncated upstream).
+        warnings.append(f"{key} is not valid JSON ({exc}; {len(value)} chars); left empty")
+        return None
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """A number or plain numeric string as Decimal; None for anything else ("n/a", true, "1,5")."""
+    text = "" if isinstance(value, bool) or value is None else str(value).strip()
+    return Decimal(text) if _PLAIN_NUMBER.match(text) else None
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def record_key(record: dict[str, Any]) -> str | None:
+    """One key per call: the topic identifier, or for cascades (type 8) the competitive-call id.
+
+    Cascade calls share their parent topic's identifier (20 sub-calls under one
+    id seen), so their key is `callccm2Id`, else the number in `reference`
+    ("14703COMPETITIVE_CALLen" -> "14703"), else the whole reference.
+    """
+    metadata = record["metadata"]
+    if first(metadata, "type") != "8":
+        return first(metadata, "identifier")
+    call_id = first(metadata, "callccm2Id")
+    if call_id:
+        return call_id
+    reference = str(record.get("reference") or first(metadata, "REFERENCE") or "").strip()
+    match = _CASCADE_REFERENCE.match(reference)
+    return match.group(1) if match else (reference or None)
+
+
+def portal_url(record: dict[str, Any], key: str) -> str | None:
+    """The canonical portal page of the call, by record type (formats.md §1.5)."""
+    metadata = record["metadata"]
+    type_code = first(metadata, "type")
+    identifier = first(metadata, "identifier") or key
+    if type_code == "8":
+        url = record.get("url")
+        if not key.isdigit():  # no competitive-call id: fall back to the record's own link
+            return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+        return f"{PORTAL}/competitive-calls-cs/{key}"
+    if type_code == "0":
+        return f"{PORTAL}/tender-details/{identifier}"
+    if type_code == "2":
+        reference = str(record.get("reference") or "")
+        prospect = reference if reference.endswith("PROSPECTSEN") else f"{identifier}PROSPECTSEN"
+        return f"{PORTAL}/prospect-details/{prospect}"
+    return f"{PORTAL}/topic-details/{identifier.lower()}"
+
+
+# --------------------------------------------------------------------------- codes
+
+
+def funding_type(type_code: str | None, warnings: list[str]) -> FundingType | None:
+    """GRANT for topics and prospects, CASCADE, TENDER; OTHER plus a warning for unknown codes."""
+    return _code(FUNDING_TYPES, type_code, "record type", FundingType.OTHER, warnings)
+
+
+def status_hint(status_code: str | None, warnings: list[str]) -> CallStatus | None:
+    """The portal's status code as a hint; UNKNOWN plus a warning for codes we don't know."""
+    return _code(STATUS_HINTS, status_code, "status code", CallStatus.UNKNOWN, warnings)
+
+
+def _code(table: dict[str, Any], code: str | None, what: str, unknown: Any, warnings: list[str]) -> Any:
+    if code is None or code in table:
+        return None if code is None else table[code]
+    warnings.append(f"unknown {what} {code!r}; set to {unknown}")
+    logger.warning("F&T portal: unknown %s %r", what, code)
+    return unknown
+
+
+def deadline_model(metadata: dict[str, Any], actions: Any, warnings: list[str]) -> DeadlineModel | None:
+    """From `deadlineModel`, else from the actions' submissionProcedure id."""
+    text = first(metadata, "deadlineModel")
+    if text:
+        try:
+            return DeadlineModel(" ".join(text.lower().split()))
+        except ValueError:
+            warnings.append(f"unknown deadlineModel {text!r}")
+            return DeadlineModel.UNKNOWN
+    for action in actions if isinstance(actions, list) else []:
+        procedure = action.get("submissionProcedure") if isinstance(action, dict) else None
+        if isinstance(procedure, dict) and str(procedure.get("id")) in SUBMISSION_PROCEDURES:
+            return SUBMISSION_PROCEDURES[str(procedure.get("id"))]
+    return None
+
+
+def type_of_action(metadata: dict[str, Any]) -> str | None:
+    """typesOfAction with the portal's double spaces collapsed ("HORIZON  Research..." -> one space)."""
+    names = [" ".join(str(value).split()) for value in values(metadata, "typesOfAction") if value]
+    unique = list(dict.fromkeys(name for name in names if name))
+    return "; ".join(unique) or None
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def parse_instant(text: str | None) -> datetime | None:
+    """An ISO date-time with offset ("2024-04-18T19:00:00.000+0200"), or None."""
+    if not text:
+        return None
+    try:
+        return parse_iso_offset(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def parse_deadlines(raw: list[Any], model: DeadlineModel | None, warnings: list[str]) -> list[RawDeadline]:
+    """One date-only RawDeadline per distinct `deadlineDate` instant, sorted, labelled by stage."""
+    found: dict[datetime, str] = {}
+    for value in raw:
+        text = "" if value is None else str(value).strip()
+        at = parse_instant(text)
+        if at is None:
+            if text:
+                warnings.append(f"deadlineDate {text!r} is not an ISO date-time; skipped")
+            continue
+        found.setdefault(at, text)
+    ordered = sorted(found.items())
+    label = _STAGE_LABELS.get(model) if model else None
+    return [
+        RawDeadline(at=at, text=text, date_only=True, label=label.format(number) if label else None)
+        for number, (at, text) in enumerate(ordered, start=1)
+    ]
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def budget_entries(overview: Any, identifier: str | None) -> tuple[list[dict[str, Any]], bool]:
+    """budgetOverview entries of THIS topic, and whether a budget line is shared with other topics.
+
+    The overview covers the whole call; an entry is ours when its `action`
+    starts with "<identifier> - ". Several topics may list the same line.
+    """
+    action_map = overview.get("budgetTopicActionMap") if isinstance(overview, dict) else None
+    if not isinstance(action_map, dict) or not identifier:
+        return [], False
+    prefix = identifier.upper() + " - "
+    ours: list[dict[str, Any]] = []
+    shared = False
+    for line in action_map.values():
+        entries = [entry for entry in line if isinstance(entry, dict)] if isinstance(line, list) else []
+        mine = [entry for entry in entries if str(entry.get("action", "")).upper().startswith(prefix)]
+        ours.extend(mine)
+        shared = shared or (bool(mine) and len(mine) < len(entries))
+    return ours, shared
+
+
+def topic_budget(overview: Any, identifier: str | None, warnings: list[str]) -> dict[str, Any]:
+    """RawCall budget fields summed over this topic's entries (budgetYearMap numbers or strings)."""
+    entries, shared = budget_entries(overview, identifier)
+    if not entries:
+        return {}
+    totals = [_year_total(entry, warnings) for entry in entries]
+    mins = [value for entry in entries if (value := _amount(entry, "minContribution", warnings)) is not None]
+    maxes = [value for entry in entries if (value := _amount(entry, "maxContribution", warnings)) is not None]
+    grants = [
+        int(value) for entry in entries if (value := _amount(entry, "expectedGrants", warnings)) is not None
+    ]
+    known = [total for total in totals if total is not None]
+    fields: dict[str, Any] = {
+        # One unreadable year or entry leaves the total empty: a partial sum would understate it.
+        "budget_total": sum(known, Decimal(0)) if len(known) == len(totals) else None,
+        "contribution_min": min(mins, default=None),
+        "contribution_max": max(maxes, default=None),
+        "expected_grants": sum(grants) if grants else None,
+    }
+    if fields["budget_total"] is not None or mins or maxes:
+        fields["budget_currency"] = "EUR"  # budgetOverview amounts are in euro
+    if shared:
+        fields["budget_line_shared"] = True  # moved into `extra` by the caller
+    return fields
+
+
+def _year_total(entry: dict[str, Any], warnings: list[str]) -> Decimal | None:
+    year_map = entry.get("budgetYearMap")
+    if not isinstance(year_map, dict) or not year_map:
+        return None
+    total = Decimal(0)
+    for year, amount in year_map.items():
+        value = to_decimal(amount)
+        if value is None:
+            warnings.append(f"budget for {year} is {amount!r}, not a number; budget left empty")
+            return None
+        total += value
+    return total
+
+
+def _amount(entry: dict[str, Any], key: str, warnings: list[str]) -> Decimal | None:
+    if entry.get(key) is None:
+        return None
+    value = to_decimal(entry[key])
+    if value is None:
+        warnings.append(f"budget {key} is {entry[key]!r}, not a number; left empty")
+    return value
+
+
+def cascade_fields(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Budget and project of a cascade call: `budget` + `currency`, projectAcronym/projectName."""
+    fields: dict[str, Any] = {"project": first(metadata, "projectAcronym") or first(metadata, "projectName")}
+    raw = first(metadata, "budget")
+    if raw is not None:
+        amount = to_decimal(raw)
+        if amount is None:
+            warnings.append(f"cascade budget {raw!r} is not a plain number; kept as text")
+            fields["budget_text"] = raw
+        fields["budget_total"] = amount
+        fields["budget_currency"] = first(metadata, "currency")
+    return fields
+
+
+# --------------------------------------------------------------------------- text fields
+
+
+def parse_keywords(metadata: dict[str, Any], drop: set[str], warnings: list[str]) -> list[str]:
+    """Keywords in both shapes: old `["[\\"a\\",\\"b\\"]"]` (one JSON string) and new plain lists.
+
+    New records start the list with the topic and call identifiers: `drop` them.
+    """
+    keywords: list[str] = []
+    for value in values(metadata, "keywords"):
+        items: list[Any] = [value]
+        if isinstance(value, str) and value.lstrip().startswith("["):
+            try:
+                decoded = json.loads(value)
+            except ValueError:
+                warnings.append("keywords is not valid JSON; left empty")
+                continue
+            items = decoded if isinstance(decoded, list) else [decoded]
+        for item in items:
+            text = "" if item is None else str(item).strip()
+            if text and text.upper() not in drop and text not in keywords:
+                keywords.append(text)
+    return keywords
+
+
+def sme_relevant(metadata: dict[str, Any], keywords: list[str]) -> bool | None:
+    """True on an `sme` flag or an "SME" cross-cutting priority/keyword; None when unknown."""
+    if any(value is True or str(value).strip().lower() == "true" for value in values(metadata, "sme")):
+        return True
+    tags = [*values(metadata, "crossCuttingPriorities"), *keywords]
+    return True if any(str(tag).strip().upper() in {"SME", "SMES"} for tag in tags) else None
+
+
+def _texts(record: dict[str, Any], key: str) -> dict[str, Any]:
+    """Title, parent title, description and conditions; cascades keep theirs in other keys."""
+    metadata = record["metadata"]
+    content = record.get("content") if isinstance(record.get("content"), str) else None
+    summary = record.get("summary") if isinstance(record.get("summary"), str) else None
+    if first(metadata, "type") == "8":
+        # A cascade's `title` may be its parent topic's title (formats.md §1.3).
+        title = first(metadata, "callTitle") or first(metadata, "caName") or (content or "").strip()
+        return {
+            "title": title or first(metadata, "title") or key,
+            "parent_title": first(metadata, "title"),
+            "summary_html": first(metadata, "description") or first(metadata, "descriptionByte"),
+            "conditions_html": first(metadata, "beneficiaryAdministration"),
+        }
+    title = first(metadata, "title") or (summary or "").strip() or (content or "").strip()
+    return {
+        "title": title or key,
+        "parent_title": first(metadata, "callTitle"),
+        "summary_html": first(metadata, "descriptionByte"),
+        "conditions_html": first(metadata, "topicConditions"),
+    }
+
+
+def extra_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """Small portal scalars worth keeping (codes, ids), plus the cross-cutting priorities."""
+    metadata = record["metadata"]
+    found = {
+        "status_code": first(metadata, "status"),
+        "sort_status": first(metadata, "sortStatus"),
+        "type_code": first(metadata, "type"),
+        "type_of_mga": first(metadata, "typeOfMGAs"),
+        "destination": first(metadata, "destination"),
+        "call_identifier": first(metadata, "callIdentifier"),
+        "callccm2id": first(metadata, "callccm2Id"),
+        "reference": str(record.get("reference") or first(metadata, "REFERENCE") or "") or None,
+        "datasource": first(metadata, "DATASOURCE") or first(metadata, "datasource"),
+        "api_version": str(record["apiVersion"]) if record.get("apiVersion") else None,
+    }
+    extra: dict[str, Any] = {name: value for name, value in found.items() if value is not None}
+    priorities = [str(value).strip() for value in values(metadata, "crossCuttingPriorities") if value]
+    if priorities:
+        extra["cross_cutting_priorities"] = priorities
+    return extra
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def record_to_call(record: dict[str, Any]) -> RawCall:
+    """Map one search record (dict with a `metadata` dict) to a RawCall; problems become warnings."""
+    metadata = record["metadata"]
+    key = record_key(record)
+    if not key:
+        raise ValueError("record has no identifier")
+    warnings: list[str] = []
+    identifier = first(metadata, "identifier")
+    model = deadline_model(metadata, decode_json(metadata, "actions", warnings), warnings)
+    extra = extra_fields(record)
+    drop = {value.upper() for value in (identifier, first(metadata, "callIdentifier")) if value}
+    keywords = parse_keywords(metadata, drop, warnings)
+    code = first(metadata, "frameworkProgramme")
+    start = first(metadata, "startDate")
+    return RawCall(
+        **_identity(record, key),
+        **_texts(record, key),
+        **_money(metadata, extra, warnings),
+        language=str(record.get("language") or first(metadata, "language") or "") or None,
+        programme_code=code,
+        # H2020 topic ids carry no programme prefix ("SC1-PHE-..."); their call ids do ("H2020-SC1-...").
+        programme=programme_for(code, identifier)[1]
+        or programme_for(None, first(metadata, "callIdentifier"))[1],
+        type_of_action=type_of_action(metadata),
+        funding_type=funding_type(first(metadata, "type"), warnings),
+        status_hint=status_hint(first(metadata, "status"), warnings),
+        deadline_model=model,
+        opens_at=parse_instant(start),
+        opens_text=start if start and parse_instant(start) is None else None,
+        published_at=parse_instant(first(metadata, "es_SortDate")),
+        deadlines=parse_deadlines(values(metadata, "deadlineDate"), model, warnings),
+        keywords=keywords,
+        sme_relevant=sme_relevant(metadata, keywords),
+        extra=extra,
+        warnings=warnings,
+    )
+
+
+def _identity(record: dict[str, Any], key: str) -> dict[str, Any]:
+    """Key and links; a cascade's `identifier` is its parent topic, so the call id stands in."""
+    metadata = record["metadata"]
+    identifier = first(metadata, "identifier")
+    cascade = first(metadata, "type") == "8"
+    return {
+        "key": key,
+        "url": portal_url(record, key),
+        "identifier": key if cascade else identifier,
+        "parent_identifier": identifier if cascade else first(metadata, "callIdentifier"),
+    }
+
+
+def _money(metadata: dict[str, Any], extra: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """Budget fields: a cascade's own `budget`, or this topic's share of the call budgetOverview."""
+    if first(metadata, "type") == "8":
+        return cascade_fields(metadata, warnings)
+    overview = decode_json(metadata, "budgetOverview", warnings)
+    fields = topic_budget(overview, first(metadata, "identifier"), warnings)
+    if fields.pop("budget_line_shared", False):
+        extra["budget_line_shared"] = True
+    return fields
