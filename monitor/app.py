@@ -19,7 +19,9 @@ from db import repo
 from db.engine import make_engine, session_scope
 from db.migrate import upgrade
 from monitor.clock import Clock, system_clock
+from monitor.links import LinkBuilder
 from monitor.settings import Settings, ensure_secret, prepare_var_dir
+from monitor.tokens import Signer
 from sources import SourceConfigError, build_source, load_source_configs
 from sources.base import Source, SourceConfig
 from sources.fetch.client import HttpPolicy, PoliteClient
@@ -106,6 +108,16 @@ class App:
     def http_client(self, **overrides: object) -> PoliteClient:
         values = {**self.defaults.http, **overrides, "user_agent": self.settings.user_agent}
         return PoliteClient(HttpPolicy(**values))  # type: ignore[arg-type]
+
+    @property
+    def signer(self) -> Signer:
+        """Signs and checks every token in links: the current secret, and retired ones for reading."""
+        return Signer(self.settings.secret(), tuple(self.settings.old_secrets()), clock=self.clock)
+
+    @property
+    def links(self) -> LinkBuilder:
+        """Absolute links; built on each use because `serve` may set the base URL after start-up."""
+        return LinkBuilder(self.settings.base_url, self.signer)
 
     def enabled_sources(self, ids: list[str] | None = None) -> list[Source]:
         if ids:
