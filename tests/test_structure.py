@@ -104,5 +104,9 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 
 def test_every_production_module_says_what_it_owns() -> None:
-    missing = [str(p.relative_to(ROOT)) for p in production_files() if not ast.get_docstring(ast.parse(p.read_text()))]
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in production_files()
+        if not ast.get_docstring(ast.parse(p.read_text()))
+    ]
     assert missing == [], f"open these with a docstring saying what they own and must not do: {missing}"
