@@ -1,4 +1,4 @@
-"""The shape of every message we build (reliability.md M8/M13): injection, RFC 2047 encoding and folding,
+"""The shape of every message we build (reliability.md X3/M13, M8): injection, RFC 2047 encoding and folding,
 the digest headers, bodies, refusals and Message-IDs."""
 
 from __future__ import annotations
@@ -267,6 +267,9 @@ def test_text_only_message() -> None:
 def test_build_message_refuses_bad_input(overrides: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         build(**overrides)
+
+
+# --- Message-IDs and the Date header --------------------------------------------------------
 
 
 def test_message_id_for_is_deterministic_and_per_key() -> None:
