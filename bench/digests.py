@@ -105,8 +105,8 @@ def reset(url: str) -> None:
 def child_digest() -> dict[str, Any]:
     """One digest run in this (fresh) process: plan every due digest, then send them all."""
     from monitor.app import build_app
+    from monitor.deliver.configured import transport_for
     from monitor.deliver.sender import send_due
-    from monitor.deliver.transport import transport_for
     from monitor.plan.notify import Notifier
     from monitor.settings import load_settings
 

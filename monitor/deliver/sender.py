@@ -29,8 +29,9 @@ from db.engine import session_scope
 from db.models import Delivery, DeliveryStatus, Subscriber
 from monitor.app import App, MailPolicy
 from monitor.clock import Clock
-from monitor.deliver.headers import WIRE_POLICY
-from monitor.deliver.transport import Outcome, Transport, transport_for
+from monitor.deliver.configured import transport_for
+from monitor.deliver.message import WIRE_POLICY
+from monitor.deliver.transport import Outcome, Transport
 from monitor.plan.notify import subscriber_status_allows
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from db import repo
 from db.engine import session_scope
 from db.models import Call, CallChange, DeliveryKind, DeliveryStatus, Subscriber, SubscriberStatus
 from monitor.app import App, MailPolicy
-from monitor.deliver.headers import build_message, message_bytes, message_id_for
+from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
 from monitor.match.index import Criteria, Matcher
 from monitor.plan.slots import digest_slot, reminder_due
