@@ -58,6 +58,7 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
     from db import repo
     from db.engine import make_engine, session_scope
     from db.models import Source, SubscriberStatus
+    from monitor.poll.pipeline import regroup
 
     now = bench_now()
     engine = make_engine(url)
@@ -75,7 +76,7 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
             complete=False,
             now=now,
         )
-        repo.reconcile_calls(session)
+        regroup(session)
     with session_scope(engine) as session:
         for index, values in enumerate(data.profiles(subscribers, calls_in, seed=17, broad=True)):
             row = repo.create_subscriber(

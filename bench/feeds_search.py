@@ -38,6 +38,7 @@ def seed(url: str, count: int) -> None:
     from db import repo
     from db.engine import make_engine, session_scope
     from db.models import Source
+    from monitor.poll.pipeline import regroup
 
     now = bench_now()
     engine = make_engine(url)
@@ -54,7 +55,7 @@ def seed(url: str, count: int) -> None:
             complete=False,
             now=now,
         )
-        repo.reconcile_calls(session)
+        regroup(session)
     engine.dispose()
 
 

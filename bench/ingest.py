@@ -153,6 +153,7 @@ def stages(url: str, pages: list[bytes], now: datetime) -> dict[str, float]:
     from db import repo
     from db.engine import make_engine, session_scope
     from monitor.normalise.call import normalise_call
+    from monitor.poll.pipeline import regroup
     from sources import load_source_config
     from sources.ft_portal import collapse, map_records, select_records
 
@@ -176,7 +177,7 @@ def stages(url: str, pages: list[bytes], now: datetime) -> dict[str, float]:
                 s, source_id=config.id, run_id=None, calls=calls, complete=True, now=now
             ),
         ),
-        ("reconcile_calls", lambda s: repo.reconcile_calls(s)),
+        ("reconcile_calls", lambda s: regroup(s)),
     ):
         start = time.perf_counter()
         with session_scope(engine) as session:

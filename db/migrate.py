@@ -3,6 +3,7 @@ that `run`, `serve` and `worker` do at start.
 
 The migration scripts live in `db/migrations/`; `alembic.ini` at the
 repository root points there too, for operators who prefer the alembic CLI.
+Must not: change the schema any other way than through those scripts.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 SQLite keeps no time zone, so every datetime is stored as naive UTC and
 handed back aware; a naive datetime given to the database is a bug and is
 refused here rather than silently taken as local time.
+Must not: know any table; the tables in `db.models` use these types.
 """
 
 from __future__ import annotations

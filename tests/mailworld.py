@@ -30,6 +30,7 @@ from db.models import Source
 from monitor.app import App, build_app
 from monitor.cli import main
 from monitor.model.call import CallIn, DeadlineIn
+from monitor.poll.pipeline import regroup
 from monitor.settings import load_settings
 from tests.smtpserver import LocalSMTPServer
 from tests.webserver import free_port, running_web
@@ -129,7 +130,7 @@ class MailWorld:
                 )
                 session.flush()
             repo.store_calls(session, source_id="seeded", run_id=None, calls=calls, complete=False, now=now)
-            repo.reconcile_calls(session)
+            regroup(session)
 
     def call_id(self, key: str) -> int:
         from sqlmodel import select

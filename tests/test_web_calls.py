@@ -21,6 +21,7 @@ from db import repo
 from db.engine import session_scope
 from db.models import Source
 from monitor.model.call import CallIn, DeadlineIn
+from monitor.poll.pipeline import regroup
 from tests.mailworld import MailWorld, utc
 
 POLLED = utc("2026-11-21T09:00:00Z")
@@ -119,7 +120,7 @@ def seed(
             session.add(Source(id="eccp", name="ECCP", kind="eccp", url="https://eccp.test/", created_at=now))
             session.flush()
         repo.store_calls(session, source_id="eccp", run_id=None, calls=list(eccp), complete=False, now=now)
-        repo.reconcile_calls(session)
+        regroup(session)
 
 
 def get(world: MailWorld, path: str, **params: str | list[str]) -> httpx.Response:

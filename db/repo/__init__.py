@@ -3,33 +3,26 @@
 Functions take a `Session` and keyword-only arguments and never commit; the
 caller's `session_scope` does.
 
-- `db.repo.calls`: sources and runs, calls and their history, cross-source groups;
-- `db.repo.people`: subscribers, profiles, consent, tracked and dismissed calls, export and erasure,
-  private feed versions and rate-limit hits;
-- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.sources`: sources and their runs, health, HTTP validators;
+- `db.repo.calls`: storing calls, their deadlines and their history;
+- `db.repo.reads`: calls as users see them (search, merged views, the catalogue's version);
+- `db.repo.groups`: what cross-source regrouping reads and writes;
+- `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
+  rate-limit hits;
+- `db.repo.follows`: tracked and dismissed calls;
+- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes).
+
+Must not: import anything of the project but `db` and `monitor.model`; deciding (regrouping,
+diffing wording, alerts) happens above, in `monitor`.
 """
 
 from db.repo.calls import (
     UNLIST_GUARD_MIN,
     UNLIST_GUARD_SHARE,
     StoreCounts,
-    catalogue_version,
     changes_for,
     deadlines_for,
-    failing_sources,
-    finish_run,
-    list_sources,
-    logical_call,
-    logical_calls,
-    recent_runs,
-    reconcile_calls,
-    save_validators,
-    search_calls,
-    source_health,
-    source_validators,
-    start_run,
     store_calls,
-    sync_source,
 )
 from db.repo.deliveries import (
     claim_period,
@@ -45,6 +38,8 @@ from db.repo.deliveries import (
     period_claimed,
     skipped_digests,
 )
+from db.repo.follows import dismiss_call, dismissed_calls, track_call, tracked_calls, untrack_call
+from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -54,8 +49,6 @@ from db.repo.people import (
     create_subscriber,
     delete_profile,
     delete_subscriber,
-    dismiss_call,
-    dismissed_calls,
     export_subscriber,
     note_confirmation_sent,
     profile,
@@ -69,12 +62,26 @@ from db.repo.people import (
     set_status,
     subscriber,
     subscriber_by_email,
-    track_call,
-    tracked_calls,
     unconfirmed_before,
-    untrack_call,
     update_profile,
     update_subscriber,
+)
+from db.repo.reads import (
+    catalogue_version,
+    logical_call,
+    logical_calls,
+    search_calls,
+)
+from db.repo.sources import (
+    failing_sources,
+    finish_run,
+    list_sources,
+    recent_runs,
+    save_validators,
+    source_health,
+    source_validators,
+    start_run,
+    sync_source,
 )
 
 __all__ = [
@@ -97,7 +104,9 @@ __all__ = [
     "search_calls",
     "logical_calls",
     "logical_call",
-    "reconcile_calls",
+    "GroupInput",
+    "group_inputs",
+    "set_groups",
     "PROFILE_FIELDS",
     "SUBSCRIBER_FIELDS",
     "subscriber_by_email",

@@ -9,6 +9,8 @@ Owns the idempotence and crash-safety rules of sending:
   UPDATE), so a killed sender's row is picked up again once its lease ends;
 - the row is marked sent only after the server's 250: a crash between the
   two re-sends that one message, with the same Message-ID, and loses none.
+
+Must not: render, plan or send anything (`monitor.plan` and `monitor.deliver` do) or commit.
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""Subscribers, their profiles and consent history, tracked and dismissed calls, and the
-rate-limit hits of the sign-up form.
+"""Subscribers, their profiles and consent history, private feed versions, export and erasure,
+and the rate-limit hits of the sign-up form.
 
-A subscriber's data can be exported whole and deleted whole: deleting also
-scrubs the address and message bodies from past deliveries (the rows stay,
-anonymous, so the idempotence keys of periods already sent keep working).
+Owns: a subscriber's data as a whole. It can be exported whole and deleted whole; deleting also
+scrubs the address and message bodies from past deliveries (the rows stay, anonymous, so the
+idempotence keys of periods already sent keep working).
+Must not: decide consent or who gets mail (`monitor.people` and `monitor.plan` do) or commit.
+Following and dismissing calls live in `db.repo.follows`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from db.models import (
     SubscriberStatus,
     TrackedCall,
 )
-from db.repo.calls import LIKE_ESCAPE, like_literal
+from db.repo.follows import dismissed_calls, tracked_calls
+from db.repo.reads import LIKE_ESCAPE, like_literal
 
 # Profile columns a caller may set (everything else is bookkeeping).
 PROFILE_FIELDS = (
@@ -180,63 +183,6 @@ def record_consent(
     session: Session, *, subscriber_id: int, event: str, source: str, now: datetime, detail: str | None = None
 ) -> None:
     session.add(Consent(subscriber_id=subscriber_id, event=event, at=now, source=source, detail=detail))
-
-
-# --------------------------------------------------------------------------- tracked and dismissed
-
-
-def track_call(session: Session, *, subscriber_id: int, call_id: int, now: datetime) -> bool:
-    """Follow a call; False when it was already followed."""
-    exists = session.exec(
-        select(TrackedCall.id).where(
-            TrackedCall.subscriber_id == subscriber_id, TrackedCall.call_id == call_id
-        )
-    ).first()
-    if exists is not None:
-        return False
-    session.add(TrackedCall(subscriber_id=subscriber_id, call_id=call_id, created_at=now))
-    session.flush()
-    return True
-
-
-def untrack_call(session: Session, *, subscriber_id: int, call_id: int) -> None:
-    session.exec(  # type: ignore[call-overload]
-        delete(TrackedCall).where(
-            col(TrackedCall.subscriber_id) == subscriber_id, col(TrackedCall.call_id) == call_id
-        )
-    )
-
-
-def tracked_calls(session: Session, *, subscriber_ids: Sequence[int]) -> dict[int, dict[int, datetime]]:
-    """subscriber id -> {call id: since when}."""
-    found: dict[int, dict[int, datetime]] = defaultdict(dict)
-    if subscriber_ids:
-        query = select(TrackedCall).where(col(TrackedCall.subscriber_id).in_(list(subscriber_ids)))
-        for row in session.exec(query):
-            found[row.subscriber_id][row.call_id] = row.created_at
-    return found
-
-
-def dismiss_call(session: Session, *, profile_id: int, call_id: int, now: datetime) -> bool:
-    exists = session.exec(
-        select(Dismissal.id).where(Dismissal.profile_id == profile_id, Dismissal.call_id == call_id)
-    ).first()
-    if exists is not None:
-        return False
-    session.add(Dismissal(profile_id=profile_id, call_id=call_id, created_at=now))
-    session.flush()
-    return True
-
-
-def dismissed_calls(session: Session, *, profile_ids: Sequence[int]) -> dict[int, set[int]]:
-    found: dict[int, set[int]] = defaultdict(set)
-    if profile_ids:
-        query = select(Dismissal.profile_id, Dismissal.call_id).where(
-            col(Dismissal.profile_id).in_(list(profile_ids))
-        )
-        for profile_id, call_id in session.exec(query):
-            found[profile_id].add(call_id)
-    return found
 
 
 # --------------------------------------------------------------------------- private feeds

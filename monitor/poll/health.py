@@ -2,7 +2,9 @@
 
 Owns the alert rule (once per failure streak, when it reaches the source's
 `alert_after_failures`) and the wording used in logs, operator e-mails and
-the digest's "could not be checked" note. Pure.
+the digest's "could not be checked" note.
+
+Must not: touch the database or send anything (pure: `db.repo.source_health` gives the Health).
 """
 
 from __future__ import annotations

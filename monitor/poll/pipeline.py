@@ -1,9 +1,14 @@
-"""One poll of one source: fetch -> parse -> normalise -> store, recorded as a run.
+"""One poll of one source: fetch -> parse -> normalise -> store -> regroup, recorded as a run.
 
 Owns failure isolation: whatever a source does (network error, changed
 layout, garbage body, a bug), the run is recorded with a clear error and no
 stored call is deleted, closed or unlisted. `poll_sources` runs several
 sources one after another; one broken source never stops the others.
+Owns the order of the store seam too: `repo.store_calls`, then `regroup`
+(`repo.group_inputs` -> `reconcile.group_records` -> `repo.set_groups`), then
+`repo.finish_run`, in one transaction.
+
+Must not: write SQL (`db.repo` does) or decide what is one call (`reconcile` does).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from db import repo
 from db.engine import session_scope
@@ -23,6 +29,7 @@ from db.models import RunStatus
 from monitor.model.call import CallIn
 from monitor.normalise.call import normalise_call
 from monitor.poll.health import alert_due, failing_source_alert
+from monitor.poll.reconcile import group_records, record_of
 from sources.base import Harvest, Source
 from sources.errors import SourceError
 from sources.fetch.client import PoliteClient
@@ -108,7 +115,7 @@ def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now
             )
         if counts.new or counts.changed:
             # Other sources may list the same calls: regroup (writes only what moved).
-            repo.reconcile_calls(session)
+            regroup(session)
         warnings.extend(counts.warnings)
         repo.save_validators(session, source_id=source_id, validators=harvest.validators)
         repo.finish_run(
@@ -120,6 +127,15 @@ def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now
         source_id=source_id, status=status, run_id=run_id, found=len(calls), new=counts.new,
         changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted, warnings=warnings,
     )  # fmt: skip
+
+
+def regroup(session: Session) -> int:
+    """Recompute cross-source groups over every stored call; returns how many records moved.
+
+    Only `group_id` values that change are written, so an unchanged poll writes nothing.
+    """
+    records = [record_of(call) for call in repo.group_inputs(session)]
+    return repo.set_groups(session, groups=group_records(records))
 
 
 def _normalise_all(harvest: Harvest, *, now: datetime, warnings: list[str]) -> tuple[list[CallIn], bool]:

@@ -2,10 +2,8 @@
 
 Owns: the identity keys read from a record (Funding & Tenders competitive-call
 and topic ids found in its URL, links or identifier; its specific external
-URLs), the grouping of records into logical calls, and the merge of a group
-into what users see once: each field taken from the most trusted source that
-has it, with provenance per field and a conflict flag when sources disagree
-on deadlines.
+URLs) and the grouping of records into logical calls, each group led by its
+most trusted source's record.
 
 Rules (strongest first; two records of the same source never join one group,
 so the 5th and 6th cut-off pages of one aggregator stay two calls):
@@ -16,7 +14,9 @@ so the 5th and 6th cut-off pages of one aggregator stay two calls):
    the same Brussels calendar day.
 Within a rule, links whose records share a deadline day are taken first.
 
-Pure: records in, groups and merged views out. `db.repo.calls` loads and stores.
+Must not: touch the database. Records in, groups out: `db.repo.groups` loads and
+stores, `monitor.poll.pipeline.regroup` runs the two, and `monitor.model.view.merge`
+turns a group into what users see.
 """
 
 from __future__ import annotations
@@ -25,13 +25,17 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from difflib import SequenceMatcher
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from monitor.model.view import DEFAULT_RANK, KIND_RANK
+from monitor.model.zones import BRUSSELS
 from monitor.normalise.vocab import fold
+
+if TYPE_CHECKING:
+    from db.repo.groups import GroupInput
 
 TITLE_SIMILARITY = 0.9
 # A URL carried by more records than this in one source is a generic link, not an identity.
@@ -212,17 +216,22 @@ def group_records(records: Sequence[Record]) -> dict[int, int]:
     return groups
 
 
-def record_of(call: Any, kind: str, *, deadline_days: frozenset[date]) -> Record:
-    """A Record from a stored call row (duck-typed) and its deadlines' Brussels days."""
-    links = call.extra.get("links") if isinstance(call.extra, dict) else None
-    extra_urls = [v for v in (call.extra or {}).values() if isinstance(v, str) and v.startswith("http")]
+def record_of(call: GroupInput) -> Record:
+    """A Record from a stored call: its identity fields, every URL its extras carry, its deadline days."""
+    links = call.extra.get("links")
+    extra_urls = [v for v in call.extra.values() if isinstance(v, str) and v.startswith("http")]
     return Record(
-        id=int(call.id),
+        id=call.id,
         source_id=call.source_id,
-        kind=kind,
+        kind=call.kind,
         title=call.title,
         url=call.url,
         identifier=call.identifier,
         links=tuple([*(links if isinstance(links, list) else []), *extra_urls]),
-        deadline_days=deadline_days,
+        deadline_days=deadline_days(call.deadlines),
     )
+
+
+def deadline_days(instants: Iterable[datetime]) -> frozenset[date]:
+    """The Brussels calendar days of some deadline instants (rule 3 compares days, not instants)."""
+    return frozenset(at.astimezone(BRUSSELS).date() for at in instants)
