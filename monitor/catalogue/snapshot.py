@@ -50,6 +50,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Page:
+    """One page of a search: its calls, the total found, and where it starts."""
+
     calls: list[LogicalCall]
     total: int
     offset: int

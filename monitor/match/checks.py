@@ -48,6 +48,8 @@ SCORED_CRITERIA = frozenset({"country", "organisation type", "ecosystem", "progr
 
 @dataclass(frozen=True)
 class Compiled:
+    """A profile's criteria parsed once: terms split, codes and slugs canonical, programme keys found."""
+
     criteria: Criteria
     keywords: tuple[Term, ...]
     exclude: tuple[Term, ...]
@@ -59,6 +61,7 @@ class Compiled:
 
 
 def compile_criteria(criteria: Criteria) -> Compiled:
+    """The criteria in the form the checks compare with."""
     return Compiled(
         criteria=criteria,
         keywords=parse_terms(criteria.keywords),
@@ -72,6 +75,7 @@ def compile_criteria(criteria: Criteria) -> Compiled:
 
 
 def unique(values: Iterable[str]) -> tuple[str, ...]:
+    """The values in their first order, each once."""
     return tuple(dict.fromkeys(values))
 
 
@@ -80,6 +84,8 @@ def unique(values: Iterable[str]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Check:
+    """One criterion's outcome and the facts it rests on (found terms, met values), not yet in words."""
+
     criterion: str
     outcome: str
     facts: Any = None
@@ -176,10 +182,12 @@ _CHECKS: tuple[Callable[[Prepared, Compiled], Check | None], ...] = (
 
 
 def passes(checks: Sequence[Check]) -> bool:
+    """No check says "not eligible"."""
     return all(check.outcome != NOT_ELIGIBLE for check in checks)
 
 
 def score_of(prep: Prepared, checks: Sequence[Check]) -> float:
+    """The score that ranks a match (see the module docstring)."""
     total = 0.0
     for check in checks:
         if check.criterion == "keywords":

@@ -66,6 +66,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Match:
+    """Whether a call matches a profile, its score, the short reasons and every verdict."""
+
     matches: bool
     score: float
     reasons: tuple[str, ...]

@@ -45,6 +45,7 @@ def rank_calls(
 
 
 def ranked(prepared: Iterable[Prepared], comp: Compiled, limit: int | None) -> list[tuple[Any, Match]]:
+    """The prepared calls that match, best first, each with its `Match` in words."""
     scored: list[tuple[float, Prepared, tuple[Check, ...]]] = []
     for prep in prepared:
         checks = run_checks(prep, comp, until_failure=True)  # a call that fails is never shown here
@@ -58,6 +59,7 @@ def ranked(prepared: Iterable[Prepared], comp: Compiled, limit: int | None) -> l
 
 
 def rank_key(score: float, prep: Prepared) -> tuple[Any, ...]:
+    """Best score first, then the sooner next deadline (none last), then the lower call id."""
     deadline = prep.next_deadline
     return (-score, deadline is None, deadline or _FAR_FUTURE, prep.call.id)
 

@@ -42,33 +42,40 @@ FUNDING_LABELS: dict[str, str] = {"cascade": "cascade funding"}
 
 
 def join(items: Sequence[str], last: str = "and") -> str:
+    """Items in words: "a", "a and b", "a, b and c" (or another last word)."""
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
 
 
 def plural(slug: str) -> str:
+    """An organisation type as a plural ("SMEs")."""
     return ORG_TYPE_PLURALS.get(slug, ORG_TYPES.get(slug, slug))
 
 
 def ecosystem_labels(slugs: Iterable[str]) -> str:
+    """Ecosystem slugs as their labels, comma-separated."""
     return ", ".join(ECOSYSTEMS.get(slug, slug) for slug in slugs)
 
 
 def day(at: datetime) -> str:
+    """The Brussels day of an instant: "3 March 2027"."""
     local = at.astimezone(BRUSSELS)
     return f"{local.day} {local:%B %Y}"
 
 
 def days_phrase(days: int) -> str:
+    """Days left in words: "deadline today", "1 day left", "41 days left"."""
     return "deadline today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
 
 
 def money(amount: Decimal, currency: str | None) -> str:
+    """An amount in words: "€60,000" for euros (or no currency), else "USD 60,000"."""
     number = f"{int(amount):,}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     return f"€{number}" if currency in (None, "EUR") else f"{currency} {number}"
 
 
 def budget_phrase(prep: Prepared) -> str:
+    """The call's amount per project (or in total) in words."""
     call, currency = prep.call, prep.currency
     low, high = prep.budget
     if attr(call, "contribution_max") is not None and high is not None:
@@ -83,6 +90,7 @@ def budget_phrase(prep: Prepared) -> str:
 
 
 def wanted_budget(criteria: Criteria) -> str:
+    """The profile's budget range in words."""
     low, high = criteria.budget_min, criteria.budget_max
     if low is not None and high is not None:
         return f"{money(low, None)} to {money(high, None)}"

@@ -29,6 +29,8 @@ _PARENTHESIS = re.compile(r"\s*\(([^)]*)\)")
 
 @dataclass(frozen=True)
 class Programme:
+    """The keys a call's programme is known by, whether it states one, and its label."""
+
     keys: frozenset[str]
     known: bool
     label: str | None
@@ -55,10 +57,11 @@ class Prepared:
 
     @property
     def live(self) -> bool:
-        return self.status in LIVE_STATUSES and self.passed_at is None
+        return self.status in LIVE_STATUSES
 
 
 def prepare_call(call: Any, now: datetime) -> Prepared:
+    """The call as the checks read it at `now`."""
     ahead = next_deadline(call, now)
     org_types = frozenset(attr(call, "org_types"))
     accepts = set(org_types)
@@ -84,6 +87,7 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
 
 
 def attr(call: Any, name: str) -> Any:
+    """A call's attribute, None when missing; lists that may be missing read as empty."""
     value = getattr(call, name, None)
     return () if value is None and name in ("org_types", "keywords", "deadlines") else value
 

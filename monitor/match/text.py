@@ -51,6 +51,7 @@ class Term:
 
 @functools.lru_cache(maxsize=16_384)
 def parse_term(text: str) -> Term | None:
+    """A keyword or excluded word split into folded words; None when it has no word."""
     parts = _SPLIT_WORDS.split(unicodedata.normalize("NFC", text.strip()))
     words = tuple(_fold_word(word) for word in parts[1::2])
     if not words or not all(words):
@@ -61,6 +62,7 @@ def parse_term(text: str) -> Term | None:
 
 
 def parse_terms(texts: Iterable[str]) -> tuple[Term, ...]:
+    """The distinct terms of `texts`, in order, words without any dropped."""
     terms: dict[tuple[Any, ...], Term] = {}
     for text in texts:
         term = parse_term(text)
@@ -83,6 +85,7 @@ class Field:
 
 
 def split_field(name: str, text: str) -> Field:
+    """A text of a call split into folded words, ready to search."""
     text = unicodedata.normalize("NFC", text)
     parts = _SPLIT_WORDS.split(text)
     words = tuple(map(_fold_word, parts[1::2]))
@@ -161,6 +164,7 @@ def sentence(text: str, start: int, end: int) -> str:
 
 
 def trim(text: str | None) -> str | None:
+    """The text on one line, cut to EVIDENCE_CHARS ("…" marks a cut); None for no text."""
     if not text:
         return None
     flat = " ".join(text.split())

@@ -34,6 +34,7 @@ from monitor.match.text import Term, sentence_of, trim
 
 
 def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> Match:
+    """The match in words: a verdict per check, and the reasons (or what failed)."""
     matches = passes(checks)
     verdicts = tuple(_VERDICTS[check.criterion](prep, comp, check) for check in checks)
     if matches:
