@@ -1,4 +1,4 @@
-"""Figure 3, matching: 10,000 profiles x 5,000 open calls with `monitor.matching.Matcher` (built once, then
+"""Figure 3, matching: 10,000 profiles x 5,000 open calls with `monitor.match.index.Matcher` (built once, then
 `rank` per profile with every match rendered, as the digest planner calls it), against the baseline
 measured in the same run: the straightforward double loop of `match_call` over every pair. The double
 loop over 50 M pairs would take hours, so it runs on a random sample of profiles against all calls
@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import data  # noqa: E402
 from bench.common import Figure, Result, Stats, arguments, bench_now, log, size  # noqa: E402
 from monitor.match import index as matching  # noqa: E402
-from monitor.match.index import Criteria, Matcher, match_call  # noqa: E402
+from monitor.match.checks import compile_criteria  # noqa: E402
+from monitor.match.criteria import Criteria  # noqa: E402
+from monitor.match.index import Matcher, match_call  # noqa: E402
 
 
 def matchable(calls: list[Any]) -> list[Any]:
@@ -46,13 +48,13 @@ def double_loop(calls: list[Any], criteria: Criteria, now: Any) -> list[tuple[An
     """Every pair through match_call, matches sorted as rank_calls sorts them."""
     found = [(call, match) for call in calls if (match := match_call(call, criteria, now=now)).matches]
     keys = {id(call): matching.prepare(call, now=now) for call, _ in found}
-    found.sort(key=lambda item: matching._rank_key(item[1].score, keys[id(item[0])]))
+    found.sort(key=lambda item: matching.rank_key(item[1].score, keys[id(item[0])]))
     return found
 
 
 def prepared_loop(prepared: list[Any], criteria: Criteria) -> list[tuple[Any, Any]]:
     """Every pair checked, calls prepared once, no index."""
-    return matching._ranked(prepared, matching._compile(criteria), None)
+    return matching.ranked(prepared, compile_criteria(criteria), None)
 
 
 def main() -> None:

@@ -1,5 +1,5 @@
-"""The filter language of pages, API, CSV and feeds (monitor.catalogue): parsing and its 400
-messages, the canonical form, and every filter over a small hand-made set of merged calls whose
+"""The filter language of pages, API, CSV and feeds (monitor.catalogue.query, snapshot, cache): parsing
+and its 400 messages, the canonical form, and every filter over a small hand-made set of merged calls whose
 expected results are written out below. Pure (no database), except the cache test at the end."""
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ import pytest
 from db import repo
 from db.engine import session_scope
 from db.models import Call, Source
-from monitor.catalogue.snapshot import (
-    CallQuery,
-    Catalogue,
-    CatalogueCache,
-    QueryError,
-    effective_status,
-    next_deadline,
-    search_terms,
-)
+from monitor.catalogue.cache import CatalogueCache
+from monitor.catalogue.query import CallQuery, QueryError, search_terms
+from monitor.catalogue.snapshot import Catalogue
 from monitor.model.call import CallIn, DeadlineIn
-from monitor.model.view import LogicalCall, Member, merge
+from monitor.model.view import LogicalCall, Member, merge, next_deadline, status_at
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -408,11 +402,11 @@ def test_get_and_the_primary_of_any_record(catalogue: Catalogue) -> None:
 
 def test_status_and_next_deadline_at_now() -> None:
     by_id = {call.id: call for call in CALLS}
-    assert effective_status(by_id[7], NOW) == "closed"
-    assert effective_status(by_id[6], NOW) == "open"
+    assert status_at(by_id[7], NOW) == "closed"
+    assert status_at(by_id[6], NOW) == "open"
     assert next_deadline(by_id[6], NOW) == utc("2027-05-06T15:00:00Z")
-    assert effective_status(by_id[4], NOW) == "forthcoming"
-    assert effective_status(by_id[4], utc("2027-02-01T00:00:00Z")) == "open"
+    assert status_at(by_id[4], NOW) == "forthcoming"
+    assert status_at(by_id[4], utc("2027-02-01T00:00:00Z")) == "open"
     assert next_deadline(by_id[5], NOW) is None
 
 

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from db.models import Profile
-from monitor.match.index import Criteria, Match, Matcher, Verdict, match_call, rank_calls
+from monitor.match.criteria import Criteria, Match, Verdict
+from monitor.match.index import Matcher, match_call, rank_calls
 
 NOW = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)
 

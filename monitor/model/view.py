@@ -2,7 +2,9 @@
 of one call merged, with provenance per field and deadline conflicts.
 
 Owns `Member`, `Conflict`, `LogicalCall` and `merge`. Each field is taken
-from the most trusted source that has it (`KIND_RANK`).
+from the most trusted source that has it (`KIND_RANK`). Owns also the one
+reading of a call at an instant (`status_at`, `next_deadline`, `days_left`),
+which matching, the catalogue and rendering share.
 
 Must not: import anything of the project outside `monitor.model`; records
 are duck-typed rows handed in by `db.repo`.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.model.call import DeadlineIn
@@ -166,3 +169,63 @@ def _describe(deadline: DeadlineIn) -> str:
     if not deadline.date_only:
         text += f" {local:%H:%M}"
     return text
+
+
+# --------------------------------------------------------------------------- the call at `now`
+
+# A stored status dates from the last poll; these functions say what it is at a given instant.
+# Calls are duck-typed: a stored row, a `LogicalCall`, or anything with the same attributes.
+LIVE_STATUSES = frozenset({"open", "forthcoming"})
+
+
+def stored_status(call: Any) -> str:
+    """The status as stored at the last poll, as a lower-case word ("unknown" when missing)."""
+    status = getattr(call, "status", None)
+    return str(getattr(status, "value", status) or "unknown").lower()
+
+
+def next_deadline(call: Any, now: datetime) -> datetime | None:
+    """The next deadline still ahead at `now`.
+
+    The stages are the truth: `next_deadline_at` was computed at the last poll and may have passed
+    by `now`, so it is used only when no open stage lies ahead (a call stored without stages).
+    """
+    later = [d.at for d in _stages(call) if d.at >= now and not getattr(d, "closed", False)]
+    if later:
+        return min(later)
+    at = getattr(call, "next_deadline_at", None)
+    return at if at is not None and at >= now else None
+
+
+def passed_deadline(call: Any, now: datetime) -> datetime | None:
+    """The stored next deadline when it has passed by `now` and no stage lies ahead: the call is over."""
+    at = getattr(call, "next_deadline_at", None)
+    if at is None or at >= now or next_deadline(call, now) is not None:
+        return None
+    return at
+
+
+def status_at(call: Any, now: datetime) -> str:
+    """The status at `now`: a live call whose last deadline has passed is closed, and a forthcoming
+    call whose opening date has come is open."""
+    status = stored_status(call)
+    if status in LIVE_STATUSES and passed_deadline(call, now) is not None:
+        return "closed"
+    opens = getattr(call, "opens_at", None)
+    if status == "forthcoming" and opens is not None and opens <= now:
+        return "open"
+    return status
+
+
+def days_until(at: datetime | None, now: datetime) -> int | None:
+    """Whole days from `now` to `at`, rounded down; None for no instant or one already passed."""
+    return (at - now) // timedelta(days=1) if at is not None and at >= now else None
+
+
+def days_left(call: Any, now: datetime) -> int | None:
+    """Whole days to the next deadline, as in profiles' "at least N days left"."""
+    return days_until(next_deadline(call, now), now)
+
+
+def _stages(call: Any) -> Sequence[Any]:
+    return getattr(call, "deadlines", None) or ()

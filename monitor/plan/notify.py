@@ -34,7 +34,8 @@ from db.models import Call, CallChange, DeliveryKind, DeliveryStatus, Subscriber
 from monitor.app import App, MailPolicy
 from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
-from monitor.match.index import Criteria, Matcher
+from monitor.match.criteria import Criteria
+from monitor.match.index import Matcher
 from monitor.plan.slots import digest_slot, reminder_due
 from monitor.poll.health import could_not_check, failing_source_alert
 from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card, describe_change, when, zone

@@ -15,9 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from monitor.catalogue.snapshot import days_left, effective_status, next_deadline
 from monitor.model.call import DeadlineIn
-from monitor.model.view import LogicalCall
+from monitor.model.view import LogicalCall, days_left, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
 from monitor.render.cards import describe_change
 
@@ -41,7 +40,7 @@ def call_summary(
         "identifier": call.identifier,
         "title": call.title,
         "url": call.url,
-        "status": effective_status(call, now) if now else call.status,
+        "status": status_at(call, now) if now else call.status,
         "status_from_source": call.status_hint,
         "programme": call.programme,
         "funding_type": call.funding_type,
@@ -77,7 +76,7 @@ def call_summary(
         "warnings": call.warnings,
     }
     if now is not None:
-        summary["days_left"] = days_left(at, now)
+        summary["days_left"] = days_left(call, now)
     if page_url is not None:
         summary["page_url"] = page_url
     return summary
@@ -170,7 +169,7 @@ def csv_row(call: LogicalCall, *, now: datetime, page_url: str) -> list[str]:
         call.id,
         call.identifier,
         call.title,
-        effective_status(call, now),
+        status_at(call, now),
         call.programme,
         call.funding_type,
         brussels_iso(next_deadline(call, now)),

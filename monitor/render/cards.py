@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from monitor.model.call import DeadlineIn
+from monitor.model.view import days_until
 from monitor.model.zones import BRUSSELS
 
 FIELD_LABELS = {
@@ -135,7 +136,7 @@ def deadline_lines(
                 local=f"{when(deadline.at, tz)} ({_zone_name(tz)})",
                 brussels=f"{when(deadline.at, BRUSSELS)} (Brussels)",
                 same_zone=local.utcoffset() == brussels.utcoffset() and _zone_name(tz) == "Brussels",
-                days_left=(deadline.at - now).days if deadline.at >= now else None,
+                days_left=days_until(deadline.at, now),
                 closed=deadline.closed,
                 tentative=deadline.tentative,
                 time_assumed=deadline.date_only,

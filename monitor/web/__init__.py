@@ -20,7 +20,7 @@ from sqlalchemy import text
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.catalogue.snapshot import CatalogueCache
+from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
 from monitor.render.templating import make_environment
 from monitor.web.calls import calls_routes

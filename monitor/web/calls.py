@@ -24,24 +24,13 @@ from jinja2 import Environment
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.catalogue.snapshot import (
-    FUNDING_TYPES,
-    MAX_PER_PAGE,
-    MAX_TEXT,
-    SORTS,
-    STATUSES,
-    CallQuery,
-    Catalogue,
-    CatalogueCache,
-    QueryError,
-    days_left,
-    effective_status,
-    next_deadline,
-)
-from monitor.match.index import COUNTRY_GROUPS
-from monitor.model.view import LogicalCall
+from monitor.catalogue.cache import CatalogueCache
+from monitor.catalogue.query import MAX_PER_PAGE, MAX_TEXT, SORTS, STATUSES, CallQuery, QueryError
+from monitor.catalogue.snapshot import Catalogue
+from monitor.match.phrases import COUNTRY_GROUPS
+from monitor.model.view import LogicalCall, days_left, days_until, next_deadline, status_at
 from monitor.normalise.html import sanitise_html
-from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
+from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import (
     CSV_COLUMNS,
     CallDetailPublic,
@@ -320,9 +309,9 @@ def list_row(call: LogicalCall, now: datetime) -> dict[str, Any]:
     at = next_deadline(call, now)
     return {
         "call": call,
-        "status": effective_status(call, now),
+        "status": status_at(call, now),
         "next_deadline": at,
-        "days_left": days_left(at, now),
+        "days_left": days_left(call, now),
     }
 
 
@@ -356,7 +345,7 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
     stages = [
         {
             "deadline": d,
-            "days_left": days_left(d.at, now),
+            "days_left": days_until(d.at, now),
             "passed": d.at < now,
             "utc": f"{d.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
         }
@@ -365,9 +354,9 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
     return {
         "call": call,
         "now": now,
-        "status": effective_status(call, now),
+        "status": status_at(call, now),
         "next_deadline": at,
-        "days_left": days_left(at, now),
+        "days_left": days_left(call, now),
         "stages": stages,
         "changes": changes,
         "budget": budget_view(call),

@@ -49,15 +49,13 @@ from db import repo
 from db.engine import session_scope
 from db.models import SubscriberStatus
 from monitor.app import App
-from monitor.catalogue.snapshot import (
-    CallQuery,
-    Catalogue,
-    CatalogueCache,
-    Entry,
-    QueryError,
-    effective_status,
-)
-from monitor.match.index import Criteria, rank_calls, screen
+from monitor.catalogue.cache import CatalogueCache
+from monitor.catalogue.query import CallQuery, QueryError
+from monitor.catalogue.snapshot import Catalogue, Entry
+from monitor.match.checks import screen
+from monitor.match.criteria import Criteria
+from monitor.match.index import rank_calls
+from monitor.model.view import status_at
 from monitor.people.subscriptions import subscriber_for
 from monitor.plan.notify import Notifier
 from monitor.render import feeds
@@ -311,7 +309,7 @@ def profile_entries(
     The snapshot's prepared calls narrow the field cheaply (every rule but status and time left);
     `rank_calls` then decides on the few left, with `now`.
     """
-    live = [e for e in snapshot.entries if effective_status(e.call, now) in LIVE]
+    live = [e for e in snapshot.entries if status_at(e.call, now) in LIVE]
     by_prepared = {id(e.prepared): e for e in live}
     candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in live), criteria)]
     hidden = set(dismissed)
