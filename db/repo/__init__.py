@@ -7,6 +7,7 @@ caller's `session_scope` does.
 - `db.repo.people`: subscribers, profiles, consent, tracked and dismissed calls, export and erasure,
   private feed versions and rate-limit hits;
 - `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail;
 """
 
 from db.repo.calls import (
@@ -45,6 +46,7 @@ from db.repo.deliveries import (
     period_claimed,
     skipped_digests,
 )
+from db.repo.history import changes_since, primary_ids
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -139,4 +141,6 @@ __all__ = [
     "finish_delivery",
     "deliveries",
     "pending_count",
+    "changes_since",
+    "primary_ids",
 ]

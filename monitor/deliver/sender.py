@@ -30,8 +30,8 @@ from db.models import Delivery, DeliveryStatus, Subscriber
 from monitor.app import App, MailPolicy
 from monitor.clock import Clock
 from monitor.deliver.headers import WIRE_POLICY
+from monitor.deliver.policy import subscriber_status_allows
 from monitor.deliver.transport import Outcome, Transport, transport_for
-from monitor.plan.notify import subscriber_status_allows
 
 logger = logging.getLogger(__name__)
 alert_logger = logging.getLogger("callwatch.alerts")
@@ -120,7 +120,8 @@ def _lease(engine: Engine, *, now: datetime, lease: timedelta, postgres: bool) -
         row = repo.lease_next(session, now=now, lease=lease, postgres=postgres)
         if row is None:
             return None
-        subscriber = session.get(Subscriber, row.subscriber_id) if row.subscriber_id is not None else None
+        sid = row.subscriber_id
+        subscriber = repo.subscriber(session, subscriber_id=sid) if sid is not None else None
         return _snapshot(row, subscriber)
 
 
