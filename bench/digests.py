@@ -1,5 +1,5 @@
 """Figure 4, digests: 10,000 confirmed subscribers' weekly digests built by the real code path
-(`Notifier.plan_digests`: match, render HTML and text, sign links, build MIME, claim) and sent by
+(`monitor.plan.digests.plan_digests`: match, render HTML and text, sign links, build MIME, claim) and sent by
 `monitor.sender.send_due` through `SmtpTransport` to a local aiosmtpd server (bench/smtp_sink.py, its
 own process) with `rate_per_second = 0`. Floor: the same number of pre-built messages (the very
 bytes the digest run built) sent with aiosmtplib alone over one connection. Each measured run is a
@@ -108,14 +108,15 @@ def child_digest() -> dict[str, Any]:
     from monitor.app import build_app
     from monitor.deliver.configured import transport_for
     from monitor.deliver.sender import send_due
-    from monitor.plan.notify import Notifier
+    from monitor.plan.claim import mail_context
+    from monitor.plan.digests import plan_digests
     from monitor.settings import load_settings
 
     now = bench_now()
     app = build_app(load_settings())
     app.clock = lambda: now
     start = time.perf_counter()
-    plan = Notifier(app).plan_digests(now=now)
+    plan = plan_digests(app.engine, mail_context(app), now=now)
     planned = time.perf_counter()
 
     async def send() -> Any:

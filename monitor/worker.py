@@ -42,7 +42,12 @@ from monitor.app import App, sync_sources
 from monitor.clock import system_clock
 from monitor.deliver.sender import SendReport, deliver
 from monitor.leader import LeaderLock
-from monitor.plan.notify import Notifier, PlanReport
+from monitor.plan.alerts import plan_alerts
+from monitor.plan.claim import mail_context
+from monitor.plan.digests import plan_digests
+from monitor.plan.operator import plan_operator_alerts
+from monitor.plan.reminders import plan_reminders
+from monitor.plan.report import PlanReport
 from monitor.poll.pipeline import RunReport, run_source
 from sources.base import Source
 from sources.fetch.client import PoliteClient
@@ -258,12 +263,12 @@ class Worker:
 
 def plan_mail(app: App, now: datetime) -> MailRound:
     """Claim every digest, reminder and alert due at `now` (safe to run twice: periods are unique)."""
-    notifier = Notifier(app)
+    mail, engine = mail_context(app), app.engine
     return MailRound(
-        digests=notifier.plan_digests(now=now),
-        reminders=notifier.plan_reminders(now=now),
-        alerts=notifier.plan_alerts(now=now),
-        operator=notifier.plan_operator_alerts(now=now),
+        digests=plan_digests(engine, mail, now=now),
+        reminders=plan_reminders(engine, mail, now=now),
+        alerts=plan_alerts(engine, mail, now=now),
+        operator=plan_operator_alerts(engine, mail, now=now),
     )
 
 

@@ -13,7 +13,6 @@ from selenium.webdriver.common.by import By
 
 from db import repo
 from db.engine import session_scope
-from monitor.plan.notify import Notifier
 from tests.browser import Browser, browser  # noqa: F401 - the fixture
 from tests.mailworld import CALLS, MailWorld, link, utc
 
@@ -101,7 +100,7 @@ def test_sign_up_confirm_edit_track_and_unsubscribe_in_chromium(world: MailWorld
 
     # Track another call from the link a digest carries.
     with session_scope(world.app.engine) as session:
-        track_b = Notifier(world.app).links.track(repo.subscriber_by_email(session, email=ANNA), call_b)
+        track_b = world.app.links.track(repo.subscriber_by_email(session, email=ANNA), call_b)
     driver.get(track_b)
     browser.click_and_wait(driver.find_element(By.XPATH, "//button[normalize-space()='Track this call']"))
     assert browser.heading() == "Tracked"

@@ -205,13 +205,11 @@ def test_expired_confirmation_link_offers_a_new_one(world: MailWorld) -> None:
 
 
 def test_manage_page_exports_and_erases(world: MailWorld) -> None:
-    from monitor.plan.notify import Notifier
-
     world.seed(CALLS, now=utc("2026-11-21T09:00:00Z"))
     assert world.cli(*SUBSCRIBE, "--confirmed", "--now", "2026-11-21T10:00:00Z").exit_code == 0
     assert world.cli("track", ANNA, str(world.call_id("A")), "--now", "2026-11-21T10:00:00Z").exit_code == 0
     with session_scope(world.app.engine) as session:
-        manage = Notifier(world.app).links.manage(repo.subscriber_by_email(session, email=ANNA))
+        manage = world.app.links.manage(repo.subscriber_by_email(session, email=ANNA))
     with world.http() as http:
         page = http.get(manage)
         assert page.status_code == 200

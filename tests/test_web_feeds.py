@@ -19,7 +19,6 @@ from db import repo
 from db.engine import session_scope
 from db.models import Profile, Subscriber
 from monitor.model.call import CallIn, DeadlineIn
-from monitor.plan.notify import Notifier
 from monitor.tokens import Purpose
 from tests.mailworld import MailWorld, call_in, utc
 
@@ -274,7 +273,7 @@ def subscriber_and_profile(world: MailWorld, email: str = ED) -> tuple[Subscribe
 
 def profile_url(world: MailWorld, fmt: str, email: str = ED) -> str:
     subscriber, profile = subscriber_and_profile(world, email)
-    return Notifier(world.app).links.profile_feed(subscriber, profile, fmt)
+    return world.app.links.profile_feed(subscriber, profile, fmt)
 
 
 def subscribe(world: MailWorld, email: str = ED, *more: str) -> None:
@@ -324,7 +323,7 @@ def test_private_feed_tokens_refuse_everything_but_a_live_link(world: MailWorld)
     seed(world)
     subscribe(world, ED, "--confirmed")
     subscribe(world, "other@example.org", "--confirmed")
-    links = Notifier(world.app).links
+    links = world.app.links
     subscriber, profile = subscriber_and_profile(world)
     _, others = subscriber_and_profile(world, "other@example.org")
     good = profile_url(world, "rss")
@@ -390,7 +389,7 @@ def test_tracked_calendar_shows_tracked_calls_only(world: MailWorld) -> None:
     for key in ("V2", "C3"):  # a closed call stays in the calendar of someone who tracks it
         assert world.cli("track", ED, str(ids[key]), "--now", "2026-11-21T10:00:00Z").exit_code == 0
     subscriber, _ = subscriber_and_profile(world)
-    url = Notifier(world.app).links.tracked_calendar(subscriber)
+    url = world.app.links.tracked_calendar(subscriber)
     response = get(world, url)
     assert response.headers["cache-control"] == "private, max-age=300"
     found = events(response)

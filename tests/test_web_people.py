@@ -18,7 +18,6 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Profile, RateHit, Subscriber
-from monitor.plan.notify import Notifier
 from monitor.render.templating import make_environment
 from monitor.web.people import people_routes
 from monitor.web.security import COOKIE, PER_ADDRESS, PER_CLIENT, field_value
@@ -71,7 +70,7 @@ def _confirmed(world: MailWorld, email: str = ANNA) -> str:
     result = world.cli("subscribe", email, "--keywords", "hydrogen", "--country", "PT", "--confirmed")
     assert result.exit_code == 0, result.output
     with session_scope(world.app.engine) as session:
-        return Notifier(world.app).links.manage(repo.subscriber_by_email(session, email=email))
+        return world.app.links.manage(repo.subscriber_by_email(session, email=email))
 
 
 def _without_token(html: str) -> str:
@@ -246,7 +245,7 @@ def test_every_state_changing_form_needs_the_token_except_one_click(world: MailW
     assert world.cli("track", ANNA, str(call_a)).exit_code == 0
     with session_scope(world.app.engine) as session:
         anna = repo.subscriber_by_email(session, email=ANNA)
-        links_ = Notifier(world.app).links
+        links_ = world.app.links
         profile_id = _profiles(world)[0].id
         confirm, track = links_.confirm(anna), links_.track(anna, call_a)
         dismiss, unsubscribe = links_.dismiss(anna, profile_id, call_a), links_.unsubscribe(anna)

@@ -10,7 +10,8 @@ caller's `session_scope` does.
 - `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
-- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes).
+- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail.
 
 Must not: import anything of the project but `db` and `monitor.model`; deciding (regrouping,
 diffing wording, alerts) happens above, in `monitor`.
@@ -40,6 +41,7 @@ from db.repo.deliveries import (
 )
 from db.repo.follows import dismiss_call, dismissed_calls, track_call, tracked_calls, untrack_call
 from db.repo.groups import GroupInput, group_inputs, set_groups
+from db.repo.history import changes_since, primary_ids
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -148,4 +150,6 @@ __all__ = [
     "finish_delivery",
     "deliveries",
     "pending_count",
+    "changes_since",
+    "primary_ids",
 ]

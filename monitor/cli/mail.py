@@ -1,7 +1,7 @@
 """CLI commands for people and e-mail: subscribe, track, unsubscribe, digest, reminders, alerts, send,
 and a subscriber's data export and erasure.
 
-Each sending command plans what is due (monitor.notify) and then sends
+Each sending command plans what is due (monitor.plan) and then sends
 everything due (monitor.sender), so a run also retries earlier transient
 failures. `--now` replays time for tests and for catching up by hand.
 """
@@ -28,7 +28,12 @@ from monitor.deliver.sender import deliver as send_pending
 from monitor.deliver.transport import SmtpConfigError
 from monitor.people.subscriptions import ProfileInput, SubscriptionError, subscribe
 from monitor.people.subscriptions import unsubscribe as unsubscribe_subscriber
-from monitor.plan.notify import Notifier, PlanReport
+from monitor.plan.alerts import plan_alerts
+from monitor.plan.claim import MailContext, mail_context
+from monitor.plan.digests import plan_digests
+from monitor.plan.operator import plan_operator_alerts
+from monitor.plan.reminders import plan_reminders
+from monitor.plan.report import PlanReport
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
@@ -132,12 +137,12 @@ def subscribe_command(app: App, email: str, **options: Any) -> None:
         frequency=options["frequency"],
     )
     day = options["digest_day"]
-    notifier = Notifier(app)
+    mail = mail_context(app)
     try:
         with session_scope(app.engine) as session:
             result = subscribe(
                 session,
-                notifier,
+                mail,
                 email=email,
                 profile=profile,
                 now=now,
@@ -232,10 +237,10 @@ def subscriber_delete(app: App, email: str, yes: bool) -> None:
 
 
 def _plan_and_send(
-    app: App, now_text: str | None, plan: Callable[[Notifier, datetime], PlanReport], what: str
+    app: App, now_text: str | None, plan: Callable[[MailContext, datetime], PlanReport], what: str
 ) -> None:
     now = _clock(app, now_text)
-    report = plan(Notifier(app), now)
+    report = plan(mail_context(app), now)
     _finish(report, deliver(app), what)
 
 
@@ -245,7 +250,9 @@ def _plan_and_send(
 @with_app(migrate=True)
 def digest(app: App, now_text: str | None, emails: tuple[str, ...]) -> None:
     """Send the digests due now (each subscriber's day and hour, in their time zone)."""
-    _plan_and_send(app, now_text, lambda n, now: n.plan_digests(now=now, only=emails), "digests")
+    _plan_and_send(
+        app, now_text, lambda mail, now: plan_digests(app.engine, mail, now=now, only=emails), "digests"
+    )
 
 
 @main.command()
@@ -253,7 +260,7 @@ def digest(app: App, now_text: str | None, emails: tuple[str, ...]) -> None:
 @with_app(migrate=True)
 def reminders(app: App, now_text: str | None) -> None:
     """Send the deadline reminders due now for tracked calls."""
-    _plan_and_send(app, now_text, lambda n, now: n.plan_reminders(now=now), "reminders")
+    _plan_and_send(app, now_text, lambda mail, now: plan_reminders(app.engine, mail, now=now), "reminders")
 
 
 @main.command()
@@ -262,9 +269,9 @@ def reminders(app: App, now_text: str | None) -> None:
 def alerts(app: App, now_text: str | None) -> None:
     """Send change alerts for tracked calls (and source-health alerts to CALLWATCH_OPERATOR_EMAIL)."""
 
-    def plan(notifier: Notifier, now: datetime) -> PlanReport:
-        report = notifier.plan_alerts(now=now)
-        report.claimed += notifier.plan_operator_alerts(now=now).claimed
+    def plan(mail: MailContext, now: datetime) -> PlanReport:
+        report = plan_alerts(app.engine, mail, now=now)
+        report.claimed += plan_operator_alerts(app.engine, mail, now=now).claimed
         return report
 
     _plan_and_send(app, now_text, plan, "alerts")

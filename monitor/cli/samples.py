@@ -24,7 +24,10 @@ from monitor.clock import fixed_clock
 from monitor.deliver.sender import deliver
 from monitor.model.call import CallIn, DeadlineIn
 from monitor.people.subscriptions import ProfileInput, subscribe
-from monitor.plan.notify import Notifier
+from monitor.plan.alerts import plan_alerts
+from monitor.plan.claim import mail_context
+from monitor.plan.digests import plan_digests
+from monitor.plan.reminders import plan_reminders
 from monitor.settings import load_settings
 
 SEEDED = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -124,7 +127,7 @@ async def _write(out: Path) -> list[Path]:
             )
             subscribe(
                 session,
-                Notifier(app),
+                mail_context(app),
                 email="ana.ferreira@example.pt",
                 profile=profile,
                 now=SEEDED,
@@ -137,7 +140,7 @@ async def _write(out: Path) -> list[Path]:
             assert anna is not None and anna.id is not None
             repo.set_status(session, subscriber_id=anna.id, status="confirmed", now=SEEDED)  # type: ignore[arg-type]
         app.clock = fixed_clock(DIGEST_AT)
-        Notifier(app).plan_digests(now=DIGEST_AT)
+        plan_digests(app.engine, mail_context(app), now=DIGEST_AT)
         await deliver(app)
         with session_scope(app.engine) as session:
             first = repo.search_calls(session, status="open", text="HORIZON-CL5-2027-D3-01-05")[0]
@@ -155,8 +158,8 @@ async def _write(out: Path) -> list[Path]:
             )
         later = datetime(2026, 12, 20, 8, 30, tzinfo=UTC)
         app.clock = fixed_clock(later)
-        Notifier(app).plan_reminders(now=later)
-        Notifier(app).plan_alerts(now=later)
+        plan_reminders(app.engine, mail_context(app), now=later)
+        plan_alerts(app.engine, mail_context(app), now=later)
         await deliver(app)
         return _extract(Path(tmp) / "var" / "outbox", out)
 

@@ -31,8 +31,8 @@ from monitor.app import App, MailPolicy
 from monitor.clock import Clock
 from monitor.deliver.configured import transport_for
 from monitor.deliver.message import WIRE_POLICY
+from monitor.deliver.policy import subscriber_status_allows
 from monitor.deliver.transport import Outcome, Transport
-from monitor.plan.notify import subscriber_status_allows
 
 logger = logging.getLogger(__name__)
 alert_logger = logging.getLogger("callwatch.alerts")
@@ -121,7 +121,8 @@ def _lease(engine: Engine, *, now: datetime, lease: timedelta, postgres: bool) -
         row = repo.lease_next(session, now=now, lease=lease, postgres=postgres)
         if row is None:
             return None
-        subscriber = session.get(Subscriber, row.subscriber_id) if row.subscriber_id is not None else None
+        sid = row.subscriber_id
+        subscriber = repo.subscriber(session, subscriber_id=sid) if sid is not None else None
         return _snapshot(row, subscriber)
 
 

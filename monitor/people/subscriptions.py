@@ -26,9 +26,10 @@ from db.models import Frequency, Subscriber, SubscriberStatus
 from monitor.deliver.headers import clean_address
 from monitor.normalise.countries import user_country
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
-from monitor.plan.notify import Notifier
+from monitor.people.confirmations import request_confirmation, send_manage_link
+from monitor.plan.claim import MailContext
 from monitor.render.email import available_languages
-from monitor.tokens import Purpose, TokenError
+from monitor.tokens import Purpose, Signer, TokenError
 
 
 class SubscriptionError(ValueError):
@@ -159,7 +160,7 @@ class SubscribeResult:
 
 def subscribe(
     session: Session,
-    notifier: Notifier,
+    mail: MailContext,
     *,
     email: str,
     profile: ProfileInput,
@@ -203,7 +204,7 @@ def subscribe(
     elif row.status != SubscriberStatus.CONFIRMED:
         if row.status != SubscriberStatus.PENDING:
             repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.PENDING, now=now)
-        queued = notifier.request_confirmation(session, row, now=now, track_call_id=track_call_id)
+        queued = request_confirmation(session, mail, row, now=now, track_call_id=track_call_id)
     assert added.id is not None
     return SubscribeResult(row, created, queued, added.id)
 
@@ -222,7 +223,7 @@ def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]
 
 def sign_up(
     session: Session,
-    notifier: Notifier,
+    mail: MailContext,
     *,
     email: str,
     profile: ProfileInput,
@@ -240,11 +241,11 @@ def sign_up(
     """
     row = repo.subscriber_by_email(session, email=email)
     if row is not None and row.status == SubscriberStatus.CONFIRMED:
-        sent = notifier.send_manage_link(session, row, now=now, track_call_id=track_call_id)
+        sent = send_manage_link(session, mail, row, now=now, track_call_id=track_call_id)
         return "manage-link" if sent else "nothing"
     result = subscribe(
         session,
-        notifier,
+        mail,
         email=email,
         profile=profile,
         now=now,
@@ -255,14 +256,11 @@ def sign_up(
     return "confirmation" if result.confirmation_queued else "nothing"
 
 
-# --------------------------------------------------------------------------- links
-
-
 def subscriber_for(
-    session: Session, notifier: Notifier, purpose: Purpose, token: str
+    session: Session, signer: Signer, purpose: Purpose, token: str
 ) -> tuple[Subscriber, dict[str, Any]]:
     """The subscriber a token acts for; TokenError when forged, expired, revoked or for another purpose."""
-    payload = notifier.signer.read(purpose, token)
+    payload = signer.read(purpose, token)
     row = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
     if row is None or int(payload.get("v", -1)) != row.token_version:
         raise TokenError("this link is no longer valid")
@@ -290,11 +288,11 @@ def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime, orig
 
 
 def resend_confirmation(
-    session: Session, notifier: Notifier, subscriber: Subscriber, *, now: datetime
+    session: Session, mail: MailContext, subscriber: Subscriber, *, now: datetime
 ) -> bool:
     if subscriber.status == SubscriberStatus.CONFIRMED:
         return False
     if subscriber.status != SubscriberStatus.PENDING:
         assert subscriber.id is not None
         repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.PENDING, now=now)
-    return notifier.request_confirmation(session, subscriber, now=now)
+    return request_confirmation(session, mail, subscriber, now=now)

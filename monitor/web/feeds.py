@@ -57,9 +57,8 @@ from monitor.match.criteria import Criteria
 from monitor.match.index import rank_calls
 from monitor.model.view import status_at
 from monitor.people.subscriptions import subscriber_for
-from monitor.plan.notify import Notifier
 from monitor.render import feeds
-from monitor.tokens import Purpose, TokenError
+from monitor.tokens import Purpose, Signer, TokenError
 
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -90,8 +89,8 @@ class Plan:
 def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
     """The feed routes; `catalogue` is the web app's snapshot cache."""
     router = APIRouter(include_in_schema=False)
-    notifier = Notifier(app)
-    links = notifier.links
+    links = app.links
+    signer = links.signer
     host = urlsplit(links.base_url).hostname or "callwatch"
     indexes, bodies = _Indexes(), _Bodies()
 
@@ -144,7 +143,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         if fmt not in MEDIA_TYPES or not token:
             return no_feed()
         with session_scope(app.engine) as session:
-            profile = profile_for(session, notifier, token)
+            profile = profile_for(session, signer, token)
         if profile is None:
             return no_feed()
         snapshot, now = catalogue.get(), app.clock()
@@ -174,7 +173,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         if fmt != "ics" or not token:
             return no_feed()
         with session_scope(app.engine) as session:
-            found = feed_subscriber(session, notifier, token, "t")
+            found = feed_subscriber(session, signer, token, "t")
             if not found:
                 return no_feed()
             sid = int(found[0].id or 0)
@@ -226,11 +225,11 @@ def public_query(
 
 
 def feed_subscriber(
-    session: Session, notifier: Notifier, token: str, kind: str
+    session: Session, signer: Signer, token: str, kind: str
 ) -> tuple[Any, dict[str, Any]] | None:
     """The subscriber and payload of a live FEED token of `kind` ("p" profile, "t" tracked), else None."""
     try:
-        subscriber, payload = subscriber_for(session, notifier, Purpose.FEED, token)
+        subscriber, payload = subscriber_for(session, signer, Purpose.FEED, token)
     except TokenError:
         return None
     other = "t" if kind == "p" else "p"
@@ -252,9 +251,9 @@ class ProfileFeed:
     dismissed: tuple[int, ...]
 
 
-def profile_for(session: Session, notifier: Notifier, token: str) -> ProfileFeed | None:
+def profile_for(session: Session, signer: Signer, token: str) -> ProfileFeed | None:
     """The profile a live profile-feed token names, else None."""
-    found = feed_subscriber(session, notifier, token, "p")
+    found = feed_subscriber(session, signer, token, "p")
     if found is None:
         return None
     subscriber, payload = found

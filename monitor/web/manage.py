@@ -51,7 +51,7 @@ def _show(
 ) -> HTMLResponse:
     """The manage page; `editing` (preferences, new, or a profile id) with `values` and `error`
     shows that form again as typed."""
-    links = pages.notifier.links
+    links = pages.app.links
     editing, values = state.get("editing"), state.get("values")
     rows = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
     profiles = [

@@ -29,7 +29,7 @@ from db import repo
 from db.engine import session_scope
 from monitor.app import App
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
-from monitor.plan.notify import Notifier
+from monitor.plan.claim import mail_context
 from monitor.tokens import Purpose, TokenError
 from monitor.web.forms import choices
 from monitor.web.manage import manage_routes
@@ -46,11 +46,11 @@ PRIVATE_HEADERS = {
 
 
 class Pages:
-    """Shared by the people routes: templates, the notifier, CSRF guard and rate limiter."""
+    """Shared by the people routes: templates, the mail context, CSRF guard and rate limiter."""
 
     def __init__(self, app: App, templates: Environment, deliver: Callable[[], Any]) -> None:
         self.app, self.templates, self.deliver = app, templates, deliver
-        self.notifier = Notifier(app)
+        self.mail = mail_context(app)
         settings = app.settings
         self.guard = CsrfGuard(settings.secret(), tuple(settings.old_secrets()), settings.base_url)
         self.limiter = RateLimiter(settings.secret())
@@ -108,7 +108,7 @@ class Pages:
         first: a broken link says so whatever the form carried."""
         with session_scope(self.app.engine) as session:
             try:
-                subscriber, payload = subscriber_for(session, self.notifier, purpose, token)
+                subscriber, payload = subscriber_for(session, self.app.signer, purpose, token)
             except TokenError as error:
                 return self.refused(request, error)
             if form is not None and form.problem:
@@ -130,7 +130,7 @@ def people_routes(app: App, templates: Environment, *, deliver: Callable[[], Any
 
 
 def _confirm_routes(router: APIRouter, pages: Pages) -> None:
-    app, notifier = pages.app, pages.notifier
+    app = pages.app
 
     def wanted_call(session: Any, payload: dict[str, Any]) -> Any:
         """The call a sign-up asked to track (carried in the confirmation link), if still stored."""
@@ -140,7 +140,7 @@ def _confirm_routes(router: APIRouter, pages: Pages) -> None:
     def confirm_page(token: str, request: Request) -> HTMLResponse:
         with session_scope(app.engine) as session:
             try:
-                subscriber, payload = subscriber_for(session, notifier, Purpose.CONFIRM, token)
+                subscriber, payload = subscriber_for(session, app.signer, Purpose.CONFIRM, token)
             except TokenError as error:
                 if error.expired and error.payload:
                     return pages.page(
@@ -178,7 +178,7 @@ def _confirm_routes(router: APIRouter, pages: Pages) -> None:
                 "done",
                 title="Subscription confirmed",
                 message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!{tracking}",
-                link=notifier.links.manage(subscriber),
+                link=app.links.manage(subscriber),
                 link_text="Review your profile and preferences",
             )
 
@@ -190,7 +190,7 @@ def _confirm_routes(router: APIRouter, pages: Pages) -> None:
     ) -> HTMLResponse:
         # Only an authentic token (expired or not) may ask for a new link, for its own address.
         try:
-            payload = notifier.signer.read(Purpose.CONFIRM, token)
+            payload = app.signer.read(Purpose.CONFIRM, token)
         except TokenError as error:
             if not (error.expired and error.payload):
                 return pages.refused(request, error)
@@ -201,7 +201,7 @@ def _confirm_routes(router: APIRouter, pages: Pages) -> None:
             subscriber = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
             if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
                 return pages.refused(request, TokenError("this link is no longer valid"))
-            queued = resend_confirmation(session, notifier, subscriber, now=app.clock())
+            queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
         if queued:
             pages.deliver()
         return pages.page(
@@ -227,7 +227,7 @@ def _unsubscribe_routes(router: APIRouter, pages: Pages) -> None:
                 email=subscriber.email,
                 already=subscriber.status == "unsubscribed",
                 action=f"/unsubscribe/{token}",
-                manage_url=pages.notifier.links.manage(subscriber),
+                manage_url=pages.app.links.manage(subscriber),
             ),
         )
 
@@ -245,14 +245,14 @@ def _unsubscribe_routes(router: APIRouter, pages: Pages) -> None:
 
 def _call_action(router: APIRouter, pages: Pages, purpose: Purpose, verb: str) -> None:
     """GET /track/{token} or /dismiss/{token} shows the call and a button; POST does it."""
-    app, notifier = pages.app, pages.notifier
+    app = pages.app
     wording = {
         "track": ("Track this call?", "You will get deadline reminders and change alerts.", "Tracked"),
         "dismiss": ("Not relevant?", "This call will not be shown again for this profile.", "Hidden"),
     }[verb]
 
     def load(session: Any, token: str) -> tuple[Any, dict[str, Any], Any]:
-        subscriber, payload = subscriber_for(session, notifier, purpose, token)
+        subscriber, payload = subscriber_for(session, app.signer, purpose, token)
         call = repo.logical_call(session, call_id=int(payload.get("c", 0)))
         if call is None:
             raise TokenError("this call is no longer stored")
@@ -294,7 +294,7 @@ def _call_action(router: APIRouter, pages: Pages, purpose: Purpose, verb: str) -
                     return pages.refused(request, TokenError("this profile no longer exists"))
                 repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=app.clock())  # type: ignore[arg-type]
             title = call.title
-            manage = notifier.links.manage(subscriber)
+            manage = app.links.manage(subscriber)
         return pages.page(
             request, "done", title=wording[2], message=title, link=manage, link_text="Your subscription page"
         )

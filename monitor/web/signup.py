@@ -80,7 +80,7 @@ def signup_routes(pages: Pages) -> APIRouter:
             if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is None:
                 outcome = sign_up(
                     session,
-                    pages.notifier,
+                    pages.mail,
                     email=address,
                     profile=profile,
                     preferences=prefs,

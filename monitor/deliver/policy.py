@@ -1,0 +1,23 @@
+"""Who may receive which kind of e-mail, read by planning (before claiming) and sending (before sending).
+
+Owns the consent rule between an address's status and the kinds it may be sent.
+Must not read the database or know how a message is built: it answers for a
+kind and a status it is given.
+"""
+
+from __future__ import annotations
+
+from db.models import DeliveryKind, SubscriberStatus
+
+# The e-mail a confirmed address gets when someone signs it up again (sent only to confirmed
+# addresses, like every kind but confirmations: see `subscriber_status_allows`).
+MANAGE_LINK = "manage-link"
+
+
+def subscriber_status_allows(kind: str, status: str) -> bool:
+    """Only a confirmation goes to an unconfirmed address; nothing goes to a suspended or gone one."""
+    if kind == DeliveryKind.OPERATOR:
+        return True
+    if kind == DeliveryKind.CONFIRMATION:
+        return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
+    return status == SubscriberStatus.CONFIRMED

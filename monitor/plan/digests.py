@@ -1,0 +1,201 @@
+"""Digests: which are due now, what each one lists, and claiming it.
+
+Rules a subscriber can rely on:
+- a digest lists matches since the last digest actually sent (the first one
+  lists the open calls that fit), changes to matched or tracked calls in the
+  same window, and tracked or matched calls closing within `closing_soon_days`;
+- an empty digest is not sent, and a digest missed by more than
+  `catch_up_hours` is skipped (the next one covers the gap);
+- a call marked "not relevant" never shows again for that profile.
+
+Must not send, or word anything in Python: the wording is in
+templates/mail/digest.* and the locale catalogue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from db import repo
+from db.engine import session_scope
+from db.models import DeliveryKind, Profile, Subscriber
+from monitor.match.index import Matcher
+from monitor.plan.changes import Changes
+from monitor.plan.claim import MailContext, claim, common_context, skip
+from monitor.plan.digest_content import Pool, digest_for
+from monitor.plan.report import PlanReport
+from monitor.plan.slots import Slot, digest_slot
+from monitor.poll.health import could_not_check
+from monitor.render.cards import Digest, when, zone
+from monitor.render.email import Rendered, translate, translator
+
+alert_logger = logging.getLogger("callwatch.alerts")
+
+LIVE = ("open", "forthcoming")
+
+
+@dataclass(frozen=True)
+class Due:
+    subscriber: Subscriber
+    profiles: list[Profile]
+    slot: Slot
+
+
+def plan_digests(engine: Engine, mail: MailContext, *, now: datetime, only: Sequence[str] = ()) -> PlanReport:
+    """Claim every digest due now (one per confirmed subscriber and period)."""
+    report = PlanReport()
+    with session_scope(engine) as session:
+        due = _due(session, mail, now=now, only=only, report=report)
+        if due:
+            _build_digests(session, mail, due, now=now, report=report)
+    return report
+
+
+def _due(
+    session: Session, mail: MailContext, *, now: datetime, only: Sequence[str], report: PlanReport
+) -> list[Due]:
+    subscribers = [s for s in repo.confirmed_subscribers(session) if not only or s.email in only]
+    ids = [s.id for s in subscribers if s.id is not None]
+    profiles = repo.profiles_of(session, subscriber_ids=ids)
+    claimed = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
+    due = []
+    for subscriber in subscribers:
+        wanted = [p for p in profiles.get(subscriber.id or 0, []) if p.frequency != "off"]
+        if not wanted:
+            continue
+        slot = _slot(subscriber, wanted, now)
+        if (subscriber.id, slot.period_key) in claimed:
+            report.already += 1
+        elif slot.lateness(now) > timedelta(hours=mail.policy.catch_up_hours):
+            _skip_late(session, subscriber, slot, now, report)
+        else:
+            due.append(Due(subscriber, wanted, slot))
+    return due
+
+
+def _slot(subscriber: Subscriber, profiles: list[Profile], now: datetime) -> Slot:
+    return digest_slot(
+        now,
+        tz=zone(subscriber.timezone),
+        weekday=subscriber.digest_weekday,
+        hour=subscriber.digest_hour,
+        daily=any(p.frequency == "daily" for p in profiles),
+    )
+
+
+def _skip_late(
+    session: Session, subscriber: Subscriber, slot: Slot, now: datetime, report: PlanReport
+) -> None:
+    reason = f"missed by {now - slot.scheduled_at} (worker down?); the next digest covers the gap"
+    if skip(session, subscriber, kind=DeliveryKind.DIGEST, period_key=slot.period_key, now=now, error=reason):
+        report.late += 1
+        alert_logger.error(
+            "ALERT digest %s for subscriber %s skipped: %s", slot.period_key, subscriber.id, reason
+        )
+
+
+def _build_digests(
+    session: Session, mail: MailContext, due: list[Due], *, now: datetime, report: PlanReport
+) -> None:
+    ids = [d.subscriber.id for d in due if d.subscriber.id is not None]
+    covered = repo.last_covered(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
+    pool = _pool(
+        session, due, ids, changes_after=min(covered.values(), default=now - timedelta(days=8)), now=now
+    )
+    notes = [could_not_check(h) for h in repo.failing_sources(session)]
+    for item in due:
+        since = covered.get(item.subscriber.id or 0)
+        digest = digest_for(mail, pool, item.subscriber, item.profiles, since=since, now=now)
+        digest.source_notes = notes
+        _claim_digest(session, mail, item, digest, since=since, now=now, report=report)
+
+
+def _pool(
+    session: Session, due: list[Due], ids: list[int], *, changes_after: datetime, now: datetime
+) -> Pool:
+    calls = [c for c in repo.search_calls(session, status="all", limit=10**9) if c.status in LIVE]
+    profile_ids = [p.id for d in due for p in d.profiles if p.id is not None]
+    changes: Changes = repo.changes_since(session, since=changes_after)
+    return Pool(
+        by_id={c.id: c for c in calls},
+        matcher=Matcher(calls, now=now),
+        tracked=repo.tracked_calls(session, subscriber_ids=ids),
+        dismissed=repo.dismissed_calls(session, profile_ids=profile_ids),
+        changes=changes,
+    )
+
+
+def _claim_digest(
+    session: Session,
+    mail: MailContext,
+    due: Due,
+    digest: Digest,
+    *,
+    since: datetime | None,
+    now: datetime,
+    report: PlanReport,
+) -> None:
+    subscriber, period_key = due.subscriber, due.slot.period_key
+    window = {"covered_from": since, "covered_until": now, "call_ids": digest.call_ids}
+    if digest.is_empty:
+        kind = DeliveryKind.DIGEST
+        report.empty += skip(
+            session, subscriber, kind=kind, period_key=period_key, now=now, error="nothing to send", **window
+        )
+        return
+    claimed = claim(
+        session,
+        mail,
+        subscriber=subscriber,
+        to=subscriber.email,
+        kind=DeliveryKind.DIGEST,
+        period_key=period_key,
+        rendered=_render(mail, subscriber, due.slot, digest),
+        now=now,
+        give_up=timedelta(hours=mail.policy.digest_give_up_hours),
+        **window,
+    )
+    report.claimed += claimed
+    report.already += not claimed
+
+
+def _render(mail: MailContext, subscriber: Subscriber, slot: Slot, digest: Digest) -> Rendered:
+    language = subscriber.language
+    day = when(slot.scheduled_at, zone(subscriber.timezone), with_time=False)
+    return mail.renderer.render(
+        "digest",
+        language=language,
+        subject=_subject(language, len(digest.new)),
+        preheader=_preheader(language, digest),
+        digest=digest,
+        heading=translate(language, "Your Callwatch digest"),
+        period_label=translate(language, "Week of %(day)s", day=day),
+        browse_url=mail.links.browse(),
+        **common_context(mail, subscriber),
+    )
+
+
+def _subject(language: str, count: int) -> str:
+    if not count:
+        return translate(language, "Your Callwatch digest")
+    ngettext = translator(language)[1]
+    text = ngettext(
+        "Your Callwatch digest: %(num)d new call", "Your Callwatch digest: %(num)d new calls", count
+    )
+    return text % {"num": count}
+
+
+def _preheader(language: str, digest: Digest) -> str:
+    ngettext = translator(language)[1]
+    counts = (
+        ("%(num)d new", len(digest.new)),
+        ("%(num)d changed", len(digest.changed)),
+        ("%(num)d closing soon", len(digest.closing)),
+    )
+    return ", ".join(ngettext(text, text, num) % {"num": num} for text, num in counts if num)

@@ -1,0 +1,127 @@
+"""Deadline reminders for tracked calls: which are due now, and claiming each one.
+
+Owns the reminder rules: one e-mail per tracked call, deadline stage and
+offset (`reminder_offsets_days`, at `reminder_hour` in the subscriber's zone,
+see monitor.plan.slots), never given up later than the deadline itself.
+Must not send; the wording is in templates/mail/reminder.* and the locale
+catalogue, keyed by the English text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from db import repo
+from db.engine import session_scope
+from db.models import DeliveryKind, Subscriber
+from monitor.plan.claim import MailContext, claim, common_context, short_subject
+from monitor.plan.report import PlanReport
+from monitor.plan.slots import ReminderDue, reminder_due
+from monitor.render.cards import Links, call_card, when, zone
+from monitor.render.email import Rendered, translate
+
+
+def plan_reminders(engine: Engine, mail: MailContext, *, now: datetime) -> PlanReport:
+    """Claim deadline reminders due now for tracked calls (one per call, stage and offset)."""
+    report = PlanReport()
+    with session_scope(engine) as session:
+        subscribers = {s.id: s for s in repo.confirmed_subscribers(session)}
+        tracked = repo.tracked_calls(session, subscriber_ids=list(subscribers))
+        call_ids = sorted({cid for calls in tracked.values() for cid in calls})
+        primaries = repo.primary_ids(session, call_ids=call_ids)
+        calls = {c.id: c for c in repo.logical_calls(session, primary_ids=primaries)}
+        members = {m.call.id: c for c in calls.values() for m in c.members}
+        for sid, followed in tracked.items():
+            for cid in sorted(followed):
+                call = members.get(cid)
+                if call is not None:
+                    _remind(session, mail, subscribers[sid], call, now=now, report=report)
+    return report
+
+
+def _remind(
+    session: Session,
+    mail: MailContext,
+    subscriber: Subscriber,
+    call: Any,
+    *,
+    now: datetime,
+    report: PlanReport,
+) -> None:
+    policy = mail.policy
+    for due in reminder_due(
+        call.deadlines,
+        call_id=call.id,
+        now=now,
+        tz=zone(subscriber.timezone),
+        offsets=policy.reminder_offsets_days,
+        hour=policy.reminder_hour,
+        catch_up=timedelta(hours=policy.catch_up_hours),
+    ):
+        key = due.slot.period_key
+        if repo.period_claimed(
+            session, subscriber_id=subscriber.id, kind=DeliveryKind.REMINDER, period_key=key
+        ):
+            report.already += 1
+        else:
+            report.claimed += _claim_reminder(session, mail, subscriber, call, due, now=now)
+
+
+def _claim_reminder(
+    session: Session, mail: MailContext, subscriber: Subscriber, call: Any, due: ReminderDue, *, now: datetime
+) -> bool:
+    give_up = min(due.deadline.at - now, timedelta(hours=mail.policy.other_give_up_hours))
+    return claim(
+        session,
+        mail,
+        subscriber=subscriber,
+        to=subscriber.email,
+        kind=DeliveryKind.REMINDER,
+        period_key=due.slot.period_key,
+        rendered=_render(mail, subscriber, call, due, now=now),
+        now=now,
+        give_up=max(timedelta(minutes=5), give_up),
+        call_ids=[call.id],
+    )
+
+
+def _render(
+    mail: MailContext, subscriber: Subscriber, call: Any, due: ReminderDue, *, now: datetime
+) -> Rendered:
+    tz, language = zone(subscriber.timezone), subscriber.language
+    heading, lead = _wording(language, call.title, due, tz=tz)
+    card = call_card(call, tz=tz, now=now, links=Links(call_page=mail.links.call(call.id), source=call.url))
+    return mail.renderer.render(
+        "reminder",
+        language=language,
+        subject=short_subject(heading),
+        preheader=lead,
+        heading=heading,
+        lead=lead,
+        cards=[card],
+        **common_context(mail, subscriber),
+    )
+
+
+def _wording(language: str, title: str, due: ReminderDue, *, tz: Any) -> tuple[str, str]:
+    """The heading ("Deadline in 7 days: <title>") and the lead, in the subscriber's language."""
+    days, label, at = due.days_before, due.deadline.label, due.deadline.at
+    left = (
+        translate(language, "tomorrow") if days == 1 else translate(language, "in %(days)d days", days=days)
+    )
+    stage = (
+        translate(language, "%(label)s deadline", label=label) if label else translate(language, "Deadline")
+    )
+    heading = translate(language, "%(stage)s %(left)s: %(title)s", stage=stage, left=left, title=title)
+    lead = translate(
+        language,
+        "%(stage)s of a call you track is %(brussels)s (Brussels), %(local)s your time.",
+        stage=stage,
+        brussels=when(at, zone("Europe/Brussels")),
+        local=when(at, tz),
+    )
+    return heading, lead
