@@ -60,7 +60,8 @@ from monitor.catalogue.snapshot import (
 from monitor.match.index import Criteria, rank_calls, screen
 from monitor.people.subscriptions import subscriber_for
 from monitor.plan.notify import Notifier
-from monitor.render import feeds
+from monitor.render import ics, rss
+from monitor.render.entries import FeedMeta
 from monitor.tokens import Purpose, TokenError
 
 MEDIA_TYPES = {
@@ -68,7 +69,7 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "ics": "text/calendar; charset=utf-8",
 }
-RENDER = {"rss": feeds.rss, "atom": feeds.atom, "ics": feeds.calendar}
+RENDER = {"rss": rss.rss, "atom": rss.atom, "ics": ics.calendar}
 MAX_ITEMS = 100
 MAX_CALENDAR_CALLS = 1000
 MAX_AGE = 300
@@ -126,7 +127,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         title = ("Callwatch deadlines" if fmt == "ics" else "Callwatch: EU funding calls") + (
             f" ({describe})" if describe else ""
         )
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title=title,
             self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
             page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
@@ -152,7 +153,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         snapshot, now = catalogue.get(), app.clock()
         index = indexes.of(snapshot)
         mark, crossed = index.clock_mark(now, profile.criteria.min_days_left)
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title=f"Callwatch: {profile.name}",
             self_url=f"{links.base_url}/feeds/profile/{token}.{fmt}",
             page_url=links.browse(),
@@ -183,7 +184,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
             tracked = dict(repo.tracked_calls(session, subscriber_ids=[sid]).get(sid, {}))
         snapshot = catalogue.get()
         index = indexes.of(snapshot)
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title="Callwatch: calls you track",
             self_url=f"{links.base_url}/feeds/tracked/{token}.ics",
             page_url=links.browse(),
@@ -194,7 +195,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
 
         def build() -> bytes:
             calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
-            return feeds.calendar(calls, meta, call_page=links.call)
+            return ics.calendar(calls, meta, call_page=links.call)
 
         subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
         etag = snapshot.etag("tracked", fmt, subject)
