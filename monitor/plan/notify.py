@@ -37,9 +37,9 @@ from monitor.links import LinkBuilder
 from monitor.match.index import Criteria, Matcher
 from monitor.plan.slots import digest_slot, reminder_due
 from monitor.poll.health import could_not_check, failing_source_alert
-from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card
+from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card, zone
 from monitor.render.email import MailRenderer, Rendered, translate
-from monitor.render.words import describe_change, when, zone
+from monitor.render.words import describe_change, when
 from monitor.tokens import Purpose, Signer
 
 logger = logging.getLogger(__name__)

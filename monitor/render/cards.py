@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.model.call import DeadlineIn
 from monitor.model.zones import BRUSSELS
-from monitor.render.words import brussels, budget_text, when, zone_name
+from monitor.render.words import brussels, budget_text, when
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,19 @@ class Digest:
 
 
 # --------------------------------------------------------------------------- deadlines
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA zone `name`, or Brussels when it is unknown."""
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        return BRUSSELS
+
+
+def zone_name(tz: ZoneInfo) -> str:
+    """'Lisbon' for Europe/Lisbon: the city a subscriber recognises."""
+    return str(tz.key).split("/")[-1].replace("_", " ")
 
 
 def deadline_lines(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, overload
@@ -85,19 +86,6 @@ class Budgeted(Protocol):
 # --------------------------------------------------------------------------- dates
 
 
-def zone(name: str) -> ZoneInfo:
-    """The IANA zone `name`, or Brussels when it is unknown."""
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return BRUSSELS
-
-
-def zone_name(tz: ZoneInfo) -> str:
-    """'Lisbon' for Europe/Lisbon: the city a subscriber recognises."""
-    return str(tz.key).split("/")[-1].replace("_", " ")
-
-
 def when(at: datetime, tz: ZoneInfo = BRUSSELS, *, with_time: bool = True, language: str = "en") -> str:
     """'19 March 2027 17:00' in `tz` (without the time: '19 March 2027')."""
     return format_datetime(at, _WORDS_TIME if with_time else _WORDS_DATE, tzinfo=tz, locale=language)
@@ -131,6 +119,11 @@ def brussels_time(at: datetime, *, language: str = "en") -> str:
 def describe_deadline(deadline: DeadlineIn, *, language: str = "en") -> str:
     """A deadline in Brussels, without a time the source did not give: '19 March 2027 17:00'."""
     return when(deadline.at, BRUSSELS, with_time=not deadline.date_only, language=language)
+
+
+def describe_deadlines(deadlines: Sequence[DeadlineIn], *, language: str = "en") -> str:
+    """'19 March 2027 17:00, 20 May 2027': how conflicting sources' deadlines are quoted."""
+    return ", ".join(describe_deadline(d, language=language) for d in deadlines)
 
 
 def days_phrase(days: int, *, language: str = "en") -> str:
