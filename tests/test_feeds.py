@@ -1,5 +1,6 @@
-"""The pure feed builders (monitor.feeds): RSS and Atom read back with feedparser, iCalendar with the
-icalendar library, on hand-made calls whose every expected value is written out below.
+"""The pure feed builders (monitor.render.rss, ics and entries): RSS and Atom read back with
+feedparser, iCalendar with the icalendar library, on hand-made calls whose every expected value
+is written out below.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from icalendar import Calendar
 from lxml import etree
 
 from monitor.model.call import DeadlineIn
-from monitor.render import feeds
+from monitor.render import entries, ics, rss
 
 BASE = "https://callwatch.example.eu"
 NASTY = "Vouchers <script>alert(1)</script> & <img src=x onerror=alert(1)> \"quoted\" 'single'"
@@ -68,7 +69,7 @@ def page(call_id: int) -> str:
     return f"{BASE}/calls/{call_id}"
 
 
-META = feeds.FeedMeta(
+META = entries.FeedMeta(
     title="Callwatch: EU funding calls",
     self_url=f"{BASE}/feeds/calls.atom",
     page_url=f"{BASE}/calls",
@@ -109,7 +110,7 @@ def calls() -> list[FakeCall]:
 
 
 def test_atom_items_carry_ids_titles_links_and_dates() -> None:
-    parsed = feedparser.parse(feeds.atom(calls(), META, call_page=page))
+    parsed = feedparser.parse(rss.atom(calls(), META, call_page=page))
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.feed.title == "Callwatch: EU funding calls"
     assert parsed.feed.link == f"{BASE}/calls"
@@ -124,12 +125,12 @@ def test_atom_items_carry_ids_titles_links_and_dates() -> None:
     text = first.summary
     assert "10 January 2027 17:00 Brussels time" in text
     assert "HORIZON-CL5-2027-01" in text
-    assert "EUR 2,000,000 in total, up to EUR 500,000 per project" in text
+    assert "€2,000,000 in total, up to €500,000 per project" in text
     assert "Pilot" in text and "https://portal.example.eu/call?a=1&amp;b=2" in text
 
 
 def test_rss_items_use_permalink_guids_and_the_last_change_as_date() -> None:
-    body = feeds.rss(calls(), META, call_page=page)
+    body = rss.rss(calls(), META, call_page=page)
     parsed = feedparser.parse(body)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.version == "rss20"
@@ -143,11 +144,11 @@ def test_rss_items_use_permalink_guids_and_the_last_change_as_date() -> None:
 
 
 def test_output_is_deterministic() -> None:
-    for build in (feeds.rss, feeds.atom, feeds.calendar):
+    for build in (rss.rss, rss.atom, ics.calendar):
         assert build(calls(), META, call_page=page) == build(calls(), META, call_page=page)
 
 
-@pytest.mark.parametrize("build", [feeds.rss, feeds.atom])
+@pytest.mark.parametrize("build", [rss.rss, rss.atom])
 def test_markup_in_titles_is_escaped_and_summaries_sanitised(build: Any) -> None:
     call = calls()[0]
     call.title = NASTY
@@ -164,7 +165,7 @@ def test_markup_in_titles_is_escaped_and_summaries_sanitised(build: Any) -> None
     assert "<script" not in summary and "onerror" not in summary and "<img" not in summary
 
 
-@pytest.mark.parametrize("build", [feeds.rss, feeds.atom])
+@pytest.mark.parametrize("build", [rss.rss, rss.atom])
 def test_control_characters_leave_valid_xml(build: Any) -> None:
     call = calls()[1]
     call.title = f"Bad{CONTROLS}title\ud800 end"
@@ -179,8 +180,8 @@ def test_control_characters_leave_valid_xml(build: Any) -> None:
 
 
 def test_clean_keeps_tabs_and_newlines_only() -> None:
-    assert feeds.clean(f"a{CONTROLS}\tb\r\nc\rd\ud800\ufffe") == "a\tb\nc\nd"
-    assert feeds.clean(None) == ""
+    assert entries.clean(f"a{CONTROLS}\tb\r\nc\rd\ud800\ufffe") == "a\tb\nc\nd"
+    assert entries.clean(None) == ""
 
 
 # --------------------------------------------------------------------------- deadline stages
@@ -189,24 +190,24 @@ def test_clean_keeps_tabs_and_newlines_only() -> None:
 def test_stage_keys_do_not_depend_on_dates() -> None:
     at = utc("2027-01-20T16:00:00")
     unlabelled = [DeadlineIn(at=at), DeadlineIn(at=at + timedelta(days=30))]
-    assert [s.key for s in feeds.stages(unlabelled)] == ["stage-1", "stage-2"]
-    assert [s.name for s in feeds.stages(unlabelled)] == ["deadline 1 of 2", "deadline 2 of 2"]
+    assert [s.key for s in entries.stages(unlabelled)] == ["stage-1", "stage-2"]
+    assert [s.name for s in entries.stages(unlabelled)] == ["deadline 1 of 2", "deadline 2 of 2"]
     moved = [DeadlineIn(at=at + timedelta(days=7)), DeadlineIn(at=at + timedelta(days=30))]
-    assert [s.key for s in feeds.stages(moved)] == ["stage-1", "stage-2"]
+    assert [s.key for s in entries.stages(moved)] == ["stage-1", "stage-2"]
     # Labels name stages even when a move changes their order or a passed stage is dropped.
     labelled = [
         DeadlineIn(at=at, label="Cut-off 2"),
         DeadlineIn(at=at - timedelta(days=1), label="Cut-off 1"),
     ]
-    assert [s.key for s in feeds.stages(labelled)] == ["label-cut-off-1", "label-cut-off-2"]
-    assert [s.key for s in feeds.stages(labelled[:1])] == ["label-cut-off-2"]
+    assert [s.key for s in entries.stages(labelled)] == ["label-cut-off-1", "label-cut-off-2"]
+    assert [s.key for s in entries.stages(labelled[:1])] == ["label-cut-off-2"]
     twice = [
         DeadlineIn(at=at, label="Étape"),
         DeadlineIn(at=at + timedelta(days=1), label="étape"),
         DeadlineIn(at=at),
     ]
-    assert [s.key for s in feeds.stages(twice)] == ["stage-1", "label-etape-1", "label-etape-2"]
-    assert feeds.stages([DeadlineIn(at=at)])[0].name is None
+    assert [s.key for s in entries.stages(twice)] == ["stage-1", "label-etape-1", "label-etape-2"]
+    assert entries.stages([DeadlineIn(at=at)])[0].name is None
 
 
 # --------------------------------------------------------------------------- iCalendar
@@ -217,10 +218,10 @@ def events(body: bytes) -> dict[str, Any]:
 
 
 def test_calendar_has_one_event_per_stage_with_utc_times_and_alarms() -> None:
-    body = feeds.calendar(calls(), META, call_page=page)
+    body = ics.calendar(calls(), META, call_page=page)
     cal = Calendar.from_ical(body)
     assert str(cal["X-WR-CALNAME"]) == "Callwatch: EU funding calls"
-    assert str(cal["PRODID"]) == feeds.PRODID
+    assert str(cal["PRODID"]) == ics.PRODID
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H" in body and b"X-PUBLISHED-TTL:PT6H" in body
     found = events(body)
     host = "callwatch.example.eu"
@@ -252,7 +253,7 @@ def test_closed_and_past_stages_are_listed_without_alarms() -> None:
         DeadlineIn(at=utc("2026-10-01T15:00:00"), label="Stage 1", closed=True),
         DeadlineIn(at=utc("2027-05-20T15:00:00"), label="Stage 2"),
     ]
-    found = events(feeds.calendar([call], META, call_page=page))
+    found = events(ics.calendar([call], META, call_page=page))
     closed = found["call-3-deadline-label-stage-1@callwatch.example.eu"]
     assert closed.walk("VALARM") == []
     assert "(closed)" in str(closed["DESCRIPTION"])
@@ -260,11 +261,11 @@ def test_closed_and_past_stages_are_listed_without_alarms() -> None:
 
 
 def test_moved_deadline_keeps_its_uid_and_raises_the_sequence() -> None:
-    before = events(feeds.calendar(calls()[:1], META, call_page=page))
+    before = events(ics.calendar(calls()[:1], META, call_page=page))
     moved = calls()[0]
     moved.deadlines = [DeadlineIn(at=utc("2027-01-17T16:00:00"))]
     moved.members[0].call.last_changed_at = utc("2026-11-25T10:00:00")
-    after = events(feeds.calendar([moved], META, call_page=page))
+    after = events(ics.calendar([moved], META, call_page=page))
     assert set(after) == set(before)
     [uid] = after
     assert after[uid].decoded("DTSTART") == utc("2027-01-17T16:00:00")
@@ -277,7 +278,7 @@ def test_calendar_text_is_escaped_as_rfc_5545_says() -> None:
     call.title = "Cascade, round 2; A\\B <img src=x onerror=alert(1)>"
     call.summary_text = "Line one\nLine two; with, commas"
     call.summary_html = None
-    body = feeds.calendar([call], META, call_page=page)
+    body = ics.calendar([call], META, call_page=page)
     unfolded = body.replace(b"\r\n ", b"")
     assert b"SUMMARY:Deadline: Cascade\\, round 2\\; A\\\\B <img src=x onerror=alert(1)>\r\n" in unfolded
     assert b"Line one\\nLine two\\; with\\, commas" in unfolded
@@ -291,7 +292,7 @@ def test_calendar_survives_control_characters() -> None:
     call = calls()[0]
     call.title = f"Bad{CONTROLS}title\ud800"
     call.summary_text = f"x{CONTROLS}y"
-    body = feeds.calendar([call], META, call_page=page)
+    body = ics.calendar([call], META, call_page=page)
     [event] = events(body).values()
     assert str(event["SUMMARY"]) == "Deadline: Badtitle"
     assert not any(0 <= b < 0x20 and b not in (9, 10, 13) for b in body)

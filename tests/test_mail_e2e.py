@@ -98,7 +98,7 @@ def test_subscribe_confirm_digest_links_reminders_alerts_unsubscribe(world: Mail
     assert "3 January 2027 17:00 (Brussels)" in text and "3 January 2027 16:00 (Lisbon)" in text
     assert "41 days left" in text
     assert "keywords: hydrogen, electrolyser · open to SMEs in PT · 41 days left" in text
-    assert "EUR 2,000,000 in total, up to EUR 500,000 per project" in text
+    assert "€2,000,000 in total, up to €500,000 per project" in text
     # E closes within 14 days: it shows "10 days left" among the new calls, not twice.
     assert "10 days left" in text and "Closing soon" not in text
     # A scraped title with markup: escaped in HTML, plain in text, never an element.

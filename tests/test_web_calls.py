@@ -363,7 +363,7 @@ def test_call_page_budget_and_original_wording(world: MailWorld) -> None:
             strict=True,
         )
     )  # noqa: E501
-    assert facts["Budget"] == "EUR 2,000,000" and facts["Per project"] == "EUR 500,000"
+    assert facts["Budget"] == "€2,000,000" and facts["Per project"] == "€500,000"
     assert facts["Budget as written"] == "EUR 2 000 000; up to EUR 500 000 per project"
     assert "Germany, Portugal and Spain" in soup.select_one("#h-eligibility").parent.get_text()
 
@@ -425,7 +425,7 @@ def test_change_history_after_a_moved_deadline(world: MailWorld) -> None:
     soup = BeautifulSoup(get(world, f"/calls/{call_id}").text, "html.parser")
     history = [" ".join(li.get_text(" ", strip=True).split()) for li in soup.select("#h-history ~ ol li")]
     assert history == [
-        "21 Nov 2026 10:30 (Brussels) · seeded"
+        "21 November 2026 10:30 (Brussels) · seeded"
         " deadline moved from 3 January 2027 17:00 to 10 January 2027 17:00 (Brussels)"
     ]
     assert "10 Jan 2027 17:00 (Brussels)" in soup.select_one("table.deadlines").get_text()

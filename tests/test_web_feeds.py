@@ -122,7 +122,7 @@ def test_filtered_rss_and_atom_list_the_expected_calls(world: MailWorld) -> None
         "Hydrogen valleys for SMEs",
     ]
     assert [e.updated for e in feed.entries] == ["2026-11-20T11:00:00+00:00", "2026-11-20T08:00:00+00:00"]
-    assert "EUR 2,000,000 in total, up to EUR 500,000 per project" in feed.entries[1].summary
+    assert "€2,000,000 in total, up to €500,000 per project" in feed.entries[1].summary
     assert "10 January 2027 17:00 Brussels time" in feed.entries[1].summary
     assert feed.feed.title == "Callwatch: EU funding calls (country: DE; min_days_left: 21)"
     assert any(link.rel == "self" and link.href.endswith("/feeds/calls.atom?country=DE&min_days_left=21")

@@ -11,10 +11,13 @@ from enum import StrEnum
 
 
 class FundingType(StrEnum):
+    """What kind of money a call gives; the one list (forms, filters and checks derive theirs)."""
+
     GRANT = "grant"
     CASCADE = "cascade"
     TENDER = "tender"
     PRIZE = "prize"
+    LOAN = "loan"
     OTHER = "other"
 
 

@@ -13,8 +13,10 @@ import functools
 import re
 import unicodedata
 
+from monitor.model.vocab import FundingType
+
 # What kind of money a call gives (`Call.funding_type`), in the order forms list them.
-FUNDING_TYPES = ("grant", "cascade", "tender", "prize", "loan", "other")
+FUNDING_TYPES: tuple[str, ...] = tuple(kind.value for kind in FundingType)
 
 ORG_TYPES: dict[str, str] = {
     "sme": "SME",

@@ -8,11 +8,10 @@ in the order they were recorded, and a sentence is told once. Pure.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
 from typing import Any
 
 from db.models import CallChange
-from monitor.render.cards import describe_change
+from monitor.render.words import describe_change
 
 Changes = dict[int, list[CallChange]]  # call record id -> its changes, oldest first
 
@@ -34,8 +33,3 @@ def change_lines(rows: Iterable[CallChange], *, currency: str | None) -> list[st
         for c in sorted(rows, key=lambda c: c.id or 0)
     ]
     return list(dict.fromkeys(lines))
-
-
-def first_seen(call: Any) -> datetime:
-    """When the first of a merged call's records was seen."""
-    return min(m.call.first_seen_at for m in call.members)

@@ -17,9 +17,10 @@ from typing import Any
 from db.models import Profile, Subscriber
 from monitor.match.criteria import Criteria
 from monitor.match.index import Matcher
-from monitor.plan.changes import Changes, change_lines, first_seen, member_changes
+from monitor.plan.changes import Changes, change_lines, member_changes
 from monitor.plan.claim import MailContext
 from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card, zone
+from monitor.render.entries import first_seen
 
 Matched = dict[int, tuple[float, str, int]]  # call id -> (score, why, profile id)
 

@@ -32,8 +32,9 @@ from monitor.plan.digest_content import Pool, digest_for
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import Slot, digest_slot
 from monitor.poll.health import could_not_check
-from monitor.render.cards import Digest, when, zone
+from monitor.render.cards import Digest, zone
 from monitor.render.email import Rendered, translate, translator
+from monitor.render.words import when
 
 alert_logger = logging.getLogger("callwatch.alerts")
 

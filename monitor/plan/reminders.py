@@ -21,8 +21,9 @@ from db.models import DeliveryKind, Subscriber
 from monitor.plan.claim import MailContext, claim, common_context, short_subject
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import ReminderDue, reminder_due
-from monitor.render.cards import Links, call_card, when, zone
+from monitor.render.cards import Links, call_card, zone
 from monitor.render.email import Rendered, translate
+from monitor.render.words import when
 
 
 def plan_reminders(engine: Engine, mail: MailContext, *, now: datetime) -> PlanReport:

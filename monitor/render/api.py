@@ -1,14 +1,14 @@
-"""Calls as plain values for machines: JSON (CLI `--json`, the web API) and CSV rows.
+"""Calls as plain values for machines: JSON for the CLI's `--json` and the web API.
 
-Pure: takes rows already loaded, returns JSON-ready values. Every instant
-is given in UTC and as Brussels wall-clock time, with the source's wording.
-Owns the API's response models (the OpenAPI description of these dicts)
-and the CSV columns with their guard against formula injection.
+Owns the dicts a call and its history become (`call_summary`, `change_summary`) and the API's
+response models, the OpenAPI description of those dicts (`*Public`). Every instant is given in
+UTC and as Brussels wall-clock time, with the source's wording.
+Must not: load anything (rows come in already loaded), or word a fact itself: the sentence of a
+change is `monitor.render.words`'s; CSV rows are `monitor.render.csv`'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from monitor.model.call import DeadlineIn
 from monitor.model.view import LogicalCall, days_left, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
-from monitor.render.cards import describe_change
+from monitor.render.words import describe_change
 
 
 def call_summary(
@@ -31,48 +31,26 @@ def call_summary(
     """
     at = next_deadline(call, now) if now else call.next_deadline_at
     summary = {
-        "id": call.id,
-        "source": call.source_id,
-        "key": call.key,
-        "sources": [_member(member) for member in call.members],
-        "provenance": call.provenance,
-        "conflicts": [{"field": c.field, "message": c.message, "values": c.values} for c in call.conflicts],
-        "identifier": call.identifier,
-        "title": call.title,
-        "url": call.url,
+        **_identity(call),
         "status": status_at(call, now) if now else call.status,
         "status_from_source": call.status_hint,
         "programme": call.programme,
         "funding_type": call.funding_type,
         "type_of_action": call.type_of_action,
         "parent": {"identifier": call.parent_identifier, "title": call.parent_title, "project": call.project},
-        "opens_at": _instant(call.opens_at),
+        "opens_at": instant(call.opens_at),
         "deadline_model": call.deadline_model,
-        "next_deadline": _instant(at),
-        "final_deadline": _instant(call.final_deadline_at),
+        "next_deadline": instant(at),
+        "final_deadline": instant(call.final_deadline_at),
         "deadlines": [_deadline(d) for d in call.deadlines],
-        "budget": {
-            "total": _number(call.budget_total),
-            "currency": call.budget_currency,
-            "per_project_min": _number(call.contribution_min),
-            "per_project_max": _number(call.contribution_max),
-            "expected_grants": call.expected_grants,
-            "wording": call.budget_text,
-        },
-        "eligibility": {
-            "countries": call.countries,
-            "country_groups": call.country_groups,
-            "countries_wording": call.countries_text,
-            "organisation_types": call.org_types,
-            "organisation_types_wording": call.org_types_text,
-            "sme_relevant": call.sme_relevant,
-        },
+        "budget": _budget(call),
+        "eligibility": _eligibility(call),
         "ecosystems": call.ecosystems,
         "keywords": call.keywords,
         "summary": (call.summary_text or "")[:600] or None,
         "listed": call.listed,
-        "first_seen": _instant(call.first_seen_at),
-        "last_changed": _instant(call.last_changed_at),
+        "first_seen": instant(call.first_seen_at),
+        "last_changed": instant(call.last_changed_at),
         "warnings": call.warnings,
     }
     if now is not None:
@@ -82,10 +60,47 @@ def call_summary(
     return summary
 
 
+def _identity(call: LogicalCall) -> dict[str, Any]:
+    """Which call this is and where its fields come from."""
+    return {
+        "id": call.id,
+        "source": call.source_id,
+        "key": call.key,
+        "sources": [_member(member) for member in call.members],
+        "provenance": call.provenance,
+        "conflicts": [{"field": c.field, "message": c.message, "values": c.values} for c in call.conflicts],
+        "identifier": call.identifier,
+        "title": call.title,
+        "url": call.url,
+    }
+
+
+def _budget(call: LogicalCall) -> dict[str, Any]:
+    return {
+        "total": number(call.budget_total),
+        "currency": call.budget_currency,
+        "per_project_min": number(call.contribution_min),
+        "per_project_max": number(call.contribution_max),
+        "expected_grants": call.expected_grants,
+        "wording": call.budget_text,
+    }
+
+
+def _eligibility(call: LogicalCall) -> dict[str, Any]:
+    return {
+        "countries": call.countries,
+        "country_groups": call.country_groups,
+        "countries_wording": call.countries_text,
+        "organisation_types": call.org_types,
+        "organisation_types_wording": call.org_types_text,
+        "sme_relevant": call.sme_relevant,
+    }
+
+
 def change_summary(change: Any, *, source: str, currency: str | None) -> dict[str, Any]:
     """One history line (`db.models.CallChange`) with the sentence e-mails use for it."""
     return {
-        "at": _instant(change.at),
+        "at": instant(change.at),
         "source": source,
         "record_id": change.call_id,
         "field": change.field,
@@ -105,14 +120,14 @@ def _member(member: Any) -> dict[str, Any]:
         "key": member.call.key,
         "url": member.call.url,
         "title": member.call.title,
-        "deadlines": [_instant(d.at) for d in member.deadlines],
+        "deadlines": [instant(d.at) for d in member.deadlines],
     }
 
 
 def _deadline(deadline: DeadlineIn) -> dict[str, Any]:
     return {
         "label": deadline.label,
-        "at_utc": _instant(deadline.at),
+        "at_utc": instant(deadline.at),
         "at_brussels": brussels_iso(deadline.at),
         "wording": deadline.text,
         "time_assumed": deadline.date_only,
@@ -122,79 +137,20 @@ def _deadline(deadline: DeadlineIn) -> dict[str, Any]:
 
 
 def brussels_iso(value: datetime | None) -> str | None:
+    """The same instant as Brussels wall-clock time, ISO 8601 with its offset."""
     return value.astimezone(BRUSSELS).isoformat() if value else None
 
 
-def _instant(value: datetime | None) -> str | None:
+def instant(value: datetime | None) -> str | None:
+    """An ISO 8601 instant in UTC, 'Z' for the offset."""
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _number(value: Decimal | None) -> float | int | None:
+def number(value: Decimal | None) -> float | int | None:
+    """An amount as JSON carries it: an integer when it is whole."""
     if value is None:
         return None
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-# --------------------------------------------------------------------------- CSV
-
-CSV_COLUMNS = (
-    "id",
-    "identifier",
-    "title",
-    "status",
-    "programme",
-    "funding type",
-    "next deadline (Brussels)",
-    "all deadlines (Brussels)",
-    "budget total",
-    "currency",
-    "per-project max",
-    "countries",
-    "org types",
-    "ecosystems",
-    "sources",
-    "url",
-    "page url",
-)
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_row(call: LogicalCall, *, now: datetime, page_url: str) -> list[str]:
-    """One call as the CSV export's cells, in `CSV_COLUMNS` order, each safe to open in a spreadsheet."""
-    stages = "; ".join(
-        f"{d.label}: {brussels_iso(d.at)}" if d.label else str(brussels_iso(d.at)) for d in call.deadlines
-    )
-    cells: Sequence[Any] = (
-        call.id,
-        call.identifier,
-        call.title,
-        status_at(call, now),
-        call.programme,
-        call.funding_type,
-        brussels_iso(next_deadline(call, now)),
-        stages,
-        _number(call.budget_total),
-        call.budget_currency,
-        _number(call.contribution_max),
-        _joined(call.countries),
-        _joined(call.org_types),
-        _joined(call.ecosystems),
-        _joined(call.sources),
-        call.url,
-        page_url,
-    )
-    return [csv_safe(cell) for cell in cells]
-
-
-def csv_safe(value: Any) -> str:
-    """The cell's text, with a leading apostrophe when a spreadsheet would take it for a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
-def _joined(values: Iterable[str] | None) -> str:
-    return ", ".join(values or ())
 
 
 # --------------------------------------------------------------------------- API response models

@@ -1,18 +1,20 @@
-"""The Jinja2 environment for e-mails, feeds and pages.
+"""The Jinja2 environment for pages and feeds, with the filters that put a call's dates in words.
 
 Autoescaping is ON for everything: scraped titles can carry markup
-(reliability.md: Jinja2 does not escape by default). Template filters for
-dates live here so a call looks the same in every output.
+(reliability.md: Jinja2 does not escape by default). The date filters are
+`monitor.render.words`'s, so a call looks the same in every output:
+`brussels` in running text ("19 March 2027 17:00 (Brussels)"), `brussels_short`
+in table cells ("19 Mar 2027 17:00 (Brussels)").
+Must not: word a fact itself or render e-mails (`monitor.render.email` does).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from monitor.model.zones import BRUSSELS
+from monitor.render.words import brussels, brussels_short
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -22,13 +24,6 @@ def make_environment(folder: Path = TEMPLATES) -> Environment:
         loader=FileSystemLoader(folder), autoescape=True, undefined=StrictUndefined, trim_blocks=True,
         lstrip_blocks=True,
     )  # fmt: skip
-    env.filters["brussels"] = format_brussels
+    env.filters["brussels"] = brussels
+    env.filters["brussels_short"] = brussels_short
     return env
-
-
-def format_brussels(value: datetime | None) -> str:
-    """'19 Mar 2027 17:00 (Brussels)' — the wall-clock time applicants see on the portal."""
-    if value is None:
-        return "—"
-    local = value.astimezone(BRUSSELS)
-    return f"{local.day} {local:%b %Y %H:%M} (Brussels)"

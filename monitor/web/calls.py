@@ -31,31 +31,13 @@ from monitor.match.phrases import COUNTRY_GROUPS
 from monitor.model.view import LogicalCall, days_left, days_until, next_deadline, status_at
 from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
-from monitor.render.api import (
-    CSV_COLUMNS,
-    CallDetailPublic,
-    CallsPublic,
-    SourcePublic,
-    call_summary,
-    change_summary,
-    csv_row,
-)
-from monitor.render.cards import money
+from monitor.render.api import CallDetailPublic, CallsPublic, SourcePublic, call_summary, change_summary
+from monitor.render.csv import CSV_COLUMNS, csv_row
+from monitor.render.words import field_topic, funding_label, money
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-FUNDING_LABELS = {"cascade": "Cascade funding"}
 SORT_LABELS = {"deadline": "Next deadline", "updated": "Recently changed", "new": "Newly found"}
-# Merged fields (monitor.reconcile) as the call page names them in "taken from this source".
-FIELD_LABELS = {
-    "url": "link", "summary_html": "description", "summary_text": "description",
-    "programme_code": "programme", "country_groups": "countries", "countries_text": "countries",
-    "org_types": "organisation types", "org_types_text": "organisation types",
-    "sme_relevant": "SME relevance", "opens_at": "opening date", "published_at": "publication date",
-    "budget_total": "budget", "budget_currency": "budget", "budget_text": "budget",
-    "contribution_min": "budget", "contribution_max": "budget", "next_deadline_at": "deadlines",
-    "final_deadline_at": "deadlines", "deadline_model": "deadlines",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -273,7 +255,7 @@ def vocabularies(snapshot: Catalogue) -> dict[str, Any]:
     """The form's choices as (value, label) pairs."""
     return {
         "statuses": [(s, s.capitalize()) for s in STATUSES],
-        "funding_types": [(f, FUNDING_LABELS.get(f, f.capitalize())) for f in FUNDING_TYPES],
+        "funding_types": [(f, funding_label(f)) for f in FUNDING_TYPES],
         "org_types": list(ORG_TYPES.items()),
         "ecosystems": list(ECOSYSTEMS.items()),
         "sources": [(s, s) for s in snapshot.sources],
@@ -338,7 +320,7 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
     taken: dict[str, list[str]] = {}
     for name, source in call.provenance.items():
         value = call.deadlines if name == "deadlines" else getattr(call, name, None)
-        label = FIELD_LABELS.get(name, name.replace("_", " "))
+        label = field_topic(name)
         if value not in (None, "", [], {}) and label not in taken.setdefault(source, []):
             taken[source].append(label)
     at = next_deadline(call, now)

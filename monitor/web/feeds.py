@@ -57,7 +57,8 @@ from monitor.match.criteria import Criteria
 from monitor.match.index import rank_calls
 from monitor.model.view import status_at
 from monitor.people.subscriptions import subscriber_for
-from monitor.render import feeds
+from monitor.render import ics, rss
+from monitor.render.entries import FeedMeta
 from monitor.tokens import Purpose, Signer, TokenError
 
 MEDIA_TYPES = {
@@ -65,7 +66,7 @@ MEDIA_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "ics": "text/calendar; charset=utf-8",
 }
-RENDER = {"rss": feeds.rss, "atom": feeds.atom, "ics": feeds.calendar}
+RENDER = {"rss": rss.rss, "atom": rss.atom, "ics": ics.calendar}
 MAX_ITEMS = 100
 MAX_CALENDAR_CALLS = 1000
 MAX_AGE = 300
@@ -123,7 +124,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         title = ("Callwatch deadlines" if fmt == "ics" else "Callwatch: EU funding calls") + (
             f" ({describe})" if describe else ""
         )
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title=title,
             self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
             page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
@@ -149,7 +150,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
         snapshot, now = catalogue.get(), app.clock()
         index = indexes.of(snapshot)
         mark, crossed = index.clock_mark(now, profile.criteria.min_days_left)
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title=f"Callwatch: {profile.name}",
             self_url=f"{links.base_url}/feeds/profile/{token}.{fmt}",
             page_url=links.browse(),
@@ -180,7 +181,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
             tracked = dict(repo.tracked_calls(session, subscriber_ids=[sid]).get(sid, {}))
         snapshot = catalogue.get()
         index = indexes.of(snapshot)
-        meta = feeds.FeedMeta(
+        meta = FeedMeta(
             title="Callwatch: calls you track",
             self_url=f"{links.base_url}/feeds/tracked/{token}.ics",
             page_url=links.browse(),
@@ -191,7 +192,7 @@ def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
 
         def build() -> bytes:
             calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
-            return feeds.calendar(calls, meta, call_page=links.call)
+            return ics.calendar(calls, meta, call_page=links.call)
 
         subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
         etag = snapshot.etag("tracked", fmt, subject)

@@ -19,6 +19,7 @@ from zoneinfo import available_timezones
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
 from monitor.people.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
 from monitor.render.email import available_languages
+from monitor.render.words import funding_choice
 
 TEXT_FIELDS = (
     "email", "name", "keywords", "exclude", "countries", "programmes", "budget_min", "budget_max",
@@ -28,10 +29,6 @@ TEXT_FIELDS = (
 CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano"}
-FUNDING_LABELS = {
-    "grant": "Grant", "cascade": "Cascade funding (open calls of EU projects)", "tender": "Tender",
-    "prize": "Prize", "loan": "Loan or equity", "other": "Other",
-}  # fmt: skip
 # The zones of EU, EEA and candidate countries; any other IANA zone can be typed.
 EUROPEAN_ZONES = (
     "Europe/Amsterdam", "Europe/Athens", "Europe/Belgrade", "Europe/Berlin", "Europe/Bratislava",
@@ -69,7 +66,7 @@ class Choices:
 def choices() -> Choices:
     zones = tuple(z for z in EUROPEAN_ZONES if z in available_timezones())
     languages = {code: LANGUAGE_NAMES.get(code, code) for code in available_languages()}
-    funding = {slug: FUNDING_LABELS.get(slug, slug) for slug in FUNDING_TYPES}
+    funding = {slug: funding_choice(slug) for slug in FUNDING_TYPES}
     return Choices(dict(ORG_TYPES), dict(ECOSYSTEMS), funding, zones, languages)
 
 

@@ -1,0 +1,119 @@
+"""iCalendar documents of calls' deadlines (icalendar). Pure: calls and metadata in, bytes out.
+
+Owns what a calendar event says about a deadline and how it is identified: one VEVENT per
+deadline stage, UID `call-<id>-deadline-<stage>@<host>` (the stage key never contains the date,
+so a moved deadline keeps its UID and moves in subscribers' calendars). DTSTART is the deadline
+in UTC (a date-only deadline is shown at the time the rest of Callwatch uses, the 17:00 Brussels
+cut-off, and says so), DTEND 30 minutes later. DTSTAMP and LAST-MODIFIED are the call's last
+change and SEQUENCE grows with it, so clients take a moved deadline as a newer version. Every
+stage is listed, past and closed ones too (a calendar is a record; deleting yesterday's deadline
+would surprise), but only stages not marked closed carry alarms: 7 days and 1 day before
+(display alarms).
+Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes.
+Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from icalendar import Alarm, Calendar, Event, vDuration
+
+from monitor.render.cards import funder
+from monitor.render.entries import (
+    CallPage,
+    FeedMeta,
+    Stage,
+    clean,
+    first_seen,
+    last_change,
+    one_line,
+    stage_line,
+    stages,
+)
+from monitor.render.words import budget_text
+
+EVENT_LENGTH = timedelta(minutes=30)
+ALARMS = (timedelta(days=7), timedelta(days=1))
+REFRESH = timedelta(hours=6)
+PRODID = "-//Callwatch//Funding call deadlines//EN"
+_SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def calendar(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
+    """An iCalendar document with one event per deadline stage of `calls`."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", one_line(meta.title))
+    cal.add("name", one_line(meta.title))
+    cal.add("x-wr-caldesc", one_line(meta.description))
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
+    host = urlsplit(meta.page_url).hostname or "callwatch"
+    for call in calls:
+        page = call_page(call.id)
+        for stage in stages(call.deadlines):
+            cal.add_component(_event(call, stage, page, host))
+    return cal.to_ical()  # type: ignore[no-any-return]
+
+
+def event_uid(call_id: int, stage: Stage, host: str) -> str:
+    return f"call-{call_id}-deadline-{stage.key}@{host}"
+
+
+def _event(call: Any, stage: Stage, page: str, host: str) -> Event:
+    deadline, changed = stage.deadline, last_change(call)
+    title = one_line(call.title) or f"Call {call.id}"
+    event = Event()
+    event.add("uid", event_uid(call.id, stage, host))
+    event.add("dtstamp", changed)
+    event.add("last-modified", changed)
+    event.add("created", first_seen(call))
+    event.add("sequence", sequence(changed))
+    event.add("dtstart", deadline.at.astimezone(UTC))
+    event.add("dtend", deadline.at.astimezone(UTC) + EVENT_LENGTH)
+    event.add("summary", f"Deadline: {title}" + (f" ({stage.name})" if stage.name else ""))
+    event.add("description", event_text(call, stage, page))
+    event.add("url", clean(page))
+    event.add("status", "TENTATIVE" if deadline.tentative else "CONFIRMED")
+    event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
+    if not deadline.closed:
+        for before in ALARMS:
+            event.add_component(_alarm(before, title))
+    return event
+
+
+def _alarm(before: timedelta, title: str) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -before)
+    left = "tomorrow" if before == timedelta(days=1) else f"in {before.days} days"
+    alarm.add("description", f"Deadline {left}: {title}")
+    return alarm
+
+
+def event_text(call: Any, stage: Stage, page: str) -> str:
+    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it)."""
+    lines = [one_line(call.title), f"Deadline: {stage_line(stage)}"]
+    if stage.deadline.date_only:
+        lines.append("The source gives the date only; the time shown is the usual 17:00 Brussels cut-off.")
+    if stage.deadline.text:
+        lines.append(f"Source wording: {one_line(stage.deadline.text)}")
+    facts = (("Programme", funder(call)), ("Identifier", call.identifier), ("Budget", budget_text(call)))
+    lines += [f"{name}: {one_line(value)}" for name, value in facts if value]
+    if call.summary_text:
+        lines += ["", clean(call.summary_text).strip()[:1000]]
+    lines += ["", f"Details: {clean(page)}"]
+    if call.url:
+        lines.append(f"Source: {one_line(call.url)}")
+    return "\n".join(lines)
+
+
+def sequence(changed: datetime) -> int:
+    """A revision number that grows with the call's last change (minutes since 2020)."""
+    return max(0, int((changed - _SEQUENCE_EPOCH).total_seconds() // 60))

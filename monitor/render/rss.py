@@ -1,0 +1,118 @@
+"""RSS 2.0 and Atom documents of calls (feedgen). Pure: calls and metadata in, bytes out.
+
+Owns what a feed item says about a call and how it is identified: GUID and Atom id = the call's
+page on this site (`call_page(id)`, a permalink), title, that page as the link (the source's own
+URL is in the text: feedgen 1.0 drops the `rel` of extra Atom entry links, and two "alternate"
+links would make the entry invalid), the programme as category, and an HTML summary: deadlines in
+Brussels time, programme, budget, the source's summary (sanitised again here, whoever stored it)
+and both links. Atom carries `published` = first seen and `updated` = last change; RSS has only
+`pubDate`, which is the last change, so that a reader sorting by date shows updated calls where
+the feed puts them.
+Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes,
+which is what lets the web layer use strong ETags and cache rendered bodies.
+Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from feedgen.feed import FeedGenerator
+
+from monitor.model.call import DeadlineIn
+from monitor.normalise.html import sanitise_html
+from monitor.render.cards import funder
+from monitor.render.entries import (
+    CallPage,
+    FeedMeta,
+    clean,
+    first_seen,
+    last_change,
+    one_line,
+    stage_line,
+    stages,
+)
+from monitor.render.words import brussels_time, budget_text
+
+
+def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
+    """An RSS 2.0 document of `calls`, in the given order."""
+    return _feed(calls, meta, call_page, dated_by_change=True).rss_str(pretty=True)  # type: ignore[no-any-return]
+
+
+def atom(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
+    """An Atom document of `calls`, in the given order."""
+    return _feed(calls, meta, call_page, dated_by_change=False).atom_str(pretty=True)  # type: ignore[no-any-return]
+
+
+def _feed(
+    calls: Sequence[Any], meta: FeedMeta, call_page: CallPage, *, dated_by_change: bool
+) -> FeedGenerator:
+    feed = FeedGenerator()
+    feed.id(clean(meta.feed_id or meta.self_url))
+    feed.title(one_line(meta.title))
+    feed.description(one_line(meta.description))
+    feed.author(name="Callwatch")
+    # RSS takes its channel link from the last "alternate" link given.
+    feed.link(href=clean(meta.self_url), rel="self")
+    feed.link(href=clean(meta.page_url), rel="alternate")
+    feed.language("en")
+    feed.generator("Callwatch")
+    feed.updated(meta.updated)
+    feed.lastBuildDate(meta.updated)
+    feed.ttl(60)
+    for call in calls:
+        _item(feed.add_entry(order="append"), call, call_page(call.id), dated_by_change)
+    return feed
+
+
+def _item(entry: Any, call: Any, page: str, dated_by_change: bool) -> None:
+    entry.id(clean(page))
+    entry.guid(clean(page), permalink=True)
+    entry.title(one_line(call.title) or f"Call {call.id}")
+    entry.link(href=clean(page), rel="alternate")
+    entry.summary(clean(item_html(call, page)), type="html")
+    if call.programme:
+        entry.category(term=one_line(call.programme))
+    # feedgen writes `published` as RSS pubDate: RSS gets the last change, Atom the first sighting.
+    entry.published(last_change(call) if dated_by_change else first_seen(call))
+    entry.updated(last_change(call))
+
+
+def item_html(call: Any, page: str) -> str:
+    """The HTML body of a feed item; every value from a source is escaped or sanitised."""
+    parts = [_deadlines_html(call.deadlines)]
+    facts = [
+        ("Opens", brussels_time(call.opens_at) if getattr(call, "opens_at", None) else None),
+        ("Programme", funder(call)),
+        ("Identifier", call.identifier),
+        ("Budget", budget_text(call)),
+    ]
+    parts += [f"<p><strong>{name}:</strong> {_esc(value)}</p>" for name, value in facts if value]
+    summary = sanitise_html(call.summary_html) if call.summary_html else None
+    if summary:
+        parts.append(f"<div>{summary}</div>")
+    elif call.summary_text:
+        parts += [f"<p>{_esc(p)}</p>" for p in clean(call.summary_text).split("\n\n") if p.strip()]
+    links = [f'<a href="{_esc(page)}">Details on Callwatch</a>']
+    if call.url and call.url.startswith(("http://", "https://")):
+        links.append(f'<a href="{_esc(call.url)}" rel="nofollow noopener">Call page at the source</a>')
+    parts.append(f"<p>{' · '.join(links)}</p>")
+    return "\n".join(parts)
+
+
+def _deadlines_html(deadlines: Sequence[DeadlineIn]) -> str:
+    found = stages(deadlines)
+    if not found:
+        return "<p><strong>Deadline:</strong> not stated</p>"
+    lines = [stage_line(stage) for stage in found]
+    if len(lines) == 1:
+        return f"<p><strong>Deadline:</strong> {_esc(lines[0])}</p>"
+    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    return f"<p><strong>Deadlines:</strong></p><ul>{items}</ul>"
+
+
+def _esc(text: str) -> str:
+    return html.escape(clean(text), quote=True)

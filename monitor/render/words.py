@@ -1,0 +1,292 @@
+"""The wording of a call's facts, the only copy, for e-mails, pages, feeds, the API and match reasons.
+
+Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
+("€60,000": Babel's CLDR data, no cents on whole amounts, a currency's own symbol or code, never
+"EUR"), budgets, "41 days left", the labels of funding types and fields, and typed changes as
+sentences ("deadline moved from 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Every
+function takes `language` ("en" by default) so translations can come later.
+Must not: do I/O, read a clock (instants come in) or know where the text ends up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, overload
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import format_currency
+from babel.numbers import get_currency_precision as _precision
+
+from monitor.model.call import DeadlineIn
+from monitor.model.vocab import FundingType
+from monitor.model.zones import BRUSSELS
+
+FUNDING_LABELS: dict[str, str] = {
+    FundingType.GRANT: "Grant",
+    FundingType.CASCADE: "Cascade funding",
+    FundingType.TENDER: "Tender",
+    FundingType.PRIZE: "Prize",
+    FundingType.LOAN: "Loan or equity",
+    FundingType.OTHER: "Other",
+}
+# What a form adds to a label so that a person choosing it knows what it means.
+FUNDING_HINTS: dict[str, str] = {FundingType.CASCADE: "open calls of EU projects"}
+
+# A stored field named in words, as a change line says it ("minimum grant: €10,000 → €20,000").
+FIELD_LABELS = {
+    "title": "title",
+    "status": "status",
+    "opens_at": "opening date",
+    "budget_total": "budget",
+    "budget_currency": "budget currency",
+    "contribution_min": "minimum grant",
+    "contribution_max": "maximum grant",
+    "expected_grants": "number of grants",
+    "url": "call page",
+    "programme": "programme",
+    "type_of_action": "type of action",
+    "funding_type": "funding type",
+    "deadline_model": "deadline model",
+    "countries": "eligible countries",
+    "org_types": "eligible organisations",
+    "ecosystems": "ecosystems",
+}
+# The topic a merged field belongs to on the call page's "taken from this source": several
+# fields make one topic (every budget field is "budget"), so a source is credited once for it.
+FIELD_TOPICS = {
+    "url": "link", "summary_html": "description", "summary_text": "description",
+    "programme_code": "programme", "country_groups": "countries", "countries_text": "countries",
+    "org_types": "organisation types", "org_types_text": "organisation types",
+    "sme_relevant": "SME relevance", "opens_at": "opening date", "published_at": "publication date",
+    "budget_total": "budget", "budget_currency": "budget", "budget_text": "budget",
+    "contribution_min": "budget", "contribution_max": "budget", "next_deadline_at": "deadlines",
+    "final_deadline_at": "deadlines", "deadline_model": "deadlines",
+}  # fmt: skip
+MONEY_FIELDS = frozenset({"budget_total", "contribution_min", "contribution_max"})
+
+_WORDS_DATE, _WORDS_TIME, _SHORT = "d MMMM y", "d MMMM y HH:mm", "d MMM y HH:mm"
+_FRACTION = re.compile(r"\.0+")
+# CLDR puts a space between a currency written as letters and the digits; Babel does not.
+_CODE_AND_DIGIT = re.compile(r"(?<=[A-Za-z])(?=[\d-])|(?<=\d)(?=[A-Za-z])")
+
+
+class Budgeted(Protocol):
+    budget_total: Decimal | None
+    contribution_max: Decimal | None
+    budget_currency: str | None
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def when(at: datetime, tz: ZoneInfo = BRUSSELS, *, with_time: bool = True, language: str = "en") -> str:
+    """'19 March 2027 17:00' in `tz` (without the time: '19 March 2027')."""
+    return format_datetime(at, _WORDS_TIME if with_time else _WORDS_DATE, tzinfo=tz, locale=language)
+
+
+def day(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
+    """'19 March 2027' in `tz`."""
+    return when(at, tz, with_time=False, language=language)
+
+
+def when_short(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
+    """'19 Mar 2027 17:00' in `tz`: only for tables, where a column must stay narrow."""
+    return format_datetime(at, _SHORT, tzinfo=tz, locale=language)
+
+
+def brussels(at: datetime | None, *, language: str = "en") -> str:
+    """'19 March 2027 17:00 (Brussels)': the wall-clock time applicants see on the portal."""
+    return "—" if at is None else f"{when(at, BRUSSELS, language=language)} (Brussels)"
+
+
+def brussels_short(at: datetime | None, *, language: str = "en") -> str:
+    """'19 Mar 2027 17:00 (Brussels)', for a table cell."""
+    return "—" if at is None else f"{when_short(at, BRUSSELS, language=language)} (Brussels)"
+
+
+def brussels_time(at: datetime, *, language: str = "en") -> str:
+    """'19 March 2027 17:00 Brussels time', as feeds and calendars say it."""
+    return f"{when(at, BRUSSELS, language=language)} Brussels time"
+
+
+def describe_deadline(deadline: DeadlineIn, *, language: str = "en") -> str:
+    """A deadline in Brussels, without a time the source did not give: '19 March 2027 17:00'."""
+    return when(deadline.at, BRUSSELS, with_time=not deadline.date_only, language=language)
+
+
+def describe_deadlines(deadlines: Sequence[DeadlineIn], *, language: str = "en") -> str:
+    """'19 March 2027 17:00, 20 May 2027': how conflicting sources' deadlines are quoted."""
+    return ", ".join(describe_deadline(d, language=language) for d in deadlines)
+
+
+def days_phrase(days: int, *, language: str = "en") -> str:
+    """'deadline today', '1 day left', '41 days left'."""
+    return "deadline today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+# --------------------------------------------------------------------------- money and budgets
+
+
+@overload
+def money(amount: None, currency: str | None, *, language: str = "en") -> None: ...
+@overload
+def money(amount: Decimal | int | float, currency: str | None, *, language: str = "en") -> str: ...
+def money(amount: Decimal | int | float | None, currency: str | None, *, language: str = "en") -> str | None:
+    """'€60,000', '€60,000.50', 'PLN 60,000', '£5,000'; no currency means euros."""
+    if amount is None:
+        return None
+    value, code = Decimal(str(amount)), (currency or "EUR").upper()
+    if value == value.to_integral_value() or _precision(code) == 0:
+        text = format_currency(value, code, format=_whole(language), locale=language, currency_digits=False)
+    else:
+        text = format_currency(value, code, locale=language)
+    return _CODE_AND_DIGIT.sub(" ", text)
+
+
+@functools.cache
+def _whole(language: str) -> str:
+    """The language's currency pattern without its fraction digits ('¤#,##0')."""
+    return _FRACTION.sub("", Locale.parse(language).currency_formats["standard"].pattern)
+
+
+def budget_text(call: Budgeted, *, language: str = "en") -> str | None:
+    """A call's budget line: '€2,000,000 in total, up to €500,000 per project'."""
+    total = money(call.budget_total, call.budget_currency, language=language)
+    per_project = money(call.contribution_max, call.budget_currency, language=language)
+    if total and per_project and call.contribution_max != call.budget_total:
+        return f"{total} in total, up to {per_project} per project"
+    return total or (f"up to {per_project} per project" if per_project else None)
+
+
+def budget_phrase(
+    low: Decimal | None,
+    high: Decimal | None,
+    currency: str | None,
+    *,
+    per_project: bool,
+    language: str = "en",
+) -> str:
+    """What a call gives per project, as a match reason says it ('€10,000 to €60,000 per project').
+
+    `per_project` says that `high` is the call's maximum contribution rather than its total budget.
+    """
+    if per_project and high is not None:
+        if low is None:
+            return f"up to {money(high, currency, language=language)} per project"
+        if low == high:
+            return f"{money(high, currency, language=language)} per project"
+        spread = f"{money(low, currency, language=language)} to {money(high, currency, language=language)}"
+        return f"{spread} per project"
+    total = f"{money(high, currency, language=language)} in total" if high is not None else ""
+    start = f"from {money(low, currency, language=language)} per project" if low is not None else ""
+    return ", ".join(part for part in (start, total) if part)
+
+
+def wanted_budget(low: Decimal | None, high: Decimal | None, *, language: str = "en") -> str:
+    """A profile's budget range in euros: '€10,000 to €60,000', 'at least €10,000', 'at most …'."""
+    if low is not None and high is not None:
+        return f"{money(low, None, language=language)} to {money(high, None, language=language)}"
+    if low is not None:
+        return f"at least {money(low, None, language=language)}"
+    return f"at most {money(high or Decimal(0), None, language=language)}"
+
+
+def funding_label(slug: str, *, language: str = "en") -> str:
+    """'Cascade funding', 'Grant': a funding type as a filter or a page names it."""
+    return FUNDING_LABELS.get(slug, slug.capitalize())
+
+
+def funding_phrase(slug: str, *, language: str = "en") -> str:
+    """'cascade funding', 'grant': a funding type inside a sentence."""
+    label = funding_label(slug, language=language)
+    return label[:1].lower() + label[1:]
+
+
+def funding_choice(slug: str, *, language: str = "en") -> str:
+    """'Cascade funding (open calls of EU projects)': a funding type as a form offers it."""
+    label, hint = funding_label(slug, language=language), FUNDING_HINTS.get(slug)
+    return f"{label} ({hint})" if hint else label
+
+
+def field_label(name: str, *, language: str = "en") -> str:
+    """A stored field in words: 'minimum grant' for contribution_min."""
+    return FIELD_LABELS.get(name, name.replace("_", " "))
+
+
+def field_topic(name: str, *, language: str = "en") -> str:
+    """The topic a merged field belongs to: 'budget' for every budget field."""
+    return FIELD_TOPICS.get(name, name.replace("_", " "))
+
+
+def describe_change(
+    field_name: str,
+    kind: str,
+    old: str | None,
+    new: str | None,
+    *,
+    currency: str | None,
+    language: str = "en",
+) -> str:
+    """One typed change as a sentence a subscriber understands."""
+    if field_name == "deadline":
+        return _deadline_change(kind, _deadline(old), _deadline(new))
+    if field_name == "listed":
+        return "listed again by its source" if kind == "added" else "no longer listed by its source"
+    if field_name == "summary_text":
+        return "description updated"
+    if field_name == "conditions_text":
+        return "eligibility conditions updated"
+    label = field_label(field_name, language=language)
+    before, after = _value(field_name, old, currency), _value(field_name, new, currency)
+    if kind == "added":
+        return f"{label} added: {after}"
+    if kind == "removed":
+        return f"{label} removed (was {before})"
+    return f"{label}: {before} → {after}"
+
+
+def _value(field_name: str, value: str | None, currency: str | None) -> str:
+    if value is None:
+        return "—"
+    if field_name in MONEY_FIELDS:
+        try:
+            return money(Decimal(value), currency)
+        except ArithmeticError:
+            return value
+    if field_name == "opens_at":
+        try:
+            return day(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _deadline(value: str | None) -> dict[str, Any] | None:
+    if not value:
+        return None
+    try:
+        data = json.loads(value)
+        data["at"] = datetime.fromisoformat(data["at"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return data
+
+
+def _deadline_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+    label = ((new or old or {}).get("label") or "").strip()
+    prefix = f"{label} deadline" if label else "deadline"
+    if kind == "added" and new:
+        what = f"stage added: {label} " if label else "cut-off added: "
+        return f"new {what}{brussels(new['at'])}"
+    if kind == "removed" and old:
+        return f"{prefix} removed (was {brussels(old['at'])})"
+    if old and new:
+        return f"{prefix} moved from {when(old['at'])} to {when(new['at'])} (Brussels)"
+    return f"{prefix} changed"
