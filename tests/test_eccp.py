@@ -32,7 +32,8 @@ from sources import SourceConfigError, build_source, load_source_config
 from sources.base import REGISTRY, Harvest
 from sources.eccp import EccpConfig, EccpSource, check_count, parse_detail, parse_listing
 from sources.errors import FetchError, LayoutChanged
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply, replay_transport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eccp"

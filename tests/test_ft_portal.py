@@ -25,7 +25,8 @@ from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
 from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_id_for
 from sources.base import REGISTRY
 from sources.errors import ParseError, QueryIgnored
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from sources.ft_portal import (
     FtPortalConfig,
     FtPortalSource,

@@ -23,14 +23,8 @@ import httpx
 import pytest
 
 from sources.errors import FetchError, ParseError
-from sources.fetch.client import (
-    FetchResult,
-    HttpPolicy,
-    PoliteClient,
-    backoff_delay,
-    make_client,
-    parse_retry_after,
-)
+from sources.fetch.client import FetchResult, PoliteClient, make_client
+from sources.fetch.policy import HttpPolicy, backoff_delay, parse_retry_after
 from tests.httpserver import LocalHTTPServer, Reply, SeenRequest, replay_transport
 
 FAST = {

@@ -19,7 +19,8 @@ import pytest
 from sources import SourceConfigError, build_source, load_source_config
 from sources.base import REGISTRY, Harvest
 from sources.errors import LayoutChanged
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from sources.html import (
     FieldSpec,
     element_text,
