@@ -6,7 +6,7 @@ following `next_page` links up to `max_pages`, the `expect` contract (too
 few items is `LayoutChanged` unless the page shows the empty marker;
 items lacking required fields are skipped, more than half lacking them is
 `LayoutChanged`), and optional detail pages merged over listing values.
-HTML extraction itself is in `sources.selectors_extract`.
+HTML extraction itself is in `sources.html`.
 
 Must not: hold any site's selectors or labels (they live in
 `config/sources/*.toml`, so an operator fixes a changed layout by editing

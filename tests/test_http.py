@@ -1,4 +1,4 @@
-"""Tests of monitor.http.PoliteClient against a real local HTTP server.
+"""Tests of sources.fetch (PoliteClient and its HttpPolicy) against a real local HTTP server.
 
 Covers reliability.md §2.2: S4 (retry policy), S5 (deadline, size cap,
 redirects), S6 (conditional GET) and S7 (politeness). Policies use small

@@ -6,7 +6,7 @@ ignored, wrong shape, empty set retried once, fewer rows than announced),
 skipping of malformed or irrelevant rows, collapsing of language/datasource
 copies into one call per key across all pages, and the optional topicDetails
 enrichment (formats.md §2.1). The record -> RawCall mapping is in
-`sources.ft_portal_records`.
+`sources.ft_portal.records`.
 
 Must not: normalise deadlines, sanitise HTML or derive status (that is
 `monitor.normalise`), touch the database or read settings.
