@@ -1,9 +1,10 @@
 """The control-flow errors of fetching and parsing a source, in one place.
 
-Each says who raises it and who catches it. Raised by the polite client
-(`sources.fetch`) and by every kind's parsing; caught by `Source.harvest`'s
-caller, `monitor.poll.pipeline.run_source`, which records the run as failed
-and never touches stored calls. Add a new error here only with its docstring.
+Owns: `SourceError` and its kinds, and `NotModified`; each says who raises
+it and who catches it. Raised by the polite client (`sources.fetch`) and by
+every kind's parsing; caught by `Source.harvest`'s caller,
+`monitor.poll.pipeline.run_source`, which records the run as failed and never
+touches stored calls. Add a new error here only with its docstring.
 
 Must not: import anything of the project.
 """
