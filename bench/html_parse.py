@@ -1,5 +1,5 @@
 """Figure 2, HTML sources: ECCP-style listing and detail pages parsed per second by the production code
-(`sources.eccp.parse_listing` / `parse_detail`: BeautifulSoup with lxml), against the fastest parser
+(`sources.eccp.listing` / `.detail`: BeautifulSoup with lxml), against the fastest parser
 measured on the same pages: lxml.html with XPath doing the same extraction (node id, title, byline date,
 organisation, body text without the byline, external links; listing: call links and next page), whose
 output is checked equal to the production one. BeautifulSoup with html.parser is measured too
@@ -27,8 +27,10 @@ from bs4 import BeautifulSoup  # noqa: E402
 
 from bench import data  # noqa: E402
 from bench.common import Figure, Result, Stats, arguments, bench_now, log  # noqa: E402
-from sources import eccp  # noqa: E402
 from sources import html as selectors_extract
+from sources.eccp import detail as eccp  # noqa: E402
+from sources.eccp.config import EccpConfig  # noqa: E402
+from sources.eccp.listing import parse_listing  # noqa: E402
 
 _BREAKS = selectors_extract._BREAKS
 _NOT_CONTENT = {"script", "style", "template"}
@@ -38,9 +40,9 @@ _SUFFIX = re.compile(r"\s*\|\s*European Cluster Collaboration Platform\s*$", re.
 # --------------------------------------------------------------------------- the production code
 
 
-def production(config: eccp.EccpConfig) -> tuple[Callable[[str, bytes], Any], Callable[[str, bytes], Any]]:
+def production(config: EccpConfig) -> tuple[Callable[[str, bytes], Any], Callable[[str, bytes], Any]]:
     def listing(url: str, body: bytes) -> Any:
-        page = eccp.parse_listing(body, config, url)
+        page = parse_listing(body, config, url)
         return page.detail_urls, page.next_url
 
     def detail(url: str, body: bytes) -> Any:
@@ -201,7 +203,7 @@ def main() -> None:
     site = data.eccp_site(calls, now=bench_now())
     listings = {url: body for url, body in site.items() if "search-results" in url}
     details = {url: body for url, body in site.items() if "/content/" in url}
-    config = eccp.EccpConfig(id="eccp", name="ECCP")
+    config = EccpConfig(id="eccp", name="ECCP")
     chosen = production(config)
     log("checking that every parser gives the same output")
     for url, body in listings.items():

@@ -59,7 +59,8 @@ def poll(url: str, pages: list[bytes], now: datetime, *, writes: bool = False) -
     from db.engine import make_engine
     from monitor.poll.pipeline import run_source
     from sources import build_source, load_source_config
-    from sources.fetch.client import HttpPolicy, PoliteClient
+    from sources.fetch.client import PoliteClient
+    from sources.fetch.policy import HttpPolicy
 
     source = build_source(load_source_config(ROOT / "config" / "sources" / "ft-portal.toml"))
     engine = make_engine(url)

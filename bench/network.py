@@ -114,7 +114,8 @@ async def poll(config: Path, port: int, url: str) -> Any:
     from db.engine import make_engine
     from monitor.poll.pipeline import run_source
     from sources import build_source, load_source_config
-    from sources.fetch.client import HttpPolicy, PoliteClient
+    from sources.fetch.client import PoliteClient
+    from sources.fetch.policy import HttpPolicy
 
     source = build_source(load_source_config(config))
     engine = make_engine(url)

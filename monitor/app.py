@@ -24,7 +24,8 @@ from monitor.settings import Settings, ensure_secret, prepare_var_dir
 from monitor.tokens import Signer
 from sources import SourceConfigError, build_source, load_source_configs
 from sources.base import Source, SourceConfig
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 
 
 class WorkerDefaults(BaseModel):

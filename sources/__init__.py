@@ -1,9 +1,12 @@
 """Source kinds and the loader of `config/sources/*.toml`.
 
-Every kind module is imported explicitly below (no directory scanning), so
-the registry is plain to read. `load_source_configs` validates each file
-against its kind's config model and refuses unknown kinds and keys with
-the file name and key.
+Owns: the list of kind modules (each imported explicitly below, no directory
+scanning, so the registry is plain to read), loading and validating each
+source file against its kind's config model (unknown kinds and keys are
+refused with the file name and key), and building a `Source` from a config.
+
+Must not: fetch, parse pages or touch the database; what a kind does is in
+its own module.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Owns what every source kind shares: what one harvest of a source returned
 (`Harvest`), the base config model every `config/sources/*.toml` file is
-validated against, and the `Source` base class with its kind registry. The
+validated against, the `[expect]` model the HTML kinds share, and the
+`Source` base class with its kind registry. The
 call a kind parses is `monitor.model.raw.RawCall`; its errors are in
 `sources.errors`.
 
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from monitor.model.raw import RawCall
+from sources.fields import css_of
 
 if TYPE_CHECKING:
     from sources.fetch.client import PoliteClient
@@ -96,6 +98,24 @@ class SourceConfig(BaseModel):
     @property
     def interval_seconds(self) -> int:
         return parse_interval(self.interval)
+
+
+class ExpectConfig(BaseModel):
+    """`[expect]` of an HTML kind: what a healthy listing looks like (scrapy contracts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_items: int = Field(default=1, ge=0)
+    empty_marker: str | None = None
+
+    @field_validator("empty_marker")
+    @classmethod
+    def _marker(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("css:"):
+            css_of(value.removeprefix("css:"))
+        elif value is not None and not value.strip():
+            raise ValueError("empty_marker must not be blank")
+        return value
 
 
 # --------------------------------------------------------------------------- kinds

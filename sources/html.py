@@ -1,10 +1,11 @@
-"""Pure HTML extraction for the `selectors` source kind.
+"""Pure HTML reading shared by the HTML kinds (`selectors`, `eccp`).
 
-Owns: the field syntax (`"selector@attribute"`) and the checks the config
-model applies to selectors and field names at load, parsing a page with
-BeautifulSoup + lxml with HTML comments and scripts removed before anything
-is read, the text of an element as a reader sees it, listing items, detail
-label/value rows, and the mapping of field names onto `RawCall`.
+Owns: parsing a page with BeautifulSoup + lxml with HTML comments and scripts
+removed before anything is read, the text of an element as a reader sees it,
+reading field specs (first non-empty alternative wins), listing items, next
+links, detail label/value rows, the empty marker, and link helpers (absolute
+links, http(s) only, share widgets). The field syntax itself is
+`sources.fields`.
 
 Must not: fetch, read config files, know any particular site (selectors and
 labels live only in `config/sources/*.toml`), or interpret values: dates,
@@ -16,32 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urljoin
 
-import soupsieve
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from monitor.model.raw import RawCall
+from sources.fields import HTML_FIELDS, FieldSpec
 
-# Field name -> RawCall attribute. Any other field name lands in `RawCall.extra`.
-FIELD_TARGETS = {
-    "title": "title",
-    "url": "url",
-    "key": "key",
-    "deadline": "deadline_text",
-    "opening": "opens_text",
-    "summary": "summary_html",
-    "conditions": "conditions_html",
-    "programme": "programme",
-    "budget": "budget_text",
-    "countries": "countries_text",
-    "org_types": "org_types_text",
-    "organisation": "organisation",
-    "identifier": "identifier",
-}
-# These keep the element's inner HTML (sanitised later by normalisation), not its text.
-HTML_FIELDS = frozenset({"summary", "conditions"})
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "data-href", "data-url"})
 # Elements whose start is a line break in the rendered text.
 _BREAKS = re.compile(
@@ -50,77 +31,6 @@ _BREAKS = re.compile(
 )
 # Never content: scripts and styles (their text is code) and templates (not rendered).
 _NOT_CONTENT = ("script", "style", "template")
-_SPEC = re.compile(r"^(?P<selector>.*?)\s*@(?P<attribute>[A-Za-z_:][-\w:.]*)$", re.S)
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One parsed field selector: `selector` ("" = the scope element itself) and an optional attribute."""
-
-    selector: str
-    attribute: str | None = None
-
-
-def check_selector(selector: str) -> str:
-    """The selector if soupsieve compiles it; ValueError naming it otherwise."""
-    try:
-        soupsieve.compile(selector)
-    except soupsieve.SelectorSyntaxError as exc:
-        reason = str(exc).splitlines()[0]
-        raise ValueError(f"invalid CSS selector {selector!r}: {reason}") from None
-    return selector
-
-
-def parse_spec(text: str) -> FieldSpec:
-    """`"a@href"` -> a's href, `"@title"` -> the scope's own title, `"td.title"` -> the cell's text."""
-    text = text.strip()
-    match = _SPEC.match(text)
-    selector, attribute = (match["selector"], match["attribute"]) if match else (text, None)
-    if not selector and not attribute:
-        raise ValueError("empty selector")
-    if selector:
-        check_selector(selector)
-    return FieldSpec(selector, attribute)
-
-
-_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def specs_of(value: Any) -> tuple[FieldSpec, ...]:
-    """A selector string, or a list of alternatives (first non-empty wins)."""
-    if isinstance(value, tuple) and value and all(isinstance(item, FieldSpec) for item in value):
-        return value  # already parsed (a config re-validated)
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
-        raise ValueError("must be a selector string or a non-empty list of selector strings")
-    return tuple(parse_spec(item) for item in items)
-
-
-def css_of(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("must be a non-empty CSS selector")
-    return check_selector(value.strip())
-
-
-def field_name_of(value: Any) -> str:
-    if not isinstance(value, str) or not _NAME.match(value):
-        raise ValueError(f"field name {value!r} must be lower-case letters, digits and '_'")
-    return value
-
-
-def label_target_of(value: Any) -> str | dict[str, tuple[FieldSpec, ...]]:
-    """A field name (the row's value element), or a table of field -> selector inside the row."""
-    if isinstance(value, str):
-        return field_name_of(value)
-    if not isinstance(value, dict) or not value:
-        raise ValueError("must be a field name or a table of field name -> selector")
-    targets = {}
-    for name, selectors in value.items():
-        try:
-            targets[field_name_of(name)] = specs_of(selectors)
-        except ValueError as exc:
-            raise ValueError(f"field {name!r}: {exc}") from None
-    return targets
 
 
 def parse_html(content: bytes | str, *, encoding: str | None = None) -> BeautifulSoup:
@@ -175,6 +85,14 @@ def read_value(scope: Tag, spec: FieldSpec, *, html: bool, base_url: str) -> str
     else:
         value = element_text(target)
     return value or None
+
+
+def first_text(scope: Tag, specs: Sequence[FieldSpec], *, base_url: str) -> str | None:
+    """The first non-empty text of `specs` inside `scope`, whitespace collapsed onto one line."""
+    for spec in specs:
+        if value := read_value(scope, spec, html=False, base_url=base_url):
+            return " ".join(value.split())
+    return None
 
 
 def read_fields(scope: Tag, fields: Mapping[str, Sequence[FieldSpec]], *, base_url: str) -> dict[str, str]:
@@ -251,40 +169,23 @@ def matches_marker(soup: BeautifulSoup, marker: str) -> bool:
     return re.search(rf"(?<!\w){words}(?!\w)", element_text(body), re.I) is not None
 
 
-def to_raw_call(values: Mapping[str, str]) -> RawCall:
-    """Field values -> RawCall; key defaults to the absolute detail URL, else the title.
-
-    Raises ValueError (pydantic's ValidationError) when no title or an over-long key.
-    """
-    data: dict[str, str] = {}
-    extra: dict[str, str] = {}
-    for name, value in values.items():
-        if name in FIELD_TARGETS:
-            data[FIELD_TARGETS[name]] = value
-        else:
-            extra[name] = value
-    url = data.pop("url", None)
-    if url is not None and not url.startswith(("http://", "https://")):
-        url = None  # "javascript:void()", "mailto:" and the like are no detail page
-    key = data.pop("key", None) or url or data.get("title", "")
-    return RawCall.model_validate({**data, "key": key, "url": url, "extra": extra})
-
-
 def is_http(url: str | None) -> bool:
     return bool(url) and str(url).startswith(("http://", "https://"))
 
 
-def to_calls(items: list[dict[str, str]], warnings: list[str]) -> list[RawCall]:
-    """One RawCall per distinct key, first seen wins; an item that can't be one is a warning."""
-    calls: dict[str, RawCall] = {}
-    for values in items:
-        try:
-            call = to_raw_call(values)
-        except ValueError as exc:
-            warnings.append(f"skipped {values.get('url') or values.get('title')}: {exc}")
-            continue
-        if call.key in calls:
-            warnings.append(f"skipped a second item with key {call.key}")
-            continue
-        calls[call.key] = call
-    return list(calls.values())
+def absolutise_links(element: Tag, base_url: str) -> None:
+    """Make every href and src inside `element` absolute against `base_url`, in place."""
+    for node in element.select("[href], [src]"):
+        for attribute in ("href", "src"):
+            if isinstance(value := node.get(attribute), str) and value.strip():
+                node[attribute] = urljoin(base_url, value.strip())
+
+
+def in_share_block(anchor: Tag, scope: Tag) -> bool:
+    """Whether `anchor` sits in a share widget (an element whose class names "share") inside `scope`."""
+    for parent in anchor.parents:
+        if parent is scope:
+            return False
+        if any("share" in name for name in parent.get("class") or []):
+            return True
+    return False

@@ -6,7 +6,8 @@ following `next_page` links up to `max_pages`, the `expect` contract (too
 few items is `LayoutChanged` unless the page shows the empty marker;
 items lacking required fields are skipped, more than half lacking them is
 `LayoutChanged`), and optional detail pages merged over listing values.
-HTML extraction itself is in `sources.selectors_extract`.
+HTML reading itself is in `sources.html`, the field syntax in
+`sources.fields`.
 
 Must not: hold any site's selectors or labels (they live in
 `config/sources/*.toml`, so an operator fixes a changed layout by editing
@@ -18,38 +19,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bs4 import BeautifulSoup
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sources.base import Harvest, Source, SourceConfig
+from sources.base import ExpectConfig, Harvest, Source, SourceConfig
 from sources.errors import LayoutChanged, SourceError
+from sources.fields import Css, FieldName, FieldSpec, LabelTarget, Specs, link_specs, to_calls
 from sources.html import (
-    FieldSpec,
     LabelRows,
-    css_of,
-    field_name_of,
     is_http,
     label_key,
-    label_target_of,
     matches_marker,
     next_link,
     parse_page,
     read_fields,
     read_items,
     read_label_rows,
-    specs_of,
-    to_calls,
 )
 
 if TYPE_CHECKING:
     from sources.fetch.client import PoliteClient
-
-Specs = Annotated[tuple[FieldSpec, ...], BeforeValidator(specs_of)]
-Css = Annotated[str, BeforeValidator(css_of)]
-FieldName = Annotated[str, BeforeValidator(field_name_of)]
-LabelTarget = Annotated[str | dict[str, tuple[FieldSpec, ...]], BeforeValidator(label_target_of)]
 
 
 class DetailConfig(BaseModel):
@@ -91,23 +82,10 @@ class DetailConfig(BaseModel):
         return LabelRows(rows, self.label_selector, self.value_selector, self.labels) if rows else None
 
 
-class ExpectConfig(BaseModel):
-    """`[expect]`: what a healthy listing looks like (scrapy contracts)."""
+class SelectorsExpectConfig(ExpectConfig):
+    """`[expect]`, plus the fields an item must have (items lacking them are skipped)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    min_items: int = Field(default=1, ge=0)
     required: list[FieldName] = Field(default_factory=lambda: ["title"])
-    empty_marker: str | None = None
-
-    @field_validator("empty_marker")
-    @classmethod
-    def _marker(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("css:"):
-            css_of(value.removeprefix("css:"))
-        elif value is not None and not value.strip():
-            raise ValueError("empty_marker must not be blank")
-        return value
 
 
 class SelectorsConfig(SourceConfig):
@@ -119,7 +97,7 @@ class SelectorsConfig(SourceConfig):
     next_page: Specs | None = None
     max_pages: int = Field(default=10, ge=1)
     detail: DetailConfig | None = None
-    expect: ExpectConfig = Field(default_factory=ExpectConfig)
+    expect: SelectorsExpectConfig = Field(default_factory=SelectorsExpectConfig)
     # A regular expression searched in each item's url; its first group (else the whole match)
     # is the call's key, so a site renaming a call's URL slug does not make it a new call.
     key_pattern: str | None = None
@@ -146,8 +124,7 @@ class SelectorsConfig(SourceConfig):
     @field_validator("next_page")
     @classmethod
     def _link_target(cls, value: tuple[FieldSpec, ...] | None) -> tuple[FieldSpec, ...] | None:
-        # A bare selector ("a[rel=next]") means the link's href, not its text.
-        return tuple(FieldSpec(s.selector, s.attribute or "href") for s in value) if value else None
+        return link_specs(value) if value else None
 
     @model_validator(mode="after")
     def _required_are_read(self) -> SelectorsConfig:

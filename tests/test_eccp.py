@@ -30,9 +30,13 @@ from monitor.model.vocab import FundingType
 from monitor.normalise.call import normalise_call
 from sources import SourceConfigError, build_source, load_source_config
 from sources.base import REGISTRY, Harvest
-from sources.eccp import EccpConfig, EccpSource, check_count, parse_detail, parse_listing
+from sources.eccp import EccpSource
+from sources.eccp.config import EccpConfig
+from sources.eccp.detail import parse_detail
+from sources.eccp.listing import check_count, parse_listing
 from sources.errors import FetchError, LayoutChanged
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply, replay_transport
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eccp"

@@ -20,7 +20,8 @@ from sources import SourceConfigError, build_source, load_source_config
 from sources.base import REGISTRY, Harvest
 from sources.errors import LayoutChanged, ParseError
 from sources.feed import FeedConfig, FeedSource, parse_feed, prepare_feed
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

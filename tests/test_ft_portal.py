@@ -25,16 +25,12 @@ from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
 from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_id_for
 from sources.base import REGISTRY
 from sources.errors import ParseError, QueryIgnored
-from sources.fetch.client import HttpPolicy, PoliteClient
-from sources.ft_portal import (
-    FtPortalConfig,
-    FtPortalSource,
-    apply_topic_details,
-    build_query,
-    check_page,
-    parse_results,
-)
-from sources.ft_portal.records import record_to_call, status_hint, topic_budget
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
+from sources.ft_portal import FtPortalSource, apply_topic_details, check_page, parse_results
+from sources.ft_portal.budget import topic_budget
+from sources.ft_portal.query import FtPortalConfig, build_query
+from sources.ft_portal.records import record_to_call, status_hint
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ft_portal"
 CONFIG_FILE = Path(__file__).parent.parent / "config" / "sources" / "ft-portal.toml"

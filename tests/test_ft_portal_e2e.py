@@ -28,7 +28,8 @@ from db.models import CallChange
 from monitor.cli import main
 from monitor.poll.pipeline import run_source
 from sources import build_source, load_source_config
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply, SeenRequest
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ft_portal"

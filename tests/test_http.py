@@ -1,4 +1,4 @@
-"""Tests of monitor.http.PoliteClient against a real local HTTP server.
+"""Tests of sources.fetch (PoliteClient and its HttpPolicy) against a real local HTTP server.
 
 Covers reliability.md §2.2: S4 (retry policy), S5 (deadline, size cap,
 redirects), S6 (conditional GET) and S7 (politeness). Policies use small
@@ -23,14 +23,8 @@ import httpx
 import pytest
 
 from sources.errors import FetchError, ParseError
-from sources.fetch.client import (
-    FetchResult,
-    HttpPolicy,
-    PoliteClient,
-    backoff_delay,
-    make_client,
-    parse_retry_after,
-)
+from sources.fetch.client import FetchResult, PoliteClient, make_client
+from sources.fetch.policy import HttpPolicy, backoff_delay, parse_retry_after
 from tests.httpserver import LocalHTTPServer, Reply, SeenRequest, replay_transport
 
 FAST = {

@@ -15,7 +15,8 @@ from db.engine import session_scope
 from db.models import Call, FetchRun, RunStatus, Source
 from monitor.poll.pipeline import poll_sources, run_source
 from sources import build_source
-from sources.fetch.client import HttpPolicy, PoliteClient
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.kinds import scripted_config
 

@@ -19,18 +19,10 @@ import pytest
 from sources import SourceConfigError, build_source, load_source_config
 from sources.base import REGISTRY, Harvest
 from sources.errors import LayoutChanged
-from sources.fetch.client import HttpPolicy, PoliteClient
-from sources.html import (
-    FieldSpec,
-    element_text,
-    parse_html,
-    parse_page,
-    parse_spec,
-    read_fields,
-    read_items,
-    read_label_rows,
-    to_raw_call,
-)
+from sources.fetch.client import PoliteClient
+from sources.fetch.policy import HttpPolicy
+from sources.fields import FieldSpec, parse_spec, to_raw_call
+from sources.html import element_text, parse_html, parse_page, read_fields, read_items, read_label_rows
 from sources.selectors import SelectorsConfig, SelectorsSource
 from tests.httpserver import LocalHTTPServer, replay_transport
 

@@ -1,13 +1,14 @@
 """The shared, polite async HTTP client every source fetches through.
 
 Owns: politeness (one request in flight per host, a minimum interval between
-request starts to one host, an identifying User-Agent), retries with
-exponential backoff and `Retry-After`, an overall deadline per attempt, a cap
-on body size, redirect limits and conditional GET (ETag / Last-Modified).
+request starts to one host, an identifying User-Agent), sending each attempt
+under an overall deadline, a cap on body size, redirect limits, counting what
+was sent and received (`measure()`), and `FetchResult`.
 
-Must not: parse bodies beyond the `FetchResult.text()` / `.json()` helpers,
-touch the database or read settings. Failures surface as
-`sources.base.FetchError`; what a failure means for a run is decided by the
+Must not: decide retries, backoff or conditional headers (that is
+`sources.fetch.policy`), parse bodies beyond the `FetchResult.text()` /
+`.json()` helpers, touch the database or read settings. Failures surface as
+`sources.errors.FetchError`; what a failure means for a run is decided by the
 caller.
 """
 
@@ -16,49 +17,28 @@ from __future__ import annotations
 import asyncio
 import codecs
 import email.message
-import email.utils
 import json as jsonlib
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 
 from sources.errors import FetchError, ParseError
+from sources.fetch.policy import (
+    HttpPolicy,
+    Retry,
+    conditional_headers,
+    error_retry,
+    retry_delay,
+    status_retry,
+)
 
 logger = logging.getLogger(__name__)
-
-# Scrapy's RETRY_HTTP_CODES: the server (or a proxy/CDN in front of it) is
-# overloaded or briefly down, so the same request may well succeed later.
-# Every other 4xx/5xx is about the request itself and would fail again.
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 522, 524})
-
-
-class HttpPolicy(BaseModel):
-    """How politely and how patiently we fetch. One policy per client."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    user_agent: str = "Callwatch/0.1 (+https://github.com/callwatch; contact: callwatch@localhost)"
-    min_interval: float = Field(default=1.0, ge=0)  # seconds between request STARTS to one host
-    connect_timeout: float = Field(default=10.0, gt=0)
-    read_timeout: float = Field(default=30.0, gt=0)  # httpx inactivity timeout, not a total
-    deadline: float = Field(default=120.0, gt=0)  # wall-clock limit per attempt, body included
-    max_bytes: int = Field(default=20_000_000, gt=0)
-    max_attempts: int = Field(default=3, ge=1)  # 1 try + 2 retries, as Scrapy
-    backoff_base: float = Field(default=1.0, ge=0)
-    backoff_max: float = Field(default=60.0, ge=0)
-    # A longer Retry-After is not slept through: the run fails now and the next
-    # scheduled poll tries again, so one slow source never stalls a whole run.
-    retry_after_cap: float = Field(default=300.0, ge=0)
-    max_redirects: int = Field(default=5, ge=0)
 
 
 @dataclass(frozen=True)
@@ -112,49 +92,6 @@ def _charset(content_type: str | None) -> str | None:
         return None
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP-date.
-
-    Returns None when absent or unreadable, 0 for a date in the past.
-    """
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # "-0000" dates come back naive; HTTP dates are GMT
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter" after failed attempt number `attempt` (1-based).
-
-    Equal jitter (half fixed, half random) rather than full jitter: the delay
-    never drops towards zero, so errors never make us poll faster (the
-    AutoThrottle rule), while clients that failed together still spread out.
-    """
-    ceiling = min(cap, base * 2 ** (attempt - 1))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
-@dataclass(frozen=True)
-class _Retry:
-    """A failed attempt worth repeating."""
-
-    reason: str
-    status: int | None = None
-    retry_after: float | None = None
-
-
 @dataclass
 class Usage:
     """Requests sent and bytes received during one `PoliteClient.measure()` block."""
@@ -192,12 +129,7 @@ class PoliteClient:
             headers={"User-Agent": self.policy.user_agent},
             follow_redirects=True,
             max_redirects=self.policy.max_redirects,
-            timeout=httpx.Timeout(
-                connect=self.policy.connect_timeout,
-                read=self.policy.read_timeout,
-                write=self.policy.read_timeout,
-                pool=self.policy.connect_timeout,
-            ),
+            timeout=self.policy.timeout(),
             event_hooks={"request": [self._count_request]},
         )
 
@@ -262,7 +194,7 @@ class PoliteClient:
         validators: dict[str, str] | None = None,
     ) -> FetchResult:
         """Send with politeness and retries; FetchError when it cannot succeed."""
-        send_headers = {**(headers or {}), **_conditional_headers(validators)}
+        send_headers = {**(headers or {}), **conditional_headers(validators)}
         kwargs = {"params": params, "data": data, "files": files, "json": json, "headers": send_headers}
         host = _host(url)
         lock = self._locks.setdefault(host, asyncio.Lock())
@@ -277,34 +209,16 @@ class PoliteClient:
             self._after_failure(method, url, host, outcome, attempt)
         raise AssertionError("unreachable: the last attempt either returns or raises")
 
-    def _after_failure(self, method: str, url: str, host: str, retry: _Retry, attempt: int) -> None:
+    def _after_failure(self, method: str, url: str, host: str, retry: Retry, attempt: int) -> None:
         """Give up (FetchError) or schedule the host's next start after the backoff."""
-        total = self.policy.max_attempts
-        if attempt >= total:
-            raise FetchError(
-                f"{method} failed after {attempt} attempt{'s' if attempt > 1 else ''}: {retry.reason}",
-                url=url,
-                status=retry.status,
-            )
-        if retry.retry_after is not None and retry.retry_after > self.policy.retry_after_cap:
-            raise FetchError(
-                f"server asked to wait {retry.retry_after:.0f} s, more than the cap of "
-                f"{self.policy.retry_after_cap:.0f} s; leaving it to the next poll",
-                url=url,
-                status=retry.status,
-            )
-        delay = backoff_delay(
-            attempt, base=self.policy.backoff_base, cap=self.policy.backoff_max, rng=self._rng
-        )
-        # Retry-After is the server's own word, so it wins whenever it is longer.
-        delay = max(delay, retry.retry_after or 0.0)
+        delay = retry_delay(self.policy, method, url, retry, attempt, self._rng)
         logger.info(
             "%s %s: %s (attempt %s of %s); retrying in %.2f s",
             method,
             url,
             retry.reason,
             attempt,
-            total,
+            self.policy.max_attempts,
             delay,
         )
         # The wait applies to the host, not just this request: a struggling
@@ -324,38 +238,27 @@ class PoliteClient:
 
     async def _attempt(
         self, method: str, url: str, kwargs: dict[str, Any], attempt: int
-    ) -> FetchResult | _Retry:
+    ) -> FetchResult | Retry:
         """One exchange under the overall deadline, errors sorted into retryable or fatal."""
         try:
             # httpx timeouts are per read, so a server trickling bytes would
             # never trip them; this bounds the whole attempt, body included.
             async with asyncio.timeout(self.policy.deadline):
                 return await self._exchange(method, url, kwargs, attempt)
-        except TimeoutError:
-            return _Retry(f"deadline of {self.policy.deadline:g} s exceeded")
-        except httpx.UnsupportedProtocol as exc:
-            raise FetchError(f"unsupported URL scheme: {exc}", url=url) from exc
-        except httpx.TransportError as exc:
-            # Connect/read errors, timeouts and truncated bodies: all transient.
-            return _Retry(f"{type(exc).__name__}: {exc}")
-        except httpx.TooManyRedirects as exc:
-            raise FetchError(f"more than {self.policy.max_redirects} redirects", url=url) from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise FetchError(f"{type(exc).__name__}: {exc}", url=url) from exc
+        except (TimeoutError, httpx.HTTPError, httpx.InvalidURL) as exc:
+            return error_retry(exc, self.policy, url)
 
     async def _exchange(
         self, method: str, url: str, kwargs: dict[str, Any], attempt: int
-    ) -> FetchResult | _Retry:
+    ) -> FetchResult | Retry:
         """Send one request and read its body; raises FetchError for fatal statuses."""
         request = self._client.build_request(method, url, **kwargs)
         response = await self._client.send(request, stream=True)
         try:
             status = response.status_code
-            if status in RETRY_STATUSES:
-                retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                return _Retry(f"HTTP {status}", status, retry_after)
-            if not (200 <= status < 300 or status == 304):
-                raise FetchError(f"HTTP {status}", url=str(response.url), status=status)
+            retry = status_retry(status, response.headers, str(response.url))
+            if retry is not None:
+                return retry
             content = b"" if status == 304 else await self._read_capped(response)
         finally:
             await response.aclose()
@@ -378,17 +281,6 @@ class PoliteClient:
                 raise FetchError(f"body is over the {cap} byte cap", url=str(response.url))
             chunks.append(chunk)
         return b"".join(chunks)
-
-
-def _conditional_headers(validators: dict[str, str] | None) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from stored validators."""
-    validators = validators or {}
-    headers = {}
-    if validators.get("etag"):
-        headers["If-None-Match"] = validators["etag"]
-    if validators.get("last_modified"):
-        headers["If-Modified-Since"] = validators["last_modified"]
-    return headers
 
 
 def _host(url: str) -> str:

@@ -1,12 +1,13 @@
 """Source kind `ft-portal`: the EU Funding & Tenders Portal "SEDIA" search API.
 
-Owns the request (formats.md §1.1: POST, paging in the URL, multipart JSON
-blobs `query`/`languages`/`sort`), the sanity checks on every answer (query
-ignored, wrong shape, empty set retried once, fewer rows than announced),
+Owns the paging (formats.md §1.1: one POST per page, paging in the URL), the
+sanity checks on every answer (query ignored, wrong shape, empty set retried
+once, fewer rows than announced),
 skipping of malformed or irrelevant rows, collapsing of language/datasource
 copies into one call per key across all pages, and the optional topicDetails
-enrichment (formats.md §2.1). The record -> RawCall mapping is in
-`sources.ft_portal_records`.
+enrichment (formats.md §2.1). The config and the request it sends are in
+`sources.ft_portal.query`; the record -> RawCall mapping is in
+`sources.ft_portal.records`.
 
 Must not: normalise deadlines, sanitise HTML or derive status (that is
 `monitor.normalise`), touch the database or read settings.
@@ -18,98 +19,23 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING, Any
 
 from monitor.model.raw import RawCall
-from monitor.normalise.programmes import programme_id_for
-from sources.base import Harvest, Source, SourceConfig
+from sources.base import Harvest, Source
 from sources.errors import ParseError, QueryIgnored, SourceError
-from sources.ft_portal.records import first, parse_instant, record_key, record_to_call, topic_budget
+from sources.ft_portal.budget import topic_budget
+from sources.ft_portal.metadata import first
+from sources.ft_portal.query import FtPortalConfig, search_files, search_params
+from sources.ft_portal.records import parse_instant, record_key, record_to_call
 
 if TYPE_CHECKING:
     from sources.fetch.client import PoliteClient
 
 logger = logging.getLogger(__name__)
 
-SEARCH_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
-DETAILS_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/data/topicDetails/{identifier}.json"
-STATUS_IDS = {"forthcoming": "31094501", "open": "31094502", "closed": "31094503"}
-# `identifier` is a keyword field (it works in `terms`), so it sorts; ties only among
-# cascades and language copies. `sortStatus` alone shuffles its ties between page
-# requests, which makes rows drift across pages (third-party clients, 2026).
-SORT = {"field": "identifier", "order": "ASC"}
 SKIPPED_TYPES = {"6"}  # topic updates / news: no status, no deadline
 SKIPPED_DATASOURCES = {"SEDIA_FAQ"}
-
-
-class FtPortalConfig(SourceConfig):
-    """Keys of a `kind = "ft-portal"` source file; see config/sources/ft-portal.toml."""
-
-    kind: Literal["ft-portal"] = "ft-portal"
-    url: str = SEARCH_URL
-    api_key: str = "SEDIA"
-    page_size: int = Field(default=100, ge=1, le=100)
-    types: list[Literal["0", "1", "2", "8"]] = Field(default_factory=lambda: ["1", "2", "8"], min_length=1)
-    statuses: list[Literal["forthcoming", "open", "closed"]] = Field(
-        default_factory=lambda: ["forthcoming", "open"], min_length=1
-    )
-    programmes: list[str] = Field(default_factory=list)
-    identifiers: list[str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
-    max_pages: int = Field(default=60, ge=1)
-    enrich_details: bool = False
-    details_url: str = DETAILS_URL
-    query_ignored_threshold: int = Field(default=100_000, ge=1)
-
-    @field_validator("programmes")
-    @classmethod
-    def _known_programmes(cls, value: list[str]) -> list[str]:
-        unknown = [name for name in value if programme_id_for(name) is None]
-        if unknown:
-            raise ValueError(f"unknown programme(s) {unknown}: use a frameworkProgramme id or abbreviation")
-        return value
-
-    @field_validator("details_url")
-    @classmethod
-    def _details_template(cls, value: str) -> str:
-        if "{identifier}" not in value or not value.startswith(("http://", "https://")):
-            raise ValueError("details_url must be an http(s) URL containing {identifier}")
-        return value
-
-
-# --------------------------------------------------------------------------- request
-
-
-def build_query(config: FtPortalConfig) -> dict[str, Any]:
-    """The `terms`-only bool query (the one clause kind SEDIA is known to honour)."""
-    must: list[dict[str, Any]] = [
-        {"terms": {"type": list(config.types)}},
-        {"terms": {"status": [STATUS_IDS[status] for status in config.statuses]}},
-    ]
-    if config.programmes:
-        ids = [programme_id_for(name) for name in config.programmes]
-        must.append({"terms": {"frameworkProgramme": list(dict.fromkeys(ids))}})
-    if config.identifiers:
-        must.append({"terms": {"identifier": list(config.identifiers)}})
-    return {"bool": {"must": must}}
-
-
-def search_params(config: FtPortalConfig, page: int) -> dict[str, str]:
-    """URL query parameters; paging MUST be here, body-level paging is ignored."""
-    return {
-        "apiKey": config.api_key,
-        "text": "***",
-        "pageSize": str(config.page_size),
-        "pageNumber": str(page),
-    }
-
-
-def search_files(config: FtPortalConfig) -> dict[str, tuple[str, str, str]]:
-    """The multipart parts, each a JSON blob (a plain form field gets HTTP 500)."""
-    parts = {"query": build_query(config), "languages": list(config.languages), "sort": SORT}
-    return {name: ("blob", json.dumps(value), "application/json") for name, value in parts.items()}
 
 
 # --------------------------------------------------------------------------- answers

@@ -1,9 +1,10 @@
 """SEDIA search records -> RawCall: the pure half of the `ft-portal` source kind.
 
-Owns reading one F&T portal search-result record (formats.md §1.3): the
-every-value-is-a-list metadata, the JSON-inside-string fields in both
-generations of shapes, this topic's share of a call-wide budgetOverview,
-deadline stages, keywords and the call's key.
+Owns reading one F&T portal search-result record (formats.md §1.3) in both
+generations of shapes: the call's key and portal link, titles and texts,
+codes (type, status, deadline model), deadline stages, keywords and extras.
+Metadata values are read through `sources.ft_portal.metadata`, budgets
+through `sources.ft_portal.budget`.
 
 Must not: do I/O, normalise deadlines (the Brussels 17:00 rule lives in
 `monitor.normalise`), sanitise HTML or derive status from dates. Values are
@@ -17,13 +18,14 @@ import json
 import logging
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from monitor.model.raw import RawCall, RawDeadline
 from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
 from monitor.normalise.dates import parse_iso_offset
 from monitor.normalise.programmes import programme_for
+from sources.ft_portal.budget import money_fields
+from sources.ft_portal.metadata import decode_json, first, values
 
 logger = logging.getLogger(__name__)
 
@@ -43,51 +45,6 @@ FUNDING_TYPES = {
 SUBMISSION_PROCEDURES = {"31094504": DeadlineModel.SINGLE_STAGE, "31094505": DeadlineModel.TWO_STAGE}
 _STAGE_LABELS = {DeadlineModel.TWO_STAGE: "Stage {}", DeadlineModel.MULTIPLE_CUTOFF: "Cut-off {}"}
 _CASCADE_REFERENCE = re.compile(r"^(\d+)COMPETITIVE_CALL")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
-
-# --------------------------------------------------------------------------- metadata values
-
-
-def values(metadata: dict[str, Any], key: str) -> list[Any]:
-    """All values of a metadata key (SEDIA wraps every value, even scalars, in a list)."""
-    value = metadata.get(key)
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def first(metadata: dict[str, Any], key: str) -> str | None:
-    """The first non-blank value of a metadata key, as stripped text."""
-    for value in values(metadata, key):
-        text = "" if value is None else str(value).strip()
-        if text:
-            return text
-    return None
-
-
-def decode_json(metadata: dict[str, Any], key: str, warnings: list[str]) -> Any:
-    """The JSON inside the first value of a string-valued key; None plus a warning when broken."""
-    found = values(metadata, key)
-    if not found or found[0] is None:
-        return None
-    value = found[0]
-    if not isinstance(value, str):
-        return value  # already structured: nothing to decode
-    if not value.strip():
-        return None
-    try:
-        return json.loads(value)
-    except ValueError as exc:
-        # Seen: the AarhusAI fixture's budgetOverview ends mid-string (truncated upstream).
-        warnings.append(f"{key} is not valid JSON ({exc}; {len(value)} chars); left empty")
-        return None
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    """A number or plain numeric string as Decimal; None for anything else ("n/a", true, "1,5")."""
-    text = "" if isinstance(value, bool) or value is None else str(value).strip()
-    return Decimal(text) if _PLAIN_NUMBER.match(text) else None
-
 
 # --------------------------------------------------------------------------- identity
 
@@ -205,92 +162,6 @@ def parse_deadlines(raw: list[Any], model: DeadlineModel | None, warnings: list[
     ]
 
 
-# --------------------------------------------------------------------------- budget
-
-
-def budget_entries(overview: Any, identifier: str | None) -> tuple[list[dict[str, Any]], bool]:
-    """budgetOverview entries of THIS topic, and whether a budget line is shared with other topics.
-
-    The overview covers the whole call; an entry is ours when its `action`
-    starts with "<identifier> - ". Several topics may list the same line.
-    """
-    action_map = overview.get("budgetTopicActionMap") if isinstance(overview, dict) else None
-    if not isinstance(action_map, dict) or not identifier:
-        return [], False
-    prefix = identifier.upper() + " - "
-    ours: list[dict[str, Any]] = []
-    shared = False
-    for line in action_map.values():
-        entries = [entry for entry in line if isinstance(entry, dict)] if isinstance(line, list) else []
-        mine = [entry for entry in entries if str(entry.get("action", "")).upper().startswith(prefix)]
-        ours.extend(mine)
-        shared = shared or (bool(mine) and len(mine) < len(entries))
-    return ours, shared
-
-
-def topic_budget(overview: Any, identifier: str | None, warnings: list[str]) -> dict[str, Any]:
-    """RawCall budget fields summed over this topic's entries (budgetYearMap numbers or strings)."""
-    entries, shared = budget_entries(overview, identifier)
-    if not entries:
-        return {}
-    totals = [_year_total(entry, warnings) for entry in entries]
-    mins = [value for entry in entries if (value := _amount(entry, "minContribution", warnings)) is not None]
-    maxes = [value for entry in entries if (value := _amount(entry, "maxContribution", warnings)) is not None]
-    grants = [
-        int(value) for entry in entries if (value := _amount(entry, "expectedGrants", warnings)) is not None
-    ]
-    known = [total for total in totals if total is not None]
-    fields: dict[str, Any] = {
-        # One unreadable year or entry leaves the total empty: a partial sum would understate it.
-        "budget_total": sum(known, Decimal(0)) if len(known) == len(totals) else None,
-        "contribution_min": min(mins, default=None),
-        "contribution_max": max(maxes, default=None),
-        "expected_grants": sum(grants) if grants else None,
-    }
-    if fields["budget_total"] is not None or mins or maxes:
-        fields["budget_currency"] = "EUR"  # budgetOverview amounts are in euro
-    if shared:
-        fields["budget_line_shared"] = True  # moved into `extra` by the caller
-    return fields
-
-
-def _year_total(entry: dict[str, Any], warnings: list[str]) -> Decimal | None:
-    year_map = entry.get("budgetYearMap")
-    if not isinstance(year_map, dict) or not year_map:
-        return None
-    total = Decimal(0)
-    for year, amount in year_map.items():
-        value = to_decimal(amount)
-        if value is None:
-            warnings.append(f"budget for {year} is {amount!r}, not a number; budget left empty")
-            return None
-        total += value
-    return total
-
-
-def _amount(entry: dict[str, Any], key: str, warnings: list[str]) -> Decimal | None:
-    if entry.get(key) is None:
-        return None
-    value = to_decimal(entry[key])
-    if value is None:
-        warnings.append(f"budget {key} is {entry[key]!r}, not a number; left empty")
-    return value
-
-
-def cascade_fields(metadata: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """Budget and project of a cascade call: `budget` + `currency`, projectAcronym/projectName."""
-    fields: dict[str, Any] = {"project": first(metadata, "projectAcronym") or first(metadata, "projectName")}
-    raw = first(metadata, "budget")
-    if raw is not None:
-        amount = to_decimal(raw)
-        if amount is None:
-            warnings.append(f"cascade budget {raw!r} is not a plain number; kept as text")
-            fields["budget_text"] = raw
-        fields["budget_total"] = amount
-        fields["budget_currency"] = first(metadata, "currency")
-    return fields
-
-
 # --------------------------------------------------------------------------- text fields
 
 
@@ -389,7 +260,7 @@ def record_to_call(record: dict[str, Any]) -> RawCall:
     return RawCall(
         **_identity(record, key),
         **_texts(record, key),
-        **_money(metadata, extra, warnings),
+        **money_fields(metadata, extra, warnings),
         language=str(record.get("language") or first(metadata, "language") or "") or None,
         programme_code=code,
         # H2020 topic ids carry no programme prefix ("SC1-PHE-..."); their call ids do ("H2020-SC1-...").
@@ -421,14 +292,3 @@ def _identity(record: dict[str, Any], key: str) -> dict[str, Any]:
         "identifier": key if cascade else identifier,
         "parent_identifier": identifier if cascade else first(metadata, "callIdentifier"),
     }
-
-
-def _money(metadata: dict[str, Any], extra: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
-    """Budget fields: a cascade's own `budget`, or this topic's share of the call budgetOverview."""
-    if first(metadata, "type") == "8":
-        return cascade_fields(metadata, warnings)
-    overview = decode_json(metadata, "budgetOverview", warnings)
-    fields = topic_budget(overview, first(metadata, "identifier"), warnings)
-    if fields.pop("budget_line_shared", False):
-        extra["budget_line_shared"] = True
-    return fields
