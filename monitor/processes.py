@@ -2,6 +2,7 @@
 
 Owns signal handling and orderly shutdown: SIGINT/SIGTERM stop the
 scheduler after the poll in progress has been recorded, then the web server.
+Must not define routes or jobs: `monitor.web` and `monitor.worker` do.
 """
 
 from __future__ import annotations

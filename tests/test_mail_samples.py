@@ -1,21 +1,34 @@
-"""`python -m monitor.mail.samples DIR` (the documented way to preview e-mails) writes every kind."""
+"""`callwatch samples DIR` (the documented way to preview e-mails) writes every kind."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.cli.samples import main
+from click.testing import CliRunner
+
+from monitor.cli import main
 
 
 def test_samples_are_written_by_the_real_path(tmp_path: Path) -> None:
-    assert main(["samples", str(tmp_path)]) == 0
+    result = CliRunner().invoke(main, ["samples", str(tmp_path)])
+    assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [
         f"{kind}.{ext}" for kind in ("alert", "confirmation", "digest", "reminder") for ext in ("html", "txt")
     ]
+    assert sorted(result.output.split()) == [str(tmp_path / name) for name in names]
     alert = (tmp_path / "alert.txt").read_text()
     assert "Stage 1 deadline moved from 12 January 2027 17:00 to 19 January 2027 17:00 (Brussels)" in alert
     digest = (tmp_path / "digest.txt").read_text()
     assert digest.startswith("Subject: Your Callwatch digest: 3 new calls")
     assert "keywords: hydrogen, electrolyser* · open to SMEs in PT · 50 days left" in digest
     assert "<!DOCTYPE html>" in (tmp_path / "digest.html").read_text()
+
+
+def test_samples_help_prints_help_and_writes_nothing(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["samples", "--help"])
+    assert result.exit_code == 0 and "DIR" in result.output
+    assert list(tmp_path.iterdir()) == []
+    missing = CliRunner().invoke(main, ["samples"])
+    assert missing.exit_code == 2 and "DIR" in missing.output

@@ -1,9 +1,11 @@
 """CLI commands for people and e-mail: subscribe, track, unsubscribe, digest, reminders, alerts, send,
 and a subscriber's data export and erasure.
 
-Each sending command plans what is due (monitor.plan) and then sends
-everything due (monitor.sender), so a run also retries earlier transient
-failures. `--now` replays time for tests and for catching up by hand.
+Each sending command plans what is due (monitor.plan.notify) and then sends
+everything due (monitor.deliver.sender), so a run also retries earlier transient
+failures. `--now` replays time for tests and for catching up by hand. Owns what
+these commands print and their exit statuses; must not decide consent or what is
+due itself (monitor.people.subscriptions and monitor.plan do).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import click
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.cli import EXIT_FAILED, _validate_now, console, fail, main, with_app
+from monitor.cli.common import EXIT_FAILED, console, fail, validate_now, with_app
 from monitor.clock import fixed_clock
 from monitor.deliver.sender import SendReport
 from monitor.deliver.sender import deliver as send_pending
@@ -40,7 +42,7 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 def _clock(app: App, now_text: str | None) -> datetime:
     if now_text:
-        app.clock = fixed_clock(_validate_now(now_text))
+        app.clock = fixed_clock(validate_now(now_text))
     return app.clock()
 
 
@@ -85,7 +87,7 @@ def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
 # --------------------------------------------------------------------------- people
 
 
-@main.command("subscribe")
+@click.command("subscribe")
 @click.argument("email")
 @click.option(
     "--keywords", "-k", multiple=True, help="Words or phrases to look for (repeat or comma-separate)."
@@ -171,7 +173,7 @@ def _subscriber_or_fail(session: Any, email: str) -> Any:
     return row
 
 
-@main.command()
+@click.command()
 @click.argument("email")
 @click.argument("call_id", type=int)
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
@@ -191,7 +193,7 @@ def track(app: App, email: str, call_id: int, now_text: str | None) -> None:
     )
 
 
-@main.command()
+@click.command()
 @click.argument("email")
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 @with_app(migrate=True)
@@ -205,7 +207,7 @@ def unsubscribe(app: App, email: str, now_text: str | None) -> None:
     console.print(f"{email}: {'unsubscribed' if changed else 'was already unsubscribed'}", highlight=False)
 
 
-@main.group()
+@click.group()
 def subscriber() -> None:
     """A subscriber's data: export it, or erase it."""
 
@@ -244,7 +246,7 @@ def _plan_and_send(
     _finish(report, deliver(app), what)
 
 
-@main.command()
+@click.command()
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 @click.option("--email", "emails", multiple=True, help="Only these subscribers.")
 @with_app(migrate=True)
@@ -255,7 +257,7 @@ def digest(app: App, now_text: str | None, emails: tuple[str, ...]) -> None:
     )
 
 
-@main.command()
+@click.command()
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 @with_app(migrate=True)
 def reminders(app: App, now_text: str | None) -> None:
@@ -263,7 +265,7 @@ def reminders(app: App, now_text: str | None) -> None:
     _plan_and_send(app, now_text, lambda mail, now: plan_reminders(app.engine, mail, now=now), "reminders")
 
 
-@main.command()
+@click.command()
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 @with_app(migrate=True)
 def alerts(app: App, now_text: str | None) -> None:
@@ -277,10 +279,13 @@ def alerts(app: App, now_text: str | None) -> None:
     _plan_and_send(app, now_text, plan, "alerts")
 
 
-@main.command()
+@click.command()
 @click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant.")
 @with_app(migrate=True)
 def send(app: App, now_text: str | None) -> None:
     """Send e-mails already due (retries of earlier transient failures)."""
     _clock(app, now_text)
     _finish(None, deliver(app), "send")
+
+
+COMMANDS = (subscribe_command, track, unsubscribe, subscriber, digest, reminders, alerts, send)

@@ -1,25 +1,27 @@
-"""Sample e-mails for review: `python -m monitor.mail.samples docs/emails` writes a confirmation,
-a digest, a reminder and a change alert as .html and .txt files.
+"""`callwatch samples DIR`: sample e-mails for review. It writes a confirmation, a digest, a reminder
+and a change alert, each as .html and .txt, into DIR.
 
 They are produced by the real path (subscribe, plan, send to the outbox) on a throw-away SQLite
 database with a handful of realistic calls, so they show exactly what subscribers receive.
-Re-run it after changing a template or a translation.
+Re-run it after changing a template or a translation. Owns the sample world (calls, subscriber,
+times). Must not touch the operator's settings or database: everything lives in a temporary folder.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email import message_from_bytes, policy
 from pathlib import Path
 
+import click
+
 from db import repo
 from db.engine import session_scope
 from db.models import Source
-from monitor.app import build_app
+from monitor.app import App, build_app
 from monitor.clock import fixed_clock
 from monitor.deliver.sender import deliver
 from monitor.model.call import CallIn, DeadlineIn
@@ -95,67 +97,87 @@ def sample_calls() -> list[CallIn]:
     ]
 
 
-async def _write(out: Path) -> list[Path]:
-    with tempfile.TemporaryDirectory() as tmp:
-        config = Path(tmp) / "config"
-        (config / "sources").mkdir(parents=True)
-        (config / "callwatch.toml").write_text("[mail]\nrate_per_second = 0\n")
-        settings = load_settings(
-            var_dir=Path(tmp) / "var",
-            config_dir=config,
-            base_url="https://callwatch.example.org",
-            mail_from="Callwatch <alerts@callwatch.example.org>",
-            secret_key="samples-" + "x" * 40,
+def _sample_app(tmp: Path) -> App:
+    """An app on a fresh SQLite database under `tmp`, with no sources and no sending pace."""
+    config = tmp / "config"
+    (config / "sources").mkdir(parents=True)
+    (config / "callwatch.toml").write_text("[mail]\nrate_per_second = 0\n")
+    settings = load_settings(
+        var_dir=tmp / "var",
+        config_dir=config,
+        base_url="https://callwatch.example.org",
+        mail_from="Callwatch <alerts@callwatch.example.org>",
+        secret_key="samples-" + "x" * 40,
+    )
+    return build_app(settings, migrate=True, clock=fixed_clock(SEEDED))
+
+
+def _seed(app: App) -> None:
+    """The sample calls, and Ana subscribing to them (her confirmation e-mail is queued)."""
+    with session_scope(app.engine) as session:
+        session.add(
+            Source(
+                id="ft-portal",
+                name="EU Funding & Tenders Portal",
+                kind="ft-portal",
+                url="https://ec.europa.eu/",
+                created_at=SEEDED,
+            )
         )
-        app = build_app(settings, migrate=True, clock=fixed_clock(SEEDED))
-        with session_scope(app.engine) as session:
-            session.add(
-                Source(
-                    id="ft-portal",
-                    name="EU Funding & Tenders Portal",
-                    kind="ft-portal",
-                    url="https://ec.europa.eu/",
-                    created_at=SEEDED,
-                )
-            )
-            session.flush()
-            repo.store_calls(
-                session, source_id="ft-portal", run_id=None, calls=sample_calls(), complete=False, now=SEEDED
-            )
-            profile = ProfileInput(
-                keywords=["hydrogen", "electrolyser*"], countries=["PT"], org_types=["sme"]
-            )
-            subscribe(
-                session,
-                mail_context(app),
-                email="ana.ferreira@example.pt",
-                profile=profile,
-                now=SEEDED,
-                origin="samples",
-                timezone="Europe/Lisbon",
-            )
+        session.flush()
+        repo.store_calls(
+            session, source_id="ft-portal", run_id=None, calls=sample_calls(), complete=False, now=SEEDED
+        )
+        profile = ProfileInput(keywords=["hydrogen", "electrolyser*"], countries=["PT"], org_types=["sme"])
+        subscribe(
+            session,
+            mail_context(app),
+            email="ana.ferreira@example.pt",
+            profile=profile,
+            now=SEEDED,
+            origin="samples",
+            timezone="Europe/Lisbon",
+        )
+
+
+def _confirm(app: App) -> int:
+    """Ana confirms; her subscriber id."""
+    with session_scope(app.engine) as session:
+        anna = repo.subscriber_by_email(session, email="ana.ferreira@example.pt")
+        assert anna is not None and anna.id is not None
+        repo.set_status(session, subscriber_id=anna.id, status="confirmed", now=SEEDED)  # type: ignore[arg-type]
+        return anna.id
+
+
+def _track_and_move(app: App, subscriber_id: int) -> None:
+    """Ana tracks the Horizon call, whose first stage then moves a week later."""
+    with session_scope(app.engine) as session:
+        first = repo.search_calls(session, status="open", text="HORIZON-CL5-2027-D3-01-05")[0]
+        repo.track_call(session, subscriber_id=subscriber_id, call_id=first.id, now=DIGEST_AT)
+        moved = sample_calls()[0].model_copy()
+        stage1, stage2 = moved.deadlines
+        moved.deadlines = [stage1.model_copy(update={"at": stage1.at + timedelta(days=7)}), stage2]
+        repo.store_calls(
+            session,
+            source_id="ft-portal",
+            run_id=None,
+            calls=[moved],
+            complete=False,
+            now=DIGEST_AT + timedelta(hours=1),
+        )
+
+
+async def write_samples(out: Path) -> list[Path]:
+    """Confirmation, digest, reminder and alert, each sent to the outbox, then written to `out`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = _sample_app(Path(tmp))
+        _seed(app)
         await deliver(app)
-        with session_scope(app.engine) as session:
-            anna = repo.subscriber_by_email(session, email="ana.ferreira@example.pt")
-            assert anna is not None and anna.id is not None
-            repo.set_status(session, subscriber_id=anna.id, status="confirmed", now=SEEDED)  # type: ignore[arg-type]
+        subscriber_id = _confirm(app)
         app.clock = fixed_clock(DIGEST_AT)
         plan_digests(app.engine, mail_context(app), now=DIGEST_AT)
         await deliver(app)
-        with session_scope(app.engine) as session:
-            first = repo.search_calls(session, status="open", text="HORIZON-CL5-2027-D3-01-05")[0]
-            repo.track_call(session, subscriber_id=anna.id, call_id=first.id, now=DIGEST_AT)
-            moved = sample_calls()[0].model_copy()
-            stage1, stage2 = moved.deadlines
-            moved.deadlines = [stage1.model_copy(update={"at": stage1.at + timedelta(days=7)}), stage2]
-            repo.store_calls(
-                session,
-                source_id="ft-portal",
-                run_id=None,
-                calls=[moved],
-                complete=False,
-                now=DIGEST_AT + timedelta(hours=1),
-            )
+        _track_and_move(app, subscriber_id)
         later = datetime(2026, 12, 20, 8, 30, tzinfo=UTC)
         app.clock = fixed_clock(later)
         plan_reminders(app.engine, mail_context(app), now=later)
@@ -180,12 +202,12 @@ def _extract(outbox: Path, out: Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str]) -> int:
-    out = Path(argv[1] if len(argv) > 1 else "docs/emails")
-    for path in asyncio.run(_write(out)):
-        print(path)
-    return 0
+@click.command("samples")
+@click.argument("out", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+def samples_command(out: Path) -> None:
+    """Write sample e-mails (confirmation, digest, reminder, change alert) as .html and .txt into DIR."""
+    for path in asyncio.run(write_samples(out)):
+        click.echo(str(path))
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+COMMANDS = (samples_command,)

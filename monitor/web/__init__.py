@@ -1,17 +1,16 @@
 """The web process: pages, feeds and the JSON API.
 
-`create_app(app)` builds the ASGI application from an already-built
-`monitor.app.App`; it never starts a scheduler (that is the worker's job,
-or `callwatch run`'s, which runs both in one process). Routes live in one
-module per audience: `calls` (browse, detail, API, CSV, source health),
-`feeds` (RSS, Atom, iCalendar), `people` (sign-up, signed links, manage page).
-All of them read calls through one `CatalogueCache` (monitor.catalogue).
+`create_app(app)` builds the ASGI application from an already-built `monitor.app.App`: it puts
+what routes share in `state` (read through `monitor.web.deps`) and includes each module's router.
+Must not start a scheduler (that is the worker's job, or `callwatch run`'s, which runs both in one
+process). Routes live in one module per audience: `calls` (browse, detail, source health), `api`
+(JSON API, CSV), `feeds` (RSS, Atom, iCalendar), `people` (sign-up, signed links, manage page).
+All of them read calls through one `CatalogueCache` (monitor.catalogue.snapshot).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -23,36 +22,36 @@ from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
 from monitor.render.templating import make_environment
-from monitor.web.calls import calls_routes
-from monitor.web.feeds import feed_routes
-from monitor.web.people import people_routes
+from monitor.web import api, calls, feeds, people
+from monitor.web.deps import AppDep
+from monitor.web.feed_cache import FeedCache
+from monitor.web.pages import Pages
 
 
 def create_app(app: App) -> FastAPI:
     web = FastAPI(title="Callwatch", version="0.1.0")
     templates = make_environment()
-    catalogue = CatalogueCache(app.engine, app.clock)
-    web.state.catalogue = catalogue
-    web.include_router(people_routes(app, templates, deliver=lambda: asyncio.run(deliver(app))))
-    web.include_router(calls_routes(app, templates, catalogue))
-    web.include_router(feed_routes(app, catalogue))
-
-    @web.get("/healthz", include_in_schema=False)
-    def healthz() -> JSONResponse:
-        """Liveness and database reachability, plus any source that is failing."""
-        try:
-            with session_scope(app.engine) as session:
-                session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-                failing = [
-                    s.id
-                    for s in repo.list_sources(session)
-                    if s.consecutive_failures >= s.alert_after_failures
-                ]
-        except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
-            return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
-
+    pages = Pages(app, templates, deliver=lambda: asyncio.run(deliver(app)))
+    web.state.app, web.state.templates, web.state.pages = app, templates, pages
+    web.state.catalogue = CatalogueCache(app.engine, app.clock)
+    web.state.feed_cache = FeedCache()
+    for router in (people.router, calls.router, api.router, feeds.router):
+        web.include_router(router)
+    web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     return web
 
 
-__all__: list[Any] = ["create_app"]
+def healthz(app: AppDep) -> JSONResponse:
+    """Liveness and database reachability, plus any source that is failing."""
+    try:
+        with session_scope(app.engine) as session:
+            session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            failing = [
+                s.id for s in repo.list_sources(session) if s.consecutive_failures >= s.alert_after_failures
+            ]
+    except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
+        return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
+
+
+__all__ = ["create_app"]

@@ -16,28 +16,16 @@ served to confirmed subscribers and to suspended ones (bounces stop e-mail, not 
 pending addresses (nobody has shown they own the address) nor unsubscribed ones: unsubscribing
 stops everything, and erasure deletes the rows, which ends every feed link for good.
 
-Validators, decided without rendering: the ETag is `Catalogue.etag` over the format, the
-canonical filter (or the token and what the subscriber's rows say), and a clock mark: how many
-deadline instants of the snapshot lie before now (and before now + min_days_left), which are the
-only moments a feed's selection can change while the data does not. Last-Modified is the newest
-change of any call in the snapshot, the last such crossing, or the profile's or tracking's own
-change, whichever is latest (any call's, not only the listed ones', so that a call leaving a
-filter after an edit still counts; untracking and "not relevant" leave no time behind, so only the
-ETag sees them at once). 304 answers If-None-Match (lists, `*` and W/ accepted) and, without it,
-If-Modified-Since. Rendered bodies are kept by ETag, so a feed polled by many readers
-is built once per change.
+Validators (ETag, Last-Modified) are decided without rendering and bodies kept by ETag: see
+monitor.web.feed_cache. Must not write anything.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
-from bisect import bisect_left
-from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -48,8 +36,6 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import SubscriberStatus
-from monitor.app import App
-from monitor.catalogue.cache import CatalogueCache
 from monitor.catalogue.query import CallQuery, QueryError
 from monitor.catalogue.snapshot import Catalogue, Entry
 from monitor.match.checks import screen
@@ -60,6 +46,8 @@ from monitor.people.subscriptions import subscriber_for
 from monitor.render import ics, rss
 from monitor.render.entries import FeedMeta
 from monitor.tokens import Purpose, Signer, TokenError
+from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
+from monitor.web.feed_cache import Plan, latest
 
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -69,136 +57,124 @@ MEDIA_TYPES = {
 RENDER = {"rss": rss.rss, "atom": rss.atom, "ics": ics.calendar}
 MAX_ITEMS = 100
 MAX_CALENDAR_CALLS = 1000
-MAX_AGE = 300
 LIVE = ("open", "forthcoming")
 SERVED = (SubscriberStatus.CONFIRMED, SubscriberStatus.SUSPENDED)
 NO_FEED = "No such feed. A private feed link stops working when it is replaced or revoked.\n"
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """A feed response before its body exists: the validators and how to build it."""
-
-    fmt: str
-    etag: str
-    last_modified: datetime
-    private: bool
-    build: Callable[[], bytes]
+router = APIRouter(include_in_schema=False)
 
 
-def feed_routes(app: App, catalogue: CatalogueCache) -> APIRouter:
-    """The feed routes; `catalogue` is the web app's snapshot cache."""
-    router = APIRouter(include_in_schema=False)
-    links = app.links
-    signer = links.signer
-    host = urlsplit(links.base_url).hostname or "callwatch"
-    indexes, bodies = _Indexes(), _Bodies()
+def _host(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "callwatch"
 
-    def respond(request: Request, plan: Plan) -> Response:
-        headers = {
-            "ETag": plan.etag,
-            "Last-Modified": format_datetime(plan.last_modified.astimezone(UTC), usegmt=True),
-            "Cache-Control": f"{'private' if plan.private else 'public'}, max-age={MAX_AGE}",
-        }
-        if plan.private:
-            headers["X-Robots-Tag"] = "noindex"
-        if not_modified(request.headers, plan.etag, plan.last_modified):
-            return Response(status_code=304, headers=headers)
-        return Response(bodies.get(plan.etag, plan.build), headers=headers, media_type=MEDIA_TYPES[plan.fmt])
 
-    @router.api_route("/feeds/calls.{fmt}", methods=["GET", "HEAD"])
-    def public_feed(request: Request, fmt: str) -> Response:
-        if fmt not in MEDIA_TYPES:
-            return PlainTextResponse("No such feed format: use .rss, .atom or .ics\n", status_code=404)
-        snapshot, now = catalogue.get(), app.clock()
-        try:
-            query, limit, params = public_query(request.query_params.multi_items(), snapshot.sources, fmt)
-        except QueryError as error:
-            return PlainTextResponse(f"{error}\n", status_code=400)
-        index = indexes.of(snapshot)
-        mark, crossed = index.clock_mark(now, query.min_days_left)
-        search = urlencode(params)
-        filters = [(k, v) for k, v in params if k not in ("sort", "limit")]
-        describe = "; ".join(f"{k}: {v}" for k, v in filters)
-        title = ("Callwatch deadlines" if fmt == "ics" else "Callwatch: EU funding calls") + (
-            f" ({describe})" if describe else ""
-        )
-        meta = FeedMeta(
-            title=title,
-            self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
-            page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
-            updated=latest(index.newest, crossed),
-        )
+@router.api_route("/feeds/calls.{fmt}", methods=["GET", "HEAD"])
+def public_feed(
+    request: Request, fmt: str, app: AppDep, catalogue: CatalogueDep, cache: FeedCacheDep
+) -> Response:
+    if fmt not in MEDIA_TYPES:
+        return PlainTextResponse("No such feed format: use .rss, .atom or .ics\n", status_code=404)
+    snapshot, now, links = catalogue.get(), app.clock(), app.links
+    try:
+        query, limit, params = public_query(request.query_params.multi_items(), snapshot.sources, fmt)
+    except QueryError as error:
+        return PlainTextResponse(f"{error}\n", status_code=400)
+    index = cache.index(snapshot)
+    mark, crossed = index.clock_mark(now, query.min_days_left)
+    search = urlencode(params)
+    filters = [(k, v) for k, v in params if k not in ("sort", "limit")]
+    describe = "; ".join(f"{k}: {v}" for k, v in filters)
+    title = ("Callwatch deadlines" if fmt == "ics" else "Callwatch: EU funding calls") + (
+        f" ({describe})" if describe else ""
+    )
+    meta = FeedMeta(
+        title=title,
+        self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
+        page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
+        updated=latest(index.newest, crossed),
+    )
 
-        def build() -> bytes:
-            calls = [entry.call for entry in snapshot.filter(query, now=now)[:limit]]
-            return RENDER[fmt](calls, meta, call_page=links.call)
+    def build() -> bytes:
+        calls = [entry.call for entry in snapshot.filter(query, now=now)[:limit]]
+        return RENDER[fmt](calls, meta, call_page=links.call)
 
-        etag = snapshot.etag("public", fmt, search, mark)
-        return respond(request, Plan(fmt, etag, meta.updated, False, build))
+    etag = snapshot.etag("public", fmt, search, mark)
+    return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, False, build))
 
-    @router.api_route("/feeds/profile/{name}", methods=["GET", "HEAD"])
-    def profile_feed(request: Request, name: str) -> Response:
-        token, _, fmt = name.rpartition(".")
-        if fmt not in MEDIA_TYPES or not token:
+
+@router.api_route("/feeds/profile/{name}", methods=["GET", "HEAD"])
+def profile_feed(
+    request: Request,
+    name: str,
+    app: AppDep,
+    catalogue: CatalogueDep,
+    cache: FeedCacheDep,
+) -> Response:
+    token, _, fmt = name.rpartition(".")
+    if fmt not in MEDIA_TYPES or not token:
+        return no_feed()
+    with session_scope(app.engine) as session:
+        profile = profile_for(session, app.signer, token)
+    if profile is None:
+        return no_feed()
+    snapshot, now, links = catalogue.get(), app.clock(), app.links
+    index = cache.index(snapshot)
+    mark, crossed = index.clock_mark(now, profile.criteria.min_days_left)
+    meta = FeedMeta(
+        title=f"Callwatch: {profile.name}",
+        self_url=f"{links.base_url}/feeds/profile/{token}.{fmt}",
+        page_url=links.browse(),
+        updated=latest(index.newest, crossed, profile.changed),
+        description="Calls that match your Callwatch profile",
+        feed_id=f"tag:{_host(links.base_url)},2026:profile/{profile.id}",
+    )
+
+    def build() -> bytes:
+        entries = profile_entries(snapshot, profile.criteria, profile.dismissed, now)
+        cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
+        return RENDER[fmt]([e.call for e in entries[:cap]], meta, call_page=links.call)
+
+    subject = _digest(token, repr(profile))
+    etag = snapshot.etag("profile", fmt, subject, mark)
+    return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, True, build))
+
+
+@router.api_route("/feeds/tracked/{name}", methods=["GET", "HEAD"])
+def tracked_feed(
+    request: Request,
+    name: str,
+    app: AppDep,
+    catalogue: CatalogueDep,
+    cache: FeedCacheDep,
+) -> Response:
+    token, _, fmt = name.rpartition(".")
+    if fmt != "ics" or not token:
+        return no_feed()
+    with session_scope(app.engine) as session:
+        found = feed_subscriber(session, app.signer, token, "t")
+        if not found:
             return no_feed()
-        with session_scope(app.engine) as session:
-            profile = profile_for(session, signer, token)
-        if profile is None:
-            return no_feed()
-        snapshot, now = catalogue.get(), app.clock()
-        index = indexes.of(snapshot)
-        mark, crossed = index.clock_mark(now, profile.criteria.min_days_left)
-        meta = FeedMeta(
-            title=f"Callwatch: {profile.name}",
-            self_url=f"{links.base_url}/feeds/profile/{token}.{fmt}",
-            page_url=links.browse(),
-            updated=latest(index.newest, crossed, profile.changed),
-            description="Calls that match your Callwatch profile",
-            feed_id=f"tag:{host},2026:profile/{profile.id}",
-        )
+        sid = int(found[0].id or 0)
+        tracked = dict(repo.tracked_calls(session, subscriber_ids=[sid]).get(sid, {}))
+    snapshot, links = catalogue.get(), app.links
+    index = cache.index(snapshot)
+    meta = FeedMeta(
+        title="Callwatch: calls you track",
+        self_url=f"{links.base_url}/feeds/tracked/{token}.ics",
+        page_url=links.browse(),
+        updated=latest(index.newest, *tracked.values()),
+        description="Deadlines of the calls you track on Callwatch",
+        feed_id=f"tag:{_host(links.base_url)},2026:tracked/{sid}",
+    )
 
-        def build() -> bytes:
-            entries = profile_entries(snapshot, profile.criteria, profile.dismissed, now)
-            cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
-            return RENDER[fmt]([e.call for e in entries[:cap]], meta, call_page=links.call)
+    def build() -> bytes:
+        calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
+        return ics.calendar(calls, meta, call_page=links.call)
 
-        subject = _digest(token, repr(profile))
-        etag = snapshot.etag("profile", fmt, subject, mark)
-        return respond(request, Plan(fmt, etag, meta.updated, True, build))
-
-    @router.api_route("/feeds/tracked/{name}", methods=["GET", "HEAD"])
-    def tracked_feed(request: Request, name: str) -> Response:
-        token, _, fmt = name.rpartition(".")
-        if fmt != "ics" or not token:
-            return no_feed()
-        with session_scope(app.engine) as session:
-            found = feed_subscriber(session, signer, token, "t")
-            if not found:
-                return no_feed()
-            sid = int(found[0].id or 0)
-            tracked = dict(repo.tracked_calls(session, subscriber_ids=[sid]).get(sid, {}))
-        snapshot = catalogue.get()
-        index = indexes.of(snapshot)
-        meta = FeedMeta(
-            title="Callwatch: calls you track",
-            self_url=f"{links.base_url}/feeds/tracked/{token}.ics",
-            page_url=links.browse(),
-            updated=latest(index.newest, *tracked.values()),
-            description="Deadlines of the calls you track on Callwatch",
-            feed_id=f"tag:{host},2026:tracked/{sid}",
-        )
-
-        def build() -> bytes:
-            calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
-            return ics.calendar(calls, meta, call_page=links.call)
-
-        subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
-        etag = snapshot.etag("tracked", fmt, subject)
-        return respond(request, Plan(fmt, etag, meta.updated, True, build))
-
-    return router
+    subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
+    etag = snapshot.etag("tracked", fmt, subject)
+    return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, True, build))
 
 
 # --------------------------------------------------------------------------- requests
@@ -272,28 +248,6 @@ def no_feed() -> Response:
     return PlainTextResponse(NO_FEED, status_code=404, headers={"Cache-Control": "no-store"})
 
 
-def not_modified(headers: Mapping[str, str], etag: str, last_modified: datetime) -> bool:
-    """RFC 9110 §13.2.2 for GET/HEAD: If-None-Match decides when present, else If-Modified-Since."""
-    if_none_match = headers.get("if-none-match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or etag.removeprefix("W/") in tags
-    since = headers.get("if-modified-since")
-    if not since:
-        return False
-    try:
-        when = parsedate_to_datetime(since)
-    except (TypeError, ValueError, IndexError):
-        return False
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return last_modified.replace(microsecond=0) <= when
-
-
-def latest(*times: datetime | None) -> datetime:
-    return max((t for t in times if t is not None), default=_EPOCH)
-
-
 def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -327,73 +281,3 @@ def tracked_entries(snapshot: Catalogue, tracked: set[int]) -> list[Entry]:
 
 def _ids(entry: Entry) -> set[int]:
     return {entry.call.id, *(int(m.call.id) for m in entry.call.members)}
-
-
-# --------------------------------------------------------------------------- caches
-
-
-@dataclass(frozen=True)
-class SnapshotIndex:
-    """What validators read of one snapshot: its deadline instants, sorted, and its newest change."""
-
-    version: str
-    instants: tuple[datetime, ...]
-    newest: datetime
-
-    @classmethod
-    def build(cls, snapshot: Catalogue) -> SnapshotIndex:
-        instants = {d.at for e in snapshot.entries for d in e.call.deadlines}
-        instants |= {e.call.next_deadline_at for e in snapshot.entries if e.call.next_deadline_at}
-        newest = latest(*(e.updated_at for e in snapshot.entries))
-        return cls(snapshot.version, tuple(sorted(instants)), newest)
-
-    def clock_mark(self, now: datetime, days_left: int | None = None) -> tuple[str, datetime | None]:
-        """How many instants lie before now (and before now + days_left), and when the last one was passed.
-
-        Statuses, `min_days_left` and deadline windows compare deadlines with now (`at < now`,
-        `at >= now + days`), so a feed's selection can only change when one of these counts does.
-        """
-        offsets = [timedelta(0)] + ([timedelta(days=days_left)] if days_left is not None else [])
-        counts, crossed = [], None
-        for offset in offsets:
-            passed = bisect_left(self.instants, now + offset)
-            counts.append(str(passed))
-            if passed:
-                crossed = latest(crossed, self.instants[passed - 1] - offset)
-        return "/".join(counts), crossed
-
-
-class _Indexes:
-    def __init__(self) -> None:
-        self._current: SnapshotIndex | None = None
-
-    def of(self, snapshot: Catalogue) -> SnapshotIndex:
-        current = self._current
-        if current is None or current.version != snapshot.version:
-            current = self._current = SnapshotIndex.build(snapshot)
-        return current
-
-
-class _Bodies:
-    """Rendered bodies by ETag, least recently used dropped first, within a byte budget."""
-
-    def __init__(self, budget: int = 32 * 1024 * 1024) -> None:
-        self.budget = budget
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, etag: str, build: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            if etag in self._items:
-                self._items.move_to_end(etag)
-                return self._items[etag]
-        body = build()
-        with self._lock:
-            if etag not in self._items and len(body) <= self.budget // 4:
-                self._items[etag] = body
-                self._size += len(body)
-                while self._size > self.budget:
-                    _, dropped = self._items.popitem(last=False)
-                    self._size -= len(dropped)
-        return body

@@ -1,5 +1,6 @@
 """The sign-up and manage forms' fields, both ways: what a person typed -> a `ProfileInput` and
-preference values (monitor.subscriptions validates them), and stored rows -> the values a form shows.
+preference values (monitor.people.subscriptions validates them), and stored rows -> the values a
+form shows.
 
 Owns the field names, the choices the forms offer (organisation types, ecosystems, funding types,
 time zones, languages, days and hours) and the forgiving parts of reading text: budgets written

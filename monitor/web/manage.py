@@ -7,24 +7,24 @@ token; a valid one redirects (303) back to the page with `?saved=<what>`
 invalid one shows the page again with the error and what was typed (422).
 A profile is edited only through its owner's link. "Reset my feed links"
 bumps each profile's `feed_token_version`: old feed URLs stop working while
-the links in e-mails (manage, unsubscribe) keep working.
+the links in e-mails (manage, unsubscribe) keep working. Must not check
+profiles or preferences itself: `monitor.people.subscriptions` does.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from db import repo
 from monitor.people.subscriptions import SubscriptionError, check_preferences, clean_profile
 from monitor.tokens import Purpose, TokenError
+from monitor.web.deps import PagesDep, form_for
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
+from monitor.web.pages import Pages
 from monitor.web.security import CheckedForm
-
-if TYPE_CHECKING:
-    from monitor.web.people import Pages
 
 FLASH = {
     "preferences": "Your e-mail preferences are saved.",
@@ -36,14 +36,14 @@ FLASH = {
     "and calendar with the links below.",
 }
 FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("ics", "Calendar (iCal)"))
+EraseForm, ProfileForm, DeleteProfileForm = form_for("erase"), form_for("profile"), form_for("delete-profile")
+PreferencesForm, UntrackForm, ResetFeedsForm = (
+    form_for("preferences"),
+    form_for("untrack"),
+    form_for("reset-feeds"),
+)
 
-
-def manage_routes(pages: Pages) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    _page_routes(router, pages)
-    _profile_routes(router, pages)
-    _setting_routes(router, pages)
-    return router
+router = APIRouter(include_in_schema=False)
 
 
 def _show(
@@ -51,7 +51,7 @@ def _show(
 ) -> HTMLResponse:
     """The manage page; `editing` (preferences, new, or a profile id) with `values` and `error`
     shows that form again as typed."""
-    links = pages.app.links
+    links = pages.links
     editing, values = state.get("editing"), state.get("values")
     rows = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
     profiles = [
@@ -93,138 +93,130 @@ def _own_profile(session: Any, subscriber: Any, profile_id: int) -> Any:
     return row
 
 
-def _page_routes(router: APIRouter, pages: Pages) -> None:
-    """The page itself, the export and the erasure."""
-
-    @router.get("/manage/{token}", response_class=HTMLResponse)
-    def manage_page(token: str, request: Request) -> Response:
-        return pages.acting(
-            request, Purpose.MANAGE, token, lambda s, sub, _: _show(pages, request, token, s, sub)
-        )
-
-    @router.get("/manage/{token}/export")
-    def export(token: str, request: Request) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            data = repo.export_subscriber(session, subscriber_id=subscriber.id)
-            disposition = 'attachment; filename="callwatch-data.json"'
-            return JSONResponse(
-                data, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"}
-            )
-
-        return pages.acting(request, Purpose.MANAGE, token, work)
-
-    @router.post("/manage/{token}/delete", response_class=HTMLResponse)
-    def erase(
-        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("erase"))
-    ) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            repo.delete_subscriber(session, subscriber_id=subscriber.id)
-            message = "Callwatch keeps nothing about you any more."
-            return pages.page(request, "done", title="Your data is erased", message=message)
-
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
+# --------------------------------------------------------------------------- the page, export, erasure
 
 
-def _profile_routes(router: APIRouter, pages: Pages) -> None:
-    """Add, edit and delete profiles; a profile id in the URL must be the link owner's."""
-
-    def save(request: Request, token: str, form: CheckedForm, profile_id: int | None) -> Any:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            try:
-                row = _own_profile(session, subscriber, profile_id) if profile_id is not None else None
-            except TokenError as error:
-                return pages.refused(request, error)
-            values = typed(form)
-            try:
-                cleaned = clean_profile(profile_input(values))
-            except SubscriptionError as error:
-                editing = row.id if row is not None else "new"
-                state = {"editing": editing, "values": values, "error": str(error), "status": 422}
-                return _show(pages, request, token, session, subscriber, **state)
-            now = pages.app.clock()
-            if row is None:
-                added = repo.add_profile(session, subscriber_id=subscriber.id, now=now, **cleaned)
-                return _saved(token, "added", f"profile-{added.id}")
-            repo.update_profile(session, profile_id=row.id, now=now, **cleaned)
-            return _saved(token, "profile", f"profile-{row.id}")
-
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
-
-    @router.post("/manage/{token}/profiles", response_class=HTMLResponse)
-    def add_profile(
-        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("profile"))
-    ) -> Response:
-        return save(request, token, form, None)
-
-    @router.post("/manage/{token}/profiles/{profile_id}", response_class=HTMLResponse)
-    def edit_profile(
-        token: str,
-        profile_id: int,
-        request: Request,
-        form: CheckedForm = Depends(pages.guard.form("profile")),
-    ) -> Response:
-        return save(request, token, form, profile_id)
-
-    @router.post("/manage/{token}/profiles/{profile_id}/delete", response_class=HTMLResponse)
-    def delete_profile(
-        token: str,
-        profile_id: int,
-        request: Request,
-        form: CheckedForm = Depends(pages.guard.form("delete-profile")),
-    ) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            try:
-                row = _own_profile(session, subscriber, profile_id)
-            except TokenError as error:
-                return pages.refused(request, error)
-            repo.delete_profile(session, profile_id=row.id)
-            return _saved(token, "deleted", "profiles")
-
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
+@router.get("/manage/{token}", response_class=HTMLResponse)
+def manage_page(token: str, request: Request, pages: PagesDep) -> Response:
+    return pages.acting(
+        request, Purpose.MANAGE, token, lambda s, sub, _: _show(pages, request, token, s, sub)
+    )
 
 
-def _setting_routes(router: APIRouter, pages: Pages) -> None:
-    """Delivery preferences, untracking a call, resetting the private feed links."""
+@router.get("/manage/{token}/export")
+def export(token: str, request: Request, pages: PagesDep) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        data = repo.export_subscriber(session, subscriber_id=subscriber.id)
+        disposition = 'attachment; filename="callwatch-data.json"'
+        return JSONResponse(data, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
-    @router.post("/manage/{token}/preferences", response_class=HTMLResponse)
-    def save_preferences(
-        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("preferences"))
-    ) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            values = typed(form)
-            try:
-                prefs = check_preferences(**preferences(values))
-            except SubscriptionError as error:
-                state = {"editing": "preferences", "values": values, "error": str(error), "status": 422}
-                return _show(pages, request, token, session, subscriber, **state)
-            repo.update_subscriber(session, subscriber_id=subscriber.id, **prefs)
-            return _saved(token, "preferences", "preferences")
+    return pages.acting(request, Purpose.MANAGE, token, work)
 
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
 
-    @router.post("/manage/{token}/untrack", response_class=HTMLResponse)
-    def untrack(
-        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("untrack"))
-    ) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            wanted = form.get("call_id")
-            call = repo.logical_call(session, call_id=int(wanted)) if wanted.isdigit() else None
-            # Tracked may be any record of a merged call: stop following all of them.
-            for call_id in {m.call.id for m in call.members} if call is not None else set():
-                repo.untrack_call(session, subscriber_id=subscriber.id, call_id=call_id)
-            return _saved(token, "untracked", "tracked")
+@router.post("/manage/{token}/delete", response_class=HTMLResponse)
+def erase(token: str, request: Request, pages: PagesDep, form: EraseForm) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        repo.delete_subscriber(session, subscriber_id=subscriber.id)
+        message = "Callwatch keeps nothing about you any more."
+        return pages.page(request, "done", title="Your data is erased", message=message)
 
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
 
-    @router.post("/manage/{token}/reset-feeds", response_class=HTMLResponse)
-    def reset_feeds(
-        token: str, request: Request, form: CheckedForm = Depends(pages.guard.form("reset-feeds"))
-    ) -> Response:
-        def work(session: Any, subscriber: Any, _: Any) -> Response:
-            repo.reset_feed_tokens(session, subscriber_id=subscriber.id)
-            return _saved(token, "feeds", "feeds")
 
-        return pages.acting(request, Purpose.MANAGE, token, work, form)
+# --------------------------------------------------------------------------- profiles
+# A profile id in the URL must be the link owner's.
+
+
+def _save_profile(
+    pages: Pages, request: Request, token: str, form: CheckedForm, profile_id: int | None
+) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        try:
+            row = _own_profile(session, subscriber, profile_id) if profile_id is not None else None
+        except TokenError as error:
+            return pages.refused(request, error)
+        values = typed(form)
+        try:
+            cleaned = clean_profile(profile_input(values))
+        except SubscriptionError as error:
+            editing = row.id if row is not None else "new"
+            state = {"editing": editing, "values": values, "error": str(error), "status": 422}
+            return _show(pages, request, token, session, subscriber, **state)
+        now = pages.app.clock()
+        if row is None:
+            added = repo.add_profile(session, subscriber_id=subscriber.id, now=now, **cleaned)
+            return _saved(token, "added", f"profile-{added.id}")
+        repo.update_profile(session, profile_id=row.id, now=now, **cleaned)
+        return _saved(token, "profile", f"profile-{row.id}")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+@router.post("/manage/{token}/profiles", response_class=HTMLResponse)
+def add_profile(token: str, request: Request, pages: PagesDep, form: ProfileForm) -> Response:
+    return _save_profile(pages, request, token, form, None)
+
+
+@router.post("/manage/{token}/profiles/{profile_id}", response_class=HTMLResponse)
+def edit_profile(
+    token: str, profile_id: int, request: Request, pages: PagesDep, form: ProfileForm
+) -> Response:
+    return _save_profile(pages, request, token, form, profile_id)
+
+
+@router.post("/manage/{token}/profiles/{profile_id}/delete", response_class=HTMLResponse)
+def delete_profile(
+    token: str, profile_id: int, request: Request, pages: PagesDep, form: DeleteProfileForm
+) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        try:
+            row = _own_profile(session, subscriber, profile_id)
+        except TokenError as error:
+            return pages.refused(request, error)
+        repo.delete_profile(session, profile_id=row.id)
+        return _saved(token, "deleted", "profiles")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@router.post("/manage/{token}/preferences", response_class=HTMLResponse)
+def save_preferences(token: str, request: Request, pages: PagesDep, form: PreferencesForm) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        values = typed(form)
+        try:
+            prefs = check_preferences(**preferences(values))
+        except SubscriptionError as error:
+            state = {"editing": "preferences", "values": values, "error": str(error), "status": 422}
+            return _show(pages, request, token, session, subscriber, **state)
+        repo.update_subscriber(session, subscriber_id=subscriber.id, **prefs)
+        return _saved(token, "preferences", "preferences")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+@router.post("/manage/{token}/untrack", response_class=HTMLResponse)
+def untrack(token: str, request: Request, pages: PagesDep, form: UntrackForm) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        wanted = form.get("call_id")
+        call = repo.logical_call(session, call_id=int(wanted)) if wanted.isdigit() else None
+        # Tracked may be any record of a merged call: stop following all of them.
+        for call_id in {m.call.id for m in call.members} if call is not None else set():
+            repo.untrack_call(session, subscriber_id=subscriber.id, call_id=call_id)
+        return _saved(token, "untracked", "tracked")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+@router.post("/manage/{token}/reset-feeds", response_class=HTMLResponse)
+def reset_feeds(token: str, request: Request, pages: PagesDep, form: ResetFeedsForm) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        repo.reset_feed_tokens(session, subscriber_id=subscriber.id)
+        return _saved(token, "feeds", "feeds")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
 
 
 def _tracked(session: Any, subscriber_id: int) -> list[Any]:

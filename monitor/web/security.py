@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,14 +119,6 @@ class CsrfGuard:
             self.keys, request.cookies.get(COOKIE), sent if isinstance(sent, str) else "", purpose
         )
         return CheckedForm(fields, problem)
-
-    def form(self, purpose: str) -> Callable[[Request], Awaitable[CheckedForm]]:
-        """A FastAPI dependency: the POSTed form, checked for `purpose` (the route refuses it)."""
-
-        async def checked(request: Request) -> CheckedForm:
-            return self.check(request, await request.form(), purpose)
-
-        return checked
 
 
 # --------------------------------------------------------------------------- rate limits

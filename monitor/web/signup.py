@@ -3,7 +3,7 @@ tracked once the address is confirmed); POST /subscribe checks it and answers "C
 
 Owns what that answer may reveal about an address: nothing. A new, pending or
 confirmed address, and one over its per-address limit, get the very same page;
-what happens behind it is `monitor.subscriptions.sign_up`'s business, and the
+what happens behind it is `monitor.people.subscriptions.sign_up`'s business, and the
 e-mail it queues is sent after the answer has gone (so its timing does not tell
 either). Only a client over its own limit is told so (429 with Retry-After):
 that says something about the client, not about any address.
@@ -11,88 +11,85 @@ that says something about the client, not about any address.
 Client addresses come from `request.client`: behind a reverse proxy, uvicorn
 must be told to trust its X-Forwarded-For (`callwatch serve` passes
 proxy_headers; set FORWARDED_ALLOW_IPS to the proxy's address), else every
-visitor counts as the proxy.
+visitor counts as the proxy. Must not change a subscription itself: `sign_up` does.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.background import BackgroundTask
 
 from db import repo
 from db.engine import session_scope
 from monitor.people.subscriptions import SubscriptionError, check_sign_up, sign_up
+from monitor.web.deps import PagesDep, form_for
 from monitor.web.forms import blank, preferences, profile_input, typed
-from monitor.web.security import PER_ADDRESS, PER_CLIENT, CheckedForm, retry_after
-
-if TYPE_CHECKING:
-    from monitor.web.people import Pages
+from monitor.web.pages import Pages
+from monitor.web.security import PER_ADDRESS, PER_CLIENT, retry_after
 
 logger = logging.getLogger(__name__)
+SubscribeForm = form_for("subscribe")
+
+router = APIRouter(include_in_schema=False)
 
 
-def signup_routes(pages: Pages) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+def _form_page(
+    pages: Pages, request: Request, values: dict[str, Any], call: Any, *, status: int = 200, error: str = ""
+) -> HTMLResponse:
+    return pages.page(
+        request, "subscribe", status, values=values, call=call, error=error, choices=pages.choices
+    )
+
+
+@router.get("/subscribe", response_class=HTMLResponse)
+def subscribe_page(request: Request, pages: PagesDep, track: str = "") -> HTMLResponse:
+    with session_scope(pages.app.engine) as session:
+        call = _call(session, track)
+        values = blank() | {"track": str(call.id) if call is not None else ""}
+        return _form_page(pages, request, values, call)
+
+
+@router.post("/subscribe", response_class=HTMLResponse)
+def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Response:
+    if form.problem:
+        return pages.blocked(request, form.problem)
     app = pages.app
-
-    def form_page(
-        request: Request, values: dict[str, Any], call: Any, *, status: int = 200, error: str = ""
-    ) -> HTMLResponse:
+    now, client = app.clock(), request.client.host if request.client else "unknown"
+    # Its own transaction: the attempt counts even when the form is sent back with an error.
+    with session_scope(app.engine) as session:
+        wait = pages.limiter.hit(session, PER_CLIENT, client, now=now)
+    if wait is not None:
+        minutes = max(1, round(wait.total_seconds() / 60))
         return pages.page(
-            request, "subscribe", status, values=values, call=call, error=error, choices=pages.choices
+            request, "too_many", 429, headers={"Retry-After": retry_after(wait)}, minutes=minutes
         )
-
-    @router.get("/subscribe", response_class=HTMLResponse)
-    def subscribe_page(request: Request, track: str = "") -> HTMLResponse:
-        with session_scope(app.engine) as session:
-            call = _call(session, track)
-            values = blank() | {"track": str(call.id) if call is not None else ""}
-            return form_page(request, values, call)
-
-    @router.post("/subscribe", response_class=HTMLResponse)
-    def subscribe_post(
-        request: Request, form: CheckedForm = Depends(pages.guard.form("subscribe"))
-    ) -> Response:
-        if form.problem:
-            return pages.blocked(request, form.problem)
-        now, client = app.clock(), request.client.host if request.client else "unknown"
-        # Its own transaction: the attempt counts even when the form is sent back with an error.
-        with session_scope(app.engine) as session:
-            wait = pages.limiter.hit(session, PER_CLIENT, client, now=now)
-        if wait is not None:
-            minutes = max(1, round(wait.total_seconds() / 60))
-            return pages.page(
-                request, "too_many", 429, headers={"Retry-After": retry_after(wait)}, minutes=minutes
+    values = typed(form)
+    with session_scope(app.engine) as session:
+        call = _call(session, values["track"])
+        try:
+            profile, prefs = profile_input(values), preferences(values)
+            address = check_sign_up(values["email"], profile, prefs)
+        except SubscriptionError as error:
+            return _form_page(pages, request, values, call, status=422, error=str(error))
+        # Over the per-address limit: the same answer, and nothing done (no enumeration).
+        if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is None:
+            outcome = sign_up(
+                session,
+                pages.mail,
+                email=address,
+                profile=profile,
+                preferences=prefs,
+                now=now,
+                track_call_id=call.id if call is not None else None,
             )
-        values = typed(form)
-        with session_scope(app.engine) as session:
-            call = _call(session, values["track"])
-            try:
-                profile, prefs = profile_input(values), preferences(values)
-                address = check_sign_up(values["email"], profile, prefs)
-            except SubscriptionError as error:
-                return form_page(request, values, call, status=422, error=str(error))
-            # Over the per-address limit: the same answer, and nothing done (no enumeration).
-            if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is None:
-                outcome = sign_up(
-                    session,
-                    pages.mail,
-                    email=address,
-                    profile=profile,
-                    preferences=prefs,
-                    now=now,
-                    track_call_id=call.id if call is not None else None,
-                )
-                logger.info("web sign-up: %s", outcome)
-        response = pages.page(request, "inbox", email=address)
-        response.background = BackgroundTask(pages.deliver)
-        return response
-
-    return router
+            logger.info("web sign-up: %s", outcome)
+    response = pages.page(request, "inbox", email=address)
+    response.background = BackgroundTask(pages.deliver)
+    return response
 
 
 def _call(session: Any, text: str) -> Any:

@@ -1,0 +1,129 @@
+"""`callwatch sources` (configured sources and their health) and `callwatch poll` (poll them now).
+
+Owns what these commands print and their exit statuses (1 when a poll failed). Must not poll by
+itself: `monitor.poll.pipeline` does, through the App's polite HTTP client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import click
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from db import repo
+from db.engine import session_scope
+from monitor.app import App, sync_sources
+from monitor.cli.common import EXIT_FAILED, console, fail, out, validate_now, with_app
+from monitor.clock import fixed_clock
+from monitor.poll.pipeline import RunReport, poll_sources
+from sources import SourceConfigError
+
+
+@click.command("sources")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@with_app(migrate=True)
+def sources_command(app: App, as_json: bool) -> None:
+    """List configured sources with their health (last run, status, calls, failures)."""
+    sync_sources(app)
+    with session_scope(app.engine) as session:
+        rows = [_source_health(row) for row in repo.list_sources(session)]
+    configured = {config.id for config in app.source_configs}
+    rows = [row for row in rows if row["id"] in configured]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table = Table("id", "kind", "enabled", "every", "last run", "status", "calls", "failures", "last error")
+    for row in rows:
+        table.add_row(
+            row["id"], row["kind"], "yes" if row["enabled"] else "no", row["interval"],
+            row["last_run_at"] or "never",
+            row["last_status"] or "-", str(row["listed_calls"]), str(row["consecutive_failures"]),
+            (row["last_error"] or "")[:80],
+        )  # fmt: skip
+    out().print(table)
+
+
+def _source_health(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "kind": row.kind, "url": row.url, "enabled": row.enabled,
+        "interval": _interval(row.interval_seconds),
+        "last_run_at": row.last_run_at.isoformat() if row.last_run_at else None,
+        "last_success_at": row.last_success_at.isoformat() if row.last_success_at else None,
+        "last_status": row.last_status, "last_error": row.last_error,
+        "consecutive_failures": row.consecutive_failures, "listed_calls": row.listed_calls,
+        "alerting": row.consecutive_failures >= row.alert_after_failures,
+    }  # fmt: skip
+
+
+def _interval(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@click.command()
+@click.argument("source_ids", nargs=-1, metavar="[SOURCE_ID]...")
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@click.option("--now", "now_text", help="Pretend it is this ISO 8601 instant (replaying recorded pages).")
+@with_app(migrate=True)
+def poll(app: App, source_ids: tuple[str, ...], as_json: bool, now_text: str | None) -> None:
+    """Poll sources now (all enabled ones by default). Exit 1 if any failed."""
+    if now_text:
+        app.clock = fixed_clock(validate_now(now_text))
+    try:
+        sources = app.enabled_sources(list(source_ids))
+    except SourceConfigError as exc:
+        fail(str(exc))
+    reports = asyncio.run(_poll_with_progress(app, sources))
+    if as_json:
+        click.echo(json.dumps([_report_dict(r) for r in reports], indent=2))
+    else:
+        _print_reports(reports)
+    if any(report.failed for report in reports):
+        sys.exit(EXIT_FAILED)
+
+
+async def _poll_with_progress(app: App, sources: list[Any]) -> list[RunReport]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("polling", total=len(sources))
+
+        def done(report: RunReport) -> None:
+            progress.update(task, advance=1, description=f"{report.source_id}: {report.status}")
+
+        async with app.http_client() as client:
+            return await poll_sources(
+                sources, client=client, engine=app.engine, clock=app.clock, on_done=done
+            )
+
+
+def _report_dict(report: RunReport) -> dict[str, Any]:
+    keys = ("source_id", "found", "new", "changed", "unchanged", "unlisted", "error", "warnings", "run_id")
+    return {"status": str(report.status), "seconds": round(report.seconds, 2)} | {
+        k: getattr(report, k) for k in keys
+    }
+
+
+def _print_reports(reports: list[RunReport]) -> None:
+    table = Table("source", "status", "found", "new", "changed", "unchanged", "unlisted", "seconds", "error")
+    for r in reports:
+        status = f"[red]{r.status}[/red]" if r.failed else str(r.status)
+        table.add_row(
+            r.source_id, status, str(r.found), str(r.new), str(r.changed), str(r.unchanged), str(r.unlisted),
+            f"{r.seconds:.1f}", (r.error or "").splitlines()[0][:100] if r.error else "",
+        )  # fmt: skip
+    out().print(table)
+    for r in reports:
+        for warning in r.warnings[:5]:
+            console.print(f"[yellow]{r.source_id}: {warning}[/yellow]", highlight=False)
+        if len(r.warnings) > 5:
+            console.print(f"[yellow]{r.source_id}: … and {len(r.warnings) - 5} more warnings[/yellow]")
+
+
+COMMANDS = (sources_command, poll)

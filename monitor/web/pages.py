@@ -1,0 +1,111 @@
+"""What every people page shares: rendering with form tokens and private-page headers, the signed-link
+check, the refusal pages, and the links and token signer taken from the App.
+
+Owns the private-page headers and the order of checks on a signed link (link first, then the form's
+CSRF token). Must not define routes or change subscriptions itself: routes pass the work to `acting`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import Environment
+
+from db.engine import session_scope
+from monitor.app import App
+from monitor.links import LinkBuilder
+from monitor.people.subscriptions import subscriber_for
+from monitor.plan.claim import mail_context
+from monitor.tokens import Purpose, Signer, TokenError
+from monitor.web.forms import choices
+from monitor.web.security import CheckedForm, CsrfGuard, RateLimiter
+
+# Pages behind a secret link must not be cached, framed, or leak the link in a Referer.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+
+
+class Pages:
+    """Shared by the people routes: templates, the mail context, CSRF guard and rate limiter."""
+
+    def __init__(self, app: App, templates: Environment, deliver: Callable[[], Any]) -> None:
+        self.app, self.templates, self.deliver = app, templates, deliver
+        self.mail = mail_context(app)
+        settings = app.settings
+        self.guard = CsrfGuard(settings.secret(), tuple(settings.old_secrets()), settings.base_url)
+        self.limiter = RateLimiter(settings.secret())
+        self.choices = choices()
+
+    @property
+    def links(self) -> LinkBuilder:
+        return self.app.links
+
+    @property
+    def signer(self) -> Signer:
+        return self.app.signer
+
+    def page(
+        self,
+        request: Request,
+        name: str,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """Render templates/web/<name>.html; its forms get `csrf(purpose)` for their hidden field."""
+        cookie = self.guard.cookie_of(request)
+        fresh = cookie is None
+        cookie = cookie or self.guard.new_cookie()
+        used = []
+
+        def csrf(purpose: str) -> str:
+            used.append(purpose)
+            return self.guard.field(cookie, purpose)
+
+        html = self.templates.get_template(f"web/{name}.html").render(csrf=csrf, **context)
+        response = HTMLResponse(html, status_code=status, headers=PRIVATE_HEADERS | (headers or {}))
+        if fresh and used:
+            self.guard.set_cookie(response, cookie)
+        return response
+
+    def refused(self, request: Request, error: TokenError) -> HTMLResponse:
+        status = 410 if error.expired else 400
+        return self.page(
+            request,
+            "link",
+            status,
+            title="This link cannot be used",
+            message=str(error),
+            expired=error.expired,
+        )
+
+    def blocked(self, request: Request, problem: str) -> HTMLResponse:
+        """A form that failed the CSRF check: 403, nothing changed."""
+        return self.page(request, "blocked", 403, title="This form could not be accepted", problem=problem)
+
+    def acting(
+        self,
+        request: Request,
+        purpose: Purpose,
+        token: str,
+        work: Callable[[Any, Any, dict[str, Any]], Response],
+        form: CheckedForm | None = None,
+    ) -> Response:
+        """Run `work(session, subscriber, payload)` for an authentic link and, when a form is
+        given, a form that passed the CSRF check; else the refusal page. The link is checked
+        first: a broken link says so whatever the form carried."""
+        with session_scope(self.app.engine) as session:
+            try:
+                subscriber, payload = subscriber_for(session, self.signer, purpose, token)
+            except TokenError as error:
+                return self.refused(request, error)
+            if form is not None and form.problem:
+                return self.blocked(request, form.problem)
+            return work(session, subscriber, payload)
