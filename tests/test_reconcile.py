@@ -13,6 +13,7 @@ from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.view import Member, merge
 from monitor.poll.pipeline import regroup
 from monitor.poll.reconcile import Record, group_records, portal_keys, titles_close, url_key
+from monitor.render.words import conflict_message, conflict_values
 
 CC_URL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/competitive-calls-cs/14703"
 TOPIC_URL = (
@@ -155,11 +156,13 @@ def test_merge_takes_each_field_from_the_most_trusted_source_that_has_it() -> No
     assert merged.provenance["deadlines"] == "ft-portal"
     [conflict] = merged.conflicts
     assert conflict.field == "deadlines"
-    assert conflict.values == {
+    assert conflict_values(conflict) == {
         "ft-portal": "31 March 2025 17:00, 30 June 2025 17:00",
         "eccp": "31 March 2025 17:00, 7 July 2025 17:00",
     }
-    assert conflict.message.startswith("sources disagree on the deadline: ft-portal says 31 March 2025 17:00")
+    assert conflict_message(conflict).startswith(
+        "sources disagree on the deadline: ft-portal says 31 March 2025 17:00"
+    )
 
 
 def test_a_date_without_time_agrees_with_a_timed_deadline_that_day() -> None:
@@ -218,7 +221,7 @@ def test_store_groups_search_once_and_regroup_when_the_link_goes(engine, now) ->
             ("PowerUp NetZero - 2nd Open Call", ["ft-portal", "eccp"]),
             ("Something else entirely", ["eccp"]),
         ]
-        assert found[0].conflicts and "7 July 2025" in found[0].conflicts[0].message
+        assert found[0].conflicts and "7 July 2025" in conflict_message(found[0].conflicts[0])
         # A search that matches only the ECCP record still shows the logical call once.
         assert [c.id for c in repo.search_calls(session, status="all", text="netzero")] == [found[0].id]
         repo.store_calls(session, source_id="eccp", run_id=None, complete=True, now=now, calls=[

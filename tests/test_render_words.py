@@ -12,7 +12,7 @@ import pytest
 from monitor.model.call import DeadlineIn
 from monitor.model.vocab import FundingType
 from monitor.model.zones import BRUSSELS
-from monitor.render import words
+from monitor.render import labels, words
 
 AT = datetime(2027, 3, 19, 16, 0, tzinfo=UTC)  # 17:00 in Brussels
 
@@ -82,11 +82,11 @@ def test_budget_line_and_match_phrase() -> None:
 
 
 def test_funding_labels_cover_the_one_list() -> None:
-    assert set(words.FUNDING_LABELS) == set(FundingType)
-    assert words.funding_label("cascade") == "Cascade funding"
-    assert words.funding_phrase("cascade") == "cascade funding"
-    assert words.funding_choice("cascade") == "Cascade funding (open calls of EU projects)"
-    assert words.funding_choice("loan") == "Loan or equity"
+    assert set(labels.FUNDING_LABELS) == set(FundingType)
+    assert labels.funding_label("cascade") == "Cascade funding"
+    assert labels.funding_phrase("cascade") == "cascade funding"
+    assert labels.funding_choice("cascade") == "Cascade funding (open calls of EU projects)"
+    assert labels.funding_choice("loan") == "Loan or equity"
 
 
 def test_change_lines() -> None:
@@ -101,4 +101,4 @@ def test_change_lines() -> None:
     assert words.describe_change("opens_at", "added", None, "2027-03-01T00:00:00+00:00", currency=None) == (
         "opening date added: 1 March 2027"
     )
-    assert words.field_topic("contribution_max") == "budget"
+    assert labels.field_topic("contribution_max") == "budget"

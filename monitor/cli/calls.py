@@ -16,6 +16,7 @@ from monitor.app import App
 from monitor.cli.common import out, with_app
 from monitor.model.zones import BRUSSELS
 from monitor.render.api import call_summary
+from monitor.render.words import conflict_message
 
 STATUSES = ["open", "forthcoming", "closed", "unknown", "all"]
 
@@ -46,7 +47,7 @@ def calls(app: App, status: str, text: str | None, limit: int, as_json: bool) ->
     console.print(table)
     for call in found:
         for conflict in call.conflicts:
-            console.print(f"[red]⚠ call {call.id}: {conflict.message}[/red]", highlight=False)
+            console.print(f"[red]⚠ call {call.id}: {conflict_message(conflict)}[/red]", highlight=False)
 
 
 COMMANDS = (calls,)

@@ -18,19 +18,11 @@ from datetime import datetime
 
 from monitor.match.checks import Check, Compiled, passes, unique
 from monitor.match.criteria import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, Match, Verdict
-from monitor.match.phrases import (
-    COUNTRY_GROUPS,
-    FUNDING_LABELS,
-    budget_phrase,
-    day,
-    days_phrase,
-    ecosystem_labels,
-    join,
-    plural,
-    wanted_budget,
-)
+from monitor.match.phrases import COUNTRY_GROUPS, ecosystem_labels, join, plural
 from monitor.match.prepare import Prepared, attr
 from monitor.match.text import Term, sentence_of, trim
+from monitor.render.labels import funding_phrase
+from monitor.render.words import budget_phrase, day, days_phrase, wanted_budget
 
 
 def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> Match:
@@ -128,7 +120,7 @@ def _verdict_programme(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
 def _verdict_funding_type(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
     kind = prep.funding_type or ""
     if check.outcome == ELIGIBLE:
-        return Verdict("funding type", ELIGIBLE, f"funding type: {FUNDING_LABELS.get(kind, kind)}", None)
+        return Verdict("funding type", ELIGIBLE, f"funding type: {funding_phrase(kind)}", None)
     if check.outcome == UNKNOWN:
         return Verdict("funding type", UNKNOWN, "funding type not stated", None)
     wanted = join(list(comp.funding_types), "or")
@@ -142,10 +134,17 @@ def _verdict_budget(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
         stated = low is not None or high is not None
         detail = f"budget in {prep.currency}, not compared" if stated else "budget not stated"
         return Verdict("budget", UNKNOWN, detail, evidence)
-    phrase = budget_phrase(prep)
+    phrase = budget_phrase(
+        low, high, prep.currency, per_project=attr(prep.call, "contribution_max") is not None
+    )
     if check.outcome == ELIGIBLE:
         return Verdict("budget", ELIGIBLE, phrase, evidence)
-    return Verdict("budget", NOT_ELIGIBLE, f"{phrase}, outside {wanted_budget(comp.criteria)}", evidence)
+    return Verdict(
+        "budget",
+        NOT_ELIGIBLE,
+        f"{phrase}, outside {wanted_budget(comp.criteria.budget_min, comp.criteria.budget_max)}",
+        evidence,
+    )
 
 
 def _verdict_time_left(prep: Prepared, comp: Compiled, check: Check) -> Verdict:

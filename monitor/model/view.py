@@ -41,9 +41,10 @@ class Member:
 
 @dataclass
 class Conflict:
+    """Sources that disagree on a field; `said` is what each says (worded by `monitor.render.words`)."""
+
     field: str
-    message: str
-    values: dict[str, str]  # source id -> what it says
+    said: dict[str, list[DeadlineIn]]  # source id -> its deadlines
 
 
 @dataclass
@@ -137,11 +138,8 @@ def deadline_conflicts(members: Sequence[Member]) -> list[Conflict]:
     disagreeing = [m for m in dated[1:] if not _agree(reference.deadlines, m.deadlines)]
     if not disagreeing:
         return []
-    said = {m.call.source_id: describe_deadlines(m.deadlines) for m in [reference, *disagreeing]}
-    message = "sources disagree on the deadline: " + "; ".join(
-        f"{src} says {text}" for src, text in said.items()
-    )
-    return [Conflict(field="deadlines", message=message, values=said)]
+    said = {m.call.source_id: list(m.deadlines) for m in [reference, *disagreeing]}
+    return [Conflict(field="deadlines", said=said)]
 
 
 def _agree(left: Sequence[DeadlineIn], right: Sequence[DeadlineIn]) -> bool:
@@ -157,18 +155,6 @@ def _same(a: DeadlineIn, b: DeadlineIn) -> bool:
     if local_a.date() != local_b.date():
         return False
     return a.date_only or b.date_only or local_a.time() == local_b.time()
-
-
-def describe_deadlines(deadlines: Sequence[DeadlineIn]) -> str:
-    return ", ".join(_describe(d) for d in deadlines)
-
-
-def _describe(deadline: DeadlineIn) -> str:
-    local = deadline.at.astimezone(BRUSSELS)
-    text = f"{local.day} {local:%B %Y}"
-    if not deadline.date_only:
-        text += f" {local:%H:%M}"
-    return text
 
 
 # --------------------------------------------------------------------------- the call at `now`

@@ -10,7 +10,7 @@ Must not: touch the database or send anything (pure: `db.repo.source_health` giv
 from __future__ import annotations
 
 from monitor.model.source import Health
-from monitor.model.zones import BRUSSELS
+from monitor.render.words import day, when_short
 
 
 def alert_due(failures: int, threshold: int) -> bool:
@@ -20,7 +20,7 @@ def alert_due(failures: int, threshold: int) -> bool:
 
 def failing_source_alert(health: Health) -> str:
     since = (
-        f"last success {health.last_success_at.astimezone(BRUSSELS):%d %b %Y %H:%M} Brussels"
+        f"last success {when_short(health.last_success_at)} Brussels"
         if health.last_success_at
         else "never succeeded"
     )
@@ -37,4 +37,4 @@ def could_not_check(health: Health) -> str:
     """The note shown to subscribers when a source they rely on is failing."""
     if health.last_success_at is None:
         return f"{health.name} could not be checked yet."
-    return f"{health.name} could not be checked since {health.last_success_at.astimezone(BRUSSELS):%d %B %Y}."
+    return f"{health.name} could not be checked since {day(health.last_success_at)}."

@@ -16,9 +16,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from monitor.model.call import DeadlineIn
-from monitor.model.view import LogicalCall, days_left, next_deadline, status_at
+from monitor.model.view import Conflict, LogicalCall, days_left, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
-from monitor.render.words import describe_change
+from monitor.render.words import conflict_message, conflict_values, describe_change
 
 
 def call_summary(
@@ -68,7 +68,7 @@ def _identity(call: LogicalCall) -> dict[str, Any]:
         "key": call.key,
         "sources": [_member(member) for member in call.members],
         "provenance": call.provenance,
-        "conflicts": [{"field": c.field, "message": c.message, "values": c.values} for c in call.conflicts],
+        "conflicts": [_conflict(c) for c in call.conflicts],
         "identifier": call.identifier,
         "title": call.title,
         "url": call.url,
@@ -280,3 +280,11 @@ class SourcePublic(BaseModel):
     alert_after_failures: int
     failing: bool = Field(description="consecutive_failures has reached alert_after_failures")
     listed_calls: int
+
+
+def _conflict(conflict: Conflict) -> dict[str, Any]:
+    return {
+        "field": conflict.field,
+        "message": conflict_message(conflict),
+        "values": conflict_values(conflict),
+    }

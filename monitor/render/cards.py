@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from monitor.model.call import DeadlineIn
 from monitor.model.view import days_until
 from monitor.model.zones import BRUSSELS
-from monitor.render.words import brussels, budget_text, when
+from monitor.render.words import brussels, budget_text, conflict_message, when
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def call_card(
         why=why,
         summary=summary or None,
         sources=tuple(getattr(call, "sources", [call.source_id])),
-        conflict=conflicts[0].message if conflicts else None,
+        conflict=conflict_message(conflicts[0]) if conflicts else None,
         links=links,
     )
 

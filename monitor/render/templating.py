@@ -4,7 +4,8 @@ Autoescaping is ON for everything: scraped titles can carry markup
 (reliability.md: Jinja2 does not escape by default). The date filters are
 `monitor.render.words`'s, so a call looks the same in every output:
 `brussels` in running text ("19 March 2027 17:00 (Brussels)"), `brussels_short`
-in table cells ("19 Mar 2027 17:00 (Brussels)").
+in table cells ("19 Mar 2027 17:00 (Brussels)"); `conflict_values` quotes what each
+source of a deadline conflict says.
 Must not: word a fact itself or render e-mails (`monitor.render.email` does).
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from monitor.render.words import brussels, brussels_short
+from monitor.render.words import brussels, brussels_short, conflict_values
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -26,4 +27,5 @@ def make_environment(folder: Path = TEMPLATES) -> Environment:
     )  # fmt: skip
     env.filters["brussels"] = brussels
     env.filters["brussels_short"] = brussels_short
+    env.filters["conflict_values"] = conflict_values
     return env

@@ -2,9 +2,9 @@
 
 Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
 ("€60,000": Babel's CLDR data, no cents on whole amounts, a currency's own symbol or code, never
-"EUR"), budgets, "41 days left", the labels of funding types and fields, and typed changes as
-sentences ("deadline moved from 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Every
-function takes `language` ("en" by default) so translations can come later.
+"EUR"), budgets, "41 days left", deadline conflicts between sources, and typed changes as
+sentences ("deadline moved from 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Names of
+funding types and fields are `labels`'s. Every function takes `language` ("en" by default).
 Must not: do I/O, read a clock (instants come in) or know where the text ends up.
 """
 
@@ -25,50 +25,10 @@ from babel.numbers import format_currency
 from babel.numbers import get_currency_precision as _precision
 
 from monitor.model.call import DeadlineIn
-from monitor.model.vocab import FundingType
+from monitor.model.view import Conflict
 from monitor.model.zones import BRUSSELS
+from monitor.render.labels import field_label
 
-FUNDING_LABELS: dict[str, str] = {
-    FundingType.GRANT: "Grant",
-    FundingType.CASCADE: "Cascade funding",
-    FundingType.TENDER: "Tender",
-    FundingType.PRIZE: "Prize",
-    FundingType.LOAN: "Loan or equity",
-    FundingType.OTHER: "Other",
-}
-# What a form adds to a label so that a person choosing it knows what it means.
-FUNDING_HINTS: dict[str, str] = {FundingType.CASCADE: "open calls of EU projects"}
-
-# A stored field named in words, as a change line says it ("minimum grant: €10,000 → €20,000").
-FIELD_LABELS = {
-    "title": "title",
-    "status": "status",
-    "opens_at": "opening date",
-    "budget_total": "budget",
-    "budget_currency": "budget currency",
-    "contribution_min": "minimum grant",
-    "contribution_max": "maximum grant",
-    "expected_grants": "number of grants",
-    "url": "call page",
-    "programme": "programme",
-    "type_of_action": "type of action",
-    "funding_type": "funding type",
-    "deadline_model": "deadline model",
-    "countries": "eligible countries",
-    "org_types": "eligible organisations",
-    "ecosystems": "ecosystems",
-}
-# The topic a merged field belongs to on the call page's "taken from this source": several
-# fields make one topic (every budget field is "budget"), so a source is credited once for it.
-FIELD_TOPICS = {
-    "url": "link", "summary_html": "description", "summary_text": "description",
-    "programme_code": "programme", "country_groups": "countries", "countries_text": "countries",
-    "org_types": "organisation types", "org_types_text": "organisation types",
-    "sme_relevant": "SME relevance", "opens_at": "opening date", "published_at": "publication date",
-    "budget_total": "budget", "budget_currency": "budget", "budget_text": "budget",
-    "contribution_min": "budget", "contribution_max": "budget", "next_deadline_at": "deadlines",
-    "final_deadline_at": "deadlines", "deadline_model": "deadlines",
-}  # fmt: skip
 MONEY_FIELDS = frozenset({"budget_total", "contribution_min", "contribution_max"})
 
 _WORDS_DATE, _WORDS_TIME, _SHORT = "d MMMM y", "d MMMM y HH:mm", "d MMM y HH:mm"
@@ -116,6 +76,11 @@ def brussels_time(at: datetime, *, language: str = "en") -> str:
     return f"{when(at, BRUSSELS, language=language)} Brussels time"
 
 
+def utc(at: datetime) -> str:
+    """'2027-03-19 16:00 UTC': the same instant for readers anywhere."""
+    return f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
+
+
 def describe_deadline(deadline: DeadlineIn, *, language: str = "en") -> str:
     """A deadline in Brussels, without a time the source did not give: '19 March 2027 17:00'."""
     return when(deadline.at, BRUSSELS, with_time=not deadline.date_only, language=language)
@@ -124,6 +89,19 @@ def describe_deadline(deadline: DeadlineIn, *, language: str = "en") -> str:
 def describe_deadlines(deadlines: Sequence[DeadlineIn], *, language: str = "en") -> str:
     """'19 March 2027 17:00, 20 May 2027': how conflicting sources' deadlines are quoted."""
     return ", ".join(describe_deadline(d, language=language) for d in deadlines)
+
+
+def conflict_values(conflict: Conflict, *, language: str = "en") -> dict[str, str]:
+    """What each disagreeing source says: {'eccp': '31 March 2025 17:00, 7 July 2025 17:00'}."""
+    return {src: describe_deadlines(said, language=language) for src, said in conflict.said.items()}
+
+
+def conflict_message(conflict: Conflict, *, language: str = "en") -> str:
+    """'sources disagree on the deadline: ft-portal says …; eccp says …'."""
+    said = conflict_values(conflict, language=language)
+    return "sources disagree on the deadline: " + "; ".join(
+        f"{src} says {text}" for src, text in said.items()
+    )
 
 
 def days_phrase(days: int, *, language: str = "en") -> str:
@@ -196,33 +174,6 @@ def wanted_budget(low: Decimal | None, high: Decimal | None, *, language: str = 
     if low is not None:
         return f"at least {money(low, None, language=language)}"
     return f"at most {money(high or Decimal(0), None, language=language)}"
-
-
-def funding_label(slug: str, *, language: str = "en") -> str:
-    """'Cascade funding', 'Grant': a funding type as a filter or a page names it."""
-    return FUNDING_LABELS.get(slug, slug.capitalize())
-
-
-def funding_phrase(slug: str, *, language: str = "en") -> str:
-    """'cascade funding', 'grant': a funding type inside a sentence."""
-    label = funding_label(slug, language=language)
-    return label[:1].lower() + label[1:]
-
-
-def funding_choice(slug: str, *, language: str = "en") -> str:
-    """'Cascade funding (open calls of EU projects)': a funding type as a form offers it."""
-    label, hint = funding_label(slug, language=language), FUNDING_HINTS.get(slug)
-    return f"{label} ({hint})" if hint else label
-
-
-def field_label(name: str, *, language: str = "en") -> str:
-    """A stored field in words: 'minimum grant' for contribution_min."""
-    return FIELD_LABELS.get(name, name.replace("_", " "))
-
-
-def field_topic(name: str, *, language: str = "en") -> str:
-    """The topic a merged field belongs to: 'budget' for every budget field."""
-    return FIELD_TOPICS.get(name, name.replace("_", " "))
 
 
 def describe_change(

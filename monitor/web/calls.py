@@ -9,7 +9,7 @@ are `monitor.web.api`'s. Must not write: the web process's writes (sign-up, trac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,7 +27,8 @@ from monitor.model.view import LogicalCall, days_left, days_until, next_deadline
 from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import SourcePublic, change_summary
-from monitor.render.words import field_topic, funding_label, money
+from monitor.render.labels import field_topic, funding_label
+from monitor.render.words import money, utc
 from monitor.web.deps import AppDep, CatalogueDep, TemplatesDep
 
 PER_PAGE = 50
@@ -194,7 +195,7 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
             "deadline": d,
             "days_left": days_until(d.at, now),
             "passed": d.at < now,
-            "utc": f"{d.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC",
+            "utc": utc(d.at),
         }
         for d in call.deadlines
     ]

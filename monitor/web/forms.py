@@ -20,7 +20,7 @@ from zoneinfo import available_timezones
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
 from monitor.people.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
 from monitor.render.email import available_languages
-from monitor.render.words import funding_choice
+from monitor.render.labels import funding_choice
 
 TEXT_FIELDS = (
     "email", "name", "keywords", "exclude", "countries", "programmes", "budget_min", "budget_max",
