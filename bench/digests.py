@@ -1,6 +1,6 @@
 """Figure 4, digests: 10,000 confirmed subscribers' weekly digests built by the real code path
 (`monitor.plan.digests.plan_digests`: match, render HTML and text, sign links, build MIME, claim) and sent by
-`monitor.sender.send_due` through `SmtpTransport` to a local aiosmtpd server (bench/smtp_sink.py, its
+`monitor.deliver.sender.send_due` through `SmtpTransport` to a local aiosmtpd server (bench/smtp_sink.py, its
 own process) with `rate_per_second = 0`. Floor: the same number of pre-built messages (the very
 bytes the digest run built) sent with aiosmtplib alone over one connection. Each measured run is a
 fresh child process, so its peak RSS is the digest run's own (target < 300 MB).

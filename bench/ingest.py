@@ -1,5 +1,5 @@
 """Figure 1, ingest: 5,000 F&T records (50 pages of 100) parsed, normalised and upserted into an empty
-database by the real poll (`monitor.pipeline.run_source`, pages served from memory, no network), against
+database by the real poll (`monitor.poll.pipeline.run_source`, pages served from memory, no network), against
 the floor: `json.loads` of the same pages plus a bulk insert of as many rows, with the same columns,
 through the database driver alone (sqlite3 executemany / psycopg COPY). Then a re-poll of unchanged
 pages: its writes to the call tables (target 0) and its time against the parse floor.
