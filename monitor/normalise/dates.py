@@ -1,9 +1,9 @@
 """Dates, times of day and deadlines written in free text, read as timezone-aware UTC instants.
 
-Owns: one date ("16 May 2023", "01/09/2023" day-first, "31 maggio 2023", "30 czerwca 2023"), one time
-of day ("18.00 CEST", "15 pm CET"), every deadline in a page body or a list of cut-offs, and the
-portal's machine formats (epoch ms, ISO "+hhmm"); formats.md §1.4, §4.1. Must not: do I/O, read settings
-or the clock (no datetime.now()), decide whether a call is open, or guess an unwritten day/year (it warns).
+Owns: one time of day ("18.00 CEST", "15 pm CET"), every deadline in a page body or a list of cut-offs
+(dates from `date_words`, what they mean from `deadline_cues`), and the portal's machine formats (epoch
+ms, ISO "+hhmm"); formats.md §1.4, §4.1. Must not: do I/O, read settings or the clock (no
+datetime.now()), decide whether a call is open, or guess an unwritten day/year or month (it warns).
 """
 
 from __future__ import annotations
@@ -14,39 +14,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.model.zones import BRUSSELS
+from monitor.normalise.date_words import Hit, find_hits, parse_date_words
+from monitor.normalise.deadline_cues import languages_in, unreadable_labels, verdict
 from monitor.normalise.vocab import fold_chars
 
-# Per month, accent-folded: EN (+abbr.) DE FR IT ES NL PT, and PL nominative AND genitive ("30 czerwca").
-_MONTH_LINES = (
-    "january jan januar janner janvier gennaio enero januari janeiro styczen stycznia",
-    "february feb februar fevrier febbraio febrero februari fevereiro luty lutego",
-    "march mar marz maerz mars marzo maart marco marzec marca",
-    "april apr avril aprile abril kwiecien kwietnia",
-    "may mai maggio mayo mei maio maj maja",
-    "june jun juni juin giugno junio junho czerwiec czerwca",
-    "july jul juli juillet luglio julio julho lipiec lipca",
-    "august aug aout agosto augustus sierpien sierpnia",
-    "september sep sept septembre settembre septiembre setiembre setembro wrzesien wrzesnia",
-    "october oct okt oktober octobre ottobre octubre outubro pazdziernik pazdziernika",
-    "november nov novembre noviembre novembro listopad listopada",
-    "december dec dez dezember decembre dicembre diciembre dezembro grudzien grudnia",
-)
-MONTHS: dict[str, int] = {name: n for n, line in enumerate(_MONTH_LINES, 1) for name in line.split()}
-_MONTH = r"(?P<m>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b\.?"
-_ORDINAL = r"(?:st|nd|rd|th|er|eme)?\.?"
-_DATES = (  # day month year; month day, year; year-month-day; day/month/year (EU: day first)
-    re.compile(rf"(?<![\d.,/])(?P<d>\d{{1,2}}){_ORDINAL}(?:[\s-]+(?:of|de))?[\s-]*{_MONTH}"
-               r"(?:,|[\s-]+(?:de|del))?[\s-]*(?P<y>\d{4})(?!\d)"),
-    re.compile(rf"\b{_MONTH},?[\s-]+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:,\s*|\s+)(?P<y>\d{{4}})(?!\d)"),
-    re.compile(r"(?<![\d.,/-])(?P<y>\d{4})([-/.])(?P<m>\d{1,2})\2(?P<d>\d{1,2})(?!\d)"),
-    re.compile(r"(?<![\d.,/-])(?P<d>\d{1,2})([./-])(?P<m>\d{1,2})\2(?P<y>\d{4}|\d{2})(?!\d|[./-]\d)"),
-)  # fmt: skip
-_PARTIAL = (  # written without a year, or without a day: never completed by guessing
-    ("no-year", re.compile(rf"(?<![\d.,/])\d{{1,2}}{_ORDINAL}(?:[\s-]+(?:of|de))?[\s-]*{_MONTH}"
-                           r"(?![\s.,-]*\d)")),
-    ("no-year", re.compile(rf"\b{_MONTH}[\s-]+\d{{1,2}}(?:st|nd|rd|th)?\b(?![\s,.-]*\d)")),
-    ("month-year", re.compile(rf"\b{_MONTH},?\s+\d{{4}}(?!\d)")),
-)  # fmt: skip
+__all__ = ["extract_deadlines", "parse_date_words", "parse_time_words", "parse_iso_offset", "epoch_ms_to_utc",
+           "brussels_cutoff", "DeadlineExtraction", "FoundDeadline"]  # fmt: skip
+
 _TIME_BODY = r"""(?<![\d.,:/])(?:
     (?P<h>[01]?\d|2[0-4])\s?[:.h]\s?(?P<mi>[0-5]\d)(?::(?P<s>[0-5]\d))?(?:\s?(?P<ap>[ap])\.?\s?m\b\.?)?
   | (?P<h2>[01]?\d|2[0-4])\s?(?:(?P<ap2>[ap])\.?\s?m\b\.?|h\b|uhr\b)
@@ -65,26 +39,13 @@ _MARK = re.compile(r"""[\s,;:()\[\]*-]*(?:
     (?P<closed>closed|expired|chius[oa]|clos|cloture|geschlossen|cerrad[oa])
   | (?P<tent>tbc|tbd|to\sbe\s(?:confirmed|determined)|indicative|tentative|provisional|da\sconfermare)
 )\b\)?""", re.X)  # fmt: skip
-_PROBLEM = {"full": "impossible date", "no-year": "no year in date", "month-year": "month and year, no day"}
+_PROBLEM = {
+    "full": "impossible date",
+    "no-year": "no year in date",
+    "month-year": "month and year, no day",
+    "ambiguous": "month name of two months in different languages, in date",
+}
 _COMPACT_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")  # portal "+0200": offset without a colon
-# Words before a date making it a deadline ("cue") or another date ("anti": opening, publication, ECCP's
-# "Submitted by <name> on <date>" byline); "weak" cues ("by", "to") count only right before the date.
-_CUES = re.compile(r"""\b(?:
-    (?P<launch>launch\w*|lanciat\w*|lancement|lancio)
-  | (?P<anti>submitted\sby\s[^\n\d]{1,60}?\son|opening(?:\sfor\ssubmission)?|opens|opened
-      |open\s(?:from|on|since)|published|publication|publie\w*|pubblicat\w*
-      |start(?!-?ups?\b)\w*|begin\w*|ouverture|apertura|eroffnung|veroffentlich\w*|inicio|otwarcie
-      |from|dal|vom|desde|od|a\spartir\sdu)
-  | (?P<cue>dead-?lines?|(?:stage|round)\s?\d{1,2}|(?:\d(?:st|nd|rd|th)|first|second|final)\s(?:stage|round)
-      |closing|closes|close|closed|cut-?\s?offs?|submission\w*|submit\w*|due\s(?:date|on|by)|expir\w*|scadenz\w*|scade|fino\sal|entro|date\slimite|cloture
-      |jusqu'au|frist\w*|einreich\w*|abgabe\w*|(?:bewerbungs|antrags)schluss|plazo|fecha\slimite
-      |hasta\sel|termin[eyiu]?|prazo|data\slimite|sluiting\w*|uiterlijk)
-  | (?P<weak>until|till|by|before|to|avant|au|al|bis|hasta|do|tot|ate)
-)\b""", re.X)  # fmt: skip
-# A cue in label form ("Deadline: …") whose next line holds no date at all is an unreadable deadline.
-_LABEL_CUE = re.compile(r"\b(?:dead-?line|closing\s(?:date|time)|date\sclosing|cut-?\s?off(?:\sdate)?"
-                        r"|scadenza|date\slimite|frist|einreichfrist|plazo|fecha\slimite|termin|prazo)s?\b"
-                        r"(?:\s(?:date|time|for\s[^:\n\d]{0,40}))?\s*:")  # fmt: skip
 _LABEL = re.compile(r"\b(?:(?:cut-?\s?off|stage|round|phase|deadline)(?:\sdate)?\s?(?:no\.?\s?|#\s?)?"
                     r"\d{1,2}\b|(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|final)\s"
                     r"(?:cut-?\s?off|stage|round|phase|deadline)(?:\sdate)?)")  # fmt: skip
@@ -92,35 +53,6 @@ _TENTATIVE_BEFORE = re.compile(r"\b(?:indicative|tentative|provisional|potential
 _CLOSED_BEFORE = re.compile(r"\bclosed\W{0,3}(?:on\s)?$")
 _ENTITY = re.compile(r"&(?:nbsp|#160|#xa0|ensp|emsp|thinsp);")
 _BARE = re.compile(r"[\W_]*(?:[^\W\d_]{1,3}\.?[\W_]*)?")  # what may surround a bare date: "Thu", "at"
-_JOINT = re.compile(r"[\W_]*(?:(?:and|or|et|und|e|y|i|oraz|en)\b[\W_]*)?")  # between two listed dates
-_BULLET = re.compile(r"\s*(?:[-*\u2022\u00b7\u25aa>]|\d{1,2}[.)])")
-
-
-def _verdict(ctx: str, in_list: bool) -> str | None:
-    """'cue' / 'anti' / 'launch' from the words between the previous date and this one, or None."""
-    near = ctx[-120:]
-    tokens = [m for m in _CUES.finditer(near) if m.lastgroup != "weak" or len(near) - m.end() <= 15]
-    if tokens:
-        kind = tokens[-1].lastgroup
-        return kind if kind in ("anti", "launch") else "cue"
-    # A list goes on after ", " / " and " or on a new "– " item line; a new "Info day: …" line ends it.
-    line = ctx.rsplit("\n", 1)[-1]
-    joint = bool(_JOINT.fullmatch(ctx) or ("\n" in ctx and ":" not in line and _BULLET.match(line)))
-    return "cue" if in_list and joint and len(ctx) < 200 else None
-
-
-def _unreadable_labels(text: str, folded: str, spans: list[tuple[int, int]]) -> list[tuple[int, str]]:
-    """Warnings for "Deadline: end of spring": a deadline label whose next non-empty line holds no date."""
-    warnings: list[tuple[int, str]] = []
-    padded = folded + "\n"
-    for match in _LABEL_CUE.finditer(folded):
-        rest = padded[match.end() : match.end() + 300]  # the value may sit on the next line(s)
-        begin = match.end() + len(rest) - len(rest.lstrip(" \t\r\n*\u2022-"))
-        line_end = padded.index("\n", begin)
-        if not any(match.end() <= s < line_end or s < match.end() < e for s, e in spans):
-            quoted = " ".join(text[match.start() : line_end].split())[:100]
-            warnings.append((match.start(), f"unreadable deadline {quoted!r}"))
-    return warnings
 
 
 @dataclass(frozen=True)
@@ -140,14 +72,6 @@ class DeadlineExtraction:
 
 
 @dataclass(frozen=True)
-class _Hit:
-    start: int
-    end: int
-    kind: str  # "full", "no-year", "month-year"
-    day: date | None = None  # None for a partial or impossible date
-
-
-@dataclass(frozen=True)
 class _Tail:
     start: int  # where the snippet starts (a time written before the date moves it)
     end: int  # end of date + time + zone: the snippet
@@ -156,30 +80,6 @@ class _Tail:
     zone: ZoneInfo | None = None
     tentative: bool = False
     closed: bool = False
-
-
-def _make_date(year: str, month: str, day: str) -> date | None:
-    number = int(year) + (2000 if len(year) == 2 else 0)  # "30/09/23": two-digit years are 20xx
-    month_number = int(month) if month.isdigit() else MONTHS[month.rstrip(".")]
-    try:
-        return date(number, month_number, int(day)) if 1990 <= number <= 2100 else None
-    except ValueError:  # 31/02: impossible, reported by the caller, never moved to another day
-        return None
-
-
-def _find_hits(folded: str) -> list[_Hit]:
-    matches = sorted((m for p in _DATES for m in p.finditer(folded)), key=lambda m: (m.start(), -m.end()))
-    hits: list[_Hit] = []
-    for match in matches:  # leftmost, then longest, non-overlapping
-        if not hits or match.start() >= hits[-1].end:
-            hits.append(_Hit(*match.span(), "full", _make_date(match["y"], match["m"], match["d"])))
-    taken = [(h.start, h.end) for h in hits]
-    for kind, pattern in _PARTIAL:
-        for match in pattern.finditer(folded):
-            if all(match.end() <= s or match.start() >= e for s, e in taken):
-                hits.append(_Hit(match.start(), match.end(), kind))
-                taken.append(match.span())
-    return sorted(hits, key=lambda h: h.start)
 
 
 def _clock(match: re.Match[str]) -> time:
@@ -208,7 +108,7 @@ def _zones(folded: str, pos: int, limit: int) -> tuple[ZoneInfo | None, int]:
     return (zones[0] if zones else None), pos
 
 
-def _read_tail(folded: str, hit: _Hit, prev_stop: int, limit: int) -> _Tail:
+def _read_tail(folded: str, hit: Hit, prev_stop: int, limit: int) -> _Tail:
     if hit.kind != "full":
         return _Tail(hit.start, hit.end, hit.end)
     start, end, clock, zone = hit.start, hit.end, None, None
@@ -241,11 +141,17 @@ def _found(
 
 
 def extract_deadlines(
-    text: str, *, default_tz: ZoneInfo = BRUSSELS, default_time: time = time(17, 0)
+    text: str,
+    *,
+    default_tz: ZoneInfo = BRUSSELS,
+    default_time: time = time(17, 0),
+    language: str | None = None,
 ) -> DeadlineExtraction:
     """Every deadline in free text: dates after cue words, cut-off lists, or a bare date string."""
     folded = _ENTITY.sub(lambda m: " " * len(m[0]), fold_chars(text))  # "&nbsp;" left in SEDIA text
-    hits = _find_hits(folded)
+    hits = find_hits(folded)
+    if any(h.kind == "ambiguous" for h in hits):  # "listopada": October in Croatian, November in Polish
+        hits = find_hits(folded, languages_in(folded) | ({language} if language else set()))
     tails: list[_Tail] = []
     for i, hit in enumerate(hits):
         limit = hits[i + 1].start if i + 1 < len(hits) else len(folded)
@@ -254,10 +160,10 @@ def extract_deadlines(
     rest = folded[: tails[0].start] + " " + folded[tails[0].stop :] if hits else ""
     bare = len(hits) == 1 and _BARE.fullmatch(rest) is not None
     found: dict[datetime, FoundDeadline] = {}
-    warnings: list[tuple[int, str]] = _unreadable_labels(text, folded, [(h.start, h.end) for h in hits])
+    warnings: list[tuple[int, str]] = unreadable_labels(text, folded, [(h.start, h.end) for h in hits])
     ctx_start, in_list = 0, False
     for hit, tail in zip(hits, tails, strict=True):
-        said = _verdict(folded[ctx_start : tail.start], in_list) or ("cue" if bare else None)
+        said = verdict(folded[ctx_start : tail.start], in_list) or ("cue" if bare else None)
         if said == "cue" and hit.day is not None:
             deadline = _found(text, folded, hit.day, tail, ctx_start, (default_tz, default_time))
             found.setdefault(deadline.at, deadline)
@@ -265,12 +171,6 @@ def extract_deadlines(
             warnings.append((hit.start, f"{_PROBLEM[hit.kind]} {text[tail.start : tail.end].strip()!r}"))
         ctx_start, in_list = tail.stop, said == "cue"
     return DeadlineExtraction(list(found.values()), [message for _, message in sorted(warnings)])
-
-
-def parse_date_words(text: str) -> date | None:
-    """The first date written in `text` in any supported way; None if absent or impossible."""
-    full = [h for h in _find_hits(fold_chars(text)) if h.kind == "full"]
-    return full[0].day if full else None
 
 
 def parse_time_words(text: str) -> tuple[time, ZoneInfo | None] | None:
