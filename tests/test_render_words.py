@@ -102,3 +102,11 @@ def test_change_lines() -> None:
         "opening date added: 1 March 2027"
     )
     assert labels.field_topic("contribution_max") == "budget"
+
+
+def test_an_opening_date_is_a_day_without_an_invented_time() -> None:
+    # The portal's startDate "2026-10-08T00:00:00.000+0000" is 02:00 in Brussels; a page's "Opening
+    # 08.10.2026" is stored as midnight Brussels (22:00Z the day before). Both are 8 October, no time.
+    assert words.opening(datetime(2026, 10, 8, 0, tzinfo=UTC)) == "8 October 2026"
+    assert words.opening(datetime(2026, 10, 7, 22, tzinfo=UTC)) == "8 October 2026"
+    assert words.opening(None) == "—"

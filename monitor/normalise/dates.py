@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from monitor.model.zones import BRUSSELS
 from monitor.normalise.date_words import Hit, find_hits, parse_date_words
-from monitor.normalise.deadline_cues import languages_in, unreadable_labels, verdict
+from monitor.normalise.deadline_cues import cue_after, languages_in, unreadable_labels, verdict
 from monitor.normalise.vocab import fold_chars
 
 __all__ = ["extract_deadlines", "parse_date_words", "parse_time_words", "parse_iso_offset", "epoch_ms_to_utc",
@@ -163,7 +163,8 @@ def extract_deadlines(
     warnings: list[tuple[int, str]] = unreadable_labels(text, folded, [(h.start, h.end) for h in hits])
     ctx_start, in_list = 0, False
     for hit, tail in zip(hits, tails, strict=True):
-        said = verdict(folded[ctx_start : tail.start], in_list) or ("cue" if bare else None)
+        said = verdict(folded[ctx_start : tail.start], in_list)
+        said = said or ("cue" if bare or cue_after(folded, hit.start, tail.stop) else None)
         if said == "cue" and hit.day is not None:
             deadline = _found(text, folded, hit.day, tail, ctx_start, (default_tz, default_time))
             found.setdefault(deadline.at, deadline)

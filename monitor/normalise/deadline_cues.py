@@ -54,6 +54,10 @@ _LABEL_CUE = re.compile(
     r"\b(?:" + _alternatives([e for words in CUE_WORDS.values() for e in words.get("label", [])]) + r")s?\b"
     r"(?:\s(?:date|time|for\s[^:\n\d]{0,40}))?\s*:"
 )
+# "2027. március 15-ig", "28.2.2027 mennessä": the cue follows the date (searched from the date's start).
+_AFTER = re.compile(
+    r"(?:" + "|".join(_pattern(e) for words in CUE_WORDS.values() for e in words.get("after", [])) + r")\b"
+)
 _HINTS = {
     language: re.compile(
         r"\b(?:"
@@ -84,6 +88,11 @@ def verdict(ctx: str, in_list: bool) -> str | None:
     line = ctx.rsplit("\n", 1)[-1]
     joint = bool(_JOINT.fullmatch(ctx) or ("\n" in ctx and ":" not in line and _BULLET.match(line)))
     return "cue" if in_list and joint and len(ctx) < 200 else None
+
+
+def cue_after(folded: str, start: int, stop: int) -> bool:
+    """A deadline word written right after a date (between its start and `stop`, plus a few characters)."""
+    return _AFTER.search(folded, start, min(stop + 12, len(folded))) is not None
 
 
 def languages_in(folded: str) -> set[str]:

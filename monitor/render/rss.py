@@ -34,7 +34,7 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
-from monitor.render.words import brussels_time, budget_text
+from monitor.render.words import budget_text, opening
 
 
 def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
@@ -85,7 +85,7 @@ def item_html(call: Any, page: str) -> str:
     """The HTML body of a feed item; every value from a source is escaped or sanitised."""
     parts = [_deadlines_html(call.deadlines)]
     facts = [
-        ("Opens", brussels_time(call.opens_at) if getattr(call, "opens_at", None) else None),
+        ("Opens", opening(call.opens_at) if getattr(call, "opens_at", None) else None),
         ("Programme", funder(call)),
         ("Identifier", call.identifier),
         ("Budget", budget_text(call)),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from monitor.render.words import brussels, brussels_short, conflict_values
+from monitor.render.words import brussels, brussels_short, conflict_values, opening
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -28,4 +28,5 @@ def make_environment(folder: Path = TEMPLATES) -> Environment:
     env.filters["brussels"] = brussels
     env.filters["brussels_short"] = brussels_short
     env.filters["conflict_values"] = conflict_values
+    env.filters["opening"] = opening  # a day, never a time: "Opens for submissions on 8 October 2026"
     return env

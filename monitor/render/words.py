@@ -76,6 +76,12 @@ def brussels_time(at: datetime, *, language: str = "en") -> str:
     return f"{when(at, BRUSSELS, language=language)} Brussels time"
 
 
+def opening(at: datetime | None, *, language: str = "en") -> str:
+    """'8 October 2026': an opening date is a day. The portal's startDate is midnight UTC (02:00 in
+    Brussels) and pages write only a day, so a time of day here would be invented."""
+    return "—" if at is None else day(at, BRUSSELS, language=language)
+
+
 def utc(at: datetime) -> str:
     """'2027-03-19 16:00 UTC': the same instant for readers anywhere."""
     return f"{at.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"
