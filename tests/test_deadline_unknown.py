@@ -177,3 +177,32 @@ def test_an_unlisted_call_without_a_deadline_leaves_digests_and_feeds(
     text, _ = _bodies(world, "ana@example.si")
     assert "Open calls that fit your profile (1)" in text and LINE_SL in text
     assert "Electrolyser testing vouchers" not in text
+
+
+def test_normalising_keeps_the_words_only_when_no_deadline_is_read() -> None:
+    from monitor.model.raw import RawCall, RawDeadline
+    from monitor.model.view import deadline_unknown, listed_undated, unread_deadline_text
+    from monitor.normalise.call import normalise_call
+    from monitor.render.words import UnknownDeadline, unknown_deadline
+
+    now = utc(POLLED)
+    unread = normalise_call(RawCall(key="u", title="Vouchers", deadline_text=SLOVENIAN), now=now)
+    assert (unread.status, unread.deadlines, unread.extra) == ("unknown", [], {"deadline_text": SLOVENIAN})
+    assert deadline_unknown(unread) and listed_undated(unread) and unread_deadline_text(unread) == SLOVENIAN
+    stage = RawDeadline(text="Cut-off: to be confirmed", label="Cut-off 2")
+    both = normalise_call(RawCall(key="s", title="V", deadlines=[stage], deadline_text=ENGLISH), now=now)
+    assert both.extra == {"deadline_text": f"Cut-off: to be confirmed\n{ENGLISH}"}
+    read = normalise_call(RawCall(key="r", title="V", deadline_text="Deadline: 30 April 2027"), now=now)
+    assert (read.status, read.extra) == ("open", {})
+    closed = normalise_call(RawCall(key="c", title="V", deadline_text=CALLS[2]["deadline_text"]), now=now)
+    assert closed.status == "closed" and not deadline_unknown(closed)
+    # Open by the source's own word, without a readable date: live already, worded with its words.
+    hinted = normalise_call(RawCall(key="h", title="V", status_hint="open", deadline_text=ENGLISH), now=now)
+    assert hinted.status == "open" and not deadline_unknown(hinted)
+    assert unknown_deadline(hinted) == UnknownDeadline(ENGLISH)
+    assert unknown_deadline(hinted.model_copy(update={"deadline_model": "permanent"})) is None
+    assert unknown_deadline(read) is None and unknown_deadline(closed) is None
+    assert unknown_deadline(unread) is not None and unknown_deadline(unread).line() == LINE_SL
+    assert unknown_deadline(unread).line("date limite inconnue") == f"date limite inconnue: “{SLOVENIAN}”"
+    long = normalise_call(RawCall(key="l", title="V", deadline_text="Rok: " + "kmalu " * 80), now=now)
+    assert unknown_deadline(long) == UnknownDeadline("Rok: " + " ".join(["kmalu"] * 32) + "…")

@@ -5,7 +5,7 @@ Owns `Member`, `Conflict`, `LogicalCall` and `merge`. Each field is taken
 from the most trusted source that has it (`KIND_RANK`). Owns also the one
 reading of a call at an instant (`status_at`, `next_deadline`, `days_left`,
 `live_at`), which matching, the catalogue and rendering share, and which calls
-have a deadline nobody could read (`deadline_unknown`, `listed_undated`).
+have no deadline (`undated`) or one nobody could read (`deadline_unknown`, `listed_undated`).
 
 Must not: import anything of the project outside `monitor.model`; records
 are duck-typed rows handed in by `db.repo`.
@@ -198,11 +198,13 @@ def deadline_unknown(call: Any) -> bool:
     Such a call is not known to be closed: its wording is "deadline unknown" and the source's own
     text is kept (`unread_deadline_text`). A call that ever had a deadline is dated, never this.
     """
-    if stored_status(call) != "unknown" or _stages(call):
-        return False
-    return (
-        getattr(call, "next_deadline_at", None) is None and getattr(call, "final_deadline_at", None) is None
-    )
+    return stored_status(call) == "unknown" and undated(call)
+
+
+def undated(call: Any) -> bool:
+    """The call has no deadline at all (none stated, or none that could be read)."""
+    dated = (getattr(call, name, None) for name in ("next_deadline_at", "final_deadline_at"))
+    return not _stages(call) and all(at is None for at in dated)
 
 
 def listed_undated(call: Any) -> bool:

@@ -27,7 +27,7 @@ from babel.numbers import format_currency
 from babel.numbers import get_currency_precision as _precision
 
 from monitor.model.call import DeadlineIn
-from monitor.model.view import Conflict, deadline_unknown, unread_deadline_text
+from monitor.model.view import Conflict, deadline_unknown, undated, unread_deadline_text
 from monitor.model.zones import BRUSSELS
 from monitor.render.labels import field_label
 
@@ -131,10 +131,17 @@ class UnknownDeadline:
 
 
 def unknown_deadline(call: Any) -> UnknownDeadline | None:
-    """How a call with an unknown deadline is worded; None for a call with a deadline (or closed)."""
-    if not deadline_unknown(call):
+    """How a call with an unknown deadline is worded; None for a call with a deadline (or closed).
+
+    Also a call open or forthcoming by its source's word whose deadline wording could not be read
+    (a permanent call has no deadline to read)."""
+    wording = unread_deadline_text(call)
+    status = str(getattr(call, "status", None) or "")
+    permanent = getattr(call, "deadline_model", None) == "permanent"
+    unreadable = wording is not None and status in ("open", "forthcoming") and not permanent
+    if not (deadline_unknown(call) or (unreadable and undated(call))):
         return None
-    return UnknownDeadline(source_wording(unread_deadline_text(call)))
+    return UnknownDeadline(source_wording(wording))
 
 
 def source_wording(text: str | None) -> str | None:
