@@ -482,6 +482,55 @@ def test_closed_and_unknown_calls_never_match(status: str, detail: str) -> None:
     assert rank_calls([call], Criteria(), now=NOW) == []
 
 
+UNREAD = "Rok za oddajo: bo objavljen naknadno"  # Slovenian cluster page: "deadline: to be announced"
+
+
+def undated_call(**values: object) -> SimpleNamespace:
+    """A call its source still lists whose deadline could not be read: status unknown, no dates."""
+    return hydrogen_call(
+        **{"status": "unknown", "next_deadline_at": None, "final_deadline_at": None, "listed": True}
+        | {"extra": {"deadline_text": UNREAD}}
+        | values
+    )
+
+
+def test_a_call_whose_deadline_could_not_be_read_is_kept_as_deadline_unknown() -> None:
+    # A minimum of days left cannot be checked without a deadline: "unknown", the call is kept.
+    call = undated_call()
+    result = match(call, keywords=("hydrogen",), countries=("PT",), org_types=("sme",), min_days_left=30)
+    assert result.matches
+    assert verdict(result, "status") == Verdict(
+        "status", "unknown", "deadline unknown — see call page", UNREAD
+    )
+    assert verdict(result, "time left") == Verdict(
+        "time left", "unknown", "deadline unknown — see call page", UNREAD
+    )
+    assert result.reasons == (
+        "keywords: hydrogen",
+        "open to SMEs in PT",
+        "deadline unknown — see call page",
+    )
+    criteria = Criteria(keywords=("hydrogen",), min_days_left=30)
+    assert [c for c, _ in rank_calls([call], criteria, now=NOW)] == [call]
+    assert [c for c, _ in Matcher([call], now=NOW).rank(criteria)] == [call]
+    # Status and time left are not scored: the same as the dated call 41 days away (no urgency).
+    dated = match(hydrogen_call(), keywords=("hydrogen",), countries=("PT",), org_types=("sme",))
+    assert result.score == dated.score == 7.0
+
+
+def test_an_unlisted_or_closed_call_without_a_readable_deadline_stays_out() -> None:
+    unlisted = match(undated_call(listed=False), keywords=("hydrogen",))
+    assert not unlisted.matches
+    assert verdict(unlisted, "status") == Verdict("status", "not eligible", "status unknown", None)
+    passed = NOW - timedelta(days=3)
+    closed = undated_call(status="closed", final_deadline_at=passed, deadlines=[deadline(passed)])
+    assert not match(closed, keywords=("hydrogen",)).matches
+    # A call that once had a deadline is dated: a stored "unknown" with a passed date stays out.
+    once_dated = undated_call(final_deadline_at=passed, deadlines=[deadline(passed)])
+    assert not match(once_dated).matches
+    assert rank_calls([undated_call(listed=False), closed, once_dated], Criteria(), now=NOW) == []
+
+
 def test_a_passed_deadline_closes_the_call_unless_a_later_one_is_open() -> None:
     passed = NOW - timedelta(days=1)
     over = make_call(next_deadline_at=passed, deadlines=[deadline(passed)])

@@ -5,9 +5,13 @@ builds a filter once and pastes its URL anywhere), its parsing and validation (`
 the bad parameter and is answered 400), its canonical form, and the words of a search string.
 
 Filter rules are the profile rules of `monitor.match` (a call whose eligibility is not stated
-still shows, as in digests). Text search: every word (or "quoted phrase") of `q` must occur as a
-substring of the title, identifier, programme, organisation, project, parent topic, keywords or
-summary, ignoring case and accents; a `q` with nothing searchable in it (`"`) finds nothing.
+still shows, as in digests). Status: "open" (and so the default, open and forthcoming) also
+shows the calls their source still lists whose deadline could not be read (status unknown,
+worded "deadline unknown — see call page"), as digests keep them; "unknown" shows every call of
+unknown status, listed or not; a call whose deadline has passed is closed and never shown as
+open. Text search: every word (or "quoted phrase") of `q` must occur as a substring of the title,
+identifier, programme, organisation, project, parent topic, keywords or summary, ignoring case and
+accents; a `q` with nothing searchable in it (`"`) finds nothing.
 
 Must not: do I/O, read the clock, or import the database (pure, like `monitor.catalogue.snapshot`).
 """

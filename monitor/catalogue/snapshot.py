@@ -21,7 +21,7 @@ from monitor.catalogue.query import CallQuery, search_terms
 from monitor.match.checks import screen
 from monitor.match.criteria import Criteria
 from monitor.match.index import prepare
-from monitor.model.view import LogicalCall, days_until, next_deadline, status_at
+from monitor.model.view import LogicalCall, days_until, listed_undated, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
 from monitor.normalise.vocab import fold
 
@@ -96,8 +96,7 @@ class Catalogue:
             terms = search_terms(query.q)
             candidates = [e for e in candidates if terms and all(term in e.haystack for term in terms)]
         if query.status:
-            statuses = set(query.status)
-            candidates = [e for e in candidates if status_at(e.call, now) in statuses]
+            candidates = [e for e in candidates if _status_fits(e.call, set(query.status), now)]
         candidates = _in_window(candidates, query, now)
         criteria = query.criteria()
         if criteria != Criteria():
@@ -140,6 +139,12 @@ def _entry(call: LogicalCall, now: datetime) -> Entry:
     updated = max(m.call.last_changed_at for m in call.members)
     first = min(m.call.first_seen_at for m in call.members)
     return Entry(call, prepare(call, now=now), haystack, updated, first)
+
+
+def _status_fits(call: LogicalCall, statuses: set[str], now: datetime) -> bool:
+    """The call's status at `now` is asked for; a call still listed whose deadline nobody could read
+    is shown with the open calls too (it is not known to be closed; see `monitor.catalogue.query`)."""
+    return status_at(call, now) in statuses or ("open" in statuses and listed_undated(call))
 
 
 def _sorted(found: list[Entry], sort: str, now: datetime) -> list[Entry]:

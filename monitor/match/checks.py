@@ -5,7 +5,9 @@ Must not: word anything (that is `monitor.match.verdicts`), do I/O or read the c
 
 Rules. Each criterion has three outcomes: eligible, not eligible, unknown (the call does not say).
 - Status: only "open" and "forthcoming" calls match. A call whose next deadline has passed, with
-  no later deadline still to come, counts as closed whatever its stored status says.
+  no later deadline still to come, counts as closed whatever its stored status says. A call its
+  source still lists but whose deadline nobody could read (status unknown, no deadline at all)
+  is not known to be closed: its status verdict is unknown and it is kept.
 - Keywords: found (see `monitor.match.text`) in the title, the call's own keywords (each one
   separately) and the summary. With keywords set, one must be found.
 - Excluded words: found the same way; any one found means no match.
@@ -19,7 +21,8 @@ Rules. Each criterion has three outcomes: eligible, not eligible, unknown (the c
   minimum contribution when stated) must overlap the profile's range. Not stated, or not in EUR:
   unknown.
 - Time left: whole days (rounded down) from `now` to the next deadline; fewer than the profile's
-  minimum: no match. No next deadline: unknown.
+  minimum: no match. No next deadline (a deadline that could not be read included): unknown, and
+  the call is kept; a minimum of days left never rules out a call whose deadline is unknown.
 
 Score (higher ranks first): for each keyword found, 3 if in the title + 2 if in the call's
 keywords + 1 if in the summary; +1 for each "eligible" and -0.5 for each "unknown" verdict on
@@ -104,6 +107,8 @@ def run_checks(prep: Prepared, comp: Compiled, *, until_failure: bool = False) -
 
 
 def _check_status(prep: Prepared, comp: Compiled) -> Check:
+    if prep.undated:
+        return Check("status", UNKNOWN)
     return Check("status", ELIGIBLE if prep.live else NOT_ELIGIBLE)
 
 

@@ -4,7 +4,8 @@ Owns `Prepared` and `prepare_call`, the call's amount per project, and programme
 abbreviations and portal ids a programme is known by ("Horizon Europe", "HORIZON", "43108390"),
 ignoring case, a trailing "+" and a trailing "Programme", plus the call identifier's first part
 ("HORIZON" for "HORIZON-CL5-2024-D2-01-03"; "SMP-COSME" and "COSME" for "SMP-COSME-2024-...").
-The call's status, next deadline and days left at `now` come from `monitor.model.view`.
+The call's status, next deadline and days left at `now` come from `monitor.model.view`; a call its
+source still lists whose deadline could not be read is `undated` and counts as live.
 
 Must not: change the call it reads, do I/O or read the clock (`now` comes in).
 """
@@ -18,7 +19,14 @@ from decimal import Decimal
 from typing import Any
 
 from monitor.match.text import Field, split_field
-from monitor.model.view import LIVE_STATUSES, days_until, next_deadline, passed_deadline, status_at
+from monitor.model.view import (
+    LIVE_STATUSES,
+    days_until,
+    listed_undated,
+    next_deadline,
+    passed_deadline,
+    status_at,
+)
 from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_id_for
 from monitor.normalise.vocab import fold
 
@@ -42,6 +50,7 @@ class Prepared:
 
     call: Any
     status: str
+    undated: bool  # still listed, no deadline could be read: live, its deadline "unknown"
     passed_at: datetime | None  # the deadline that passed, for a call that is over
     next_deadline: datetime | None
     days: int | None
@@ -57,7 +66,7 @@ class Prepared:
 
     @property
     def live(self) -> bool:
-        return self.status in LIVE_STATUSES
+        return self.status in LIVE_STATUSES or self.undated
 
 
 def prepare_call(call: Any, now: datetime) -> Prepared:
@@ -71,6 +80,7 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
     return Prepared(
         call=call,
         status=status_at(call, now),
+        undated=listed_undated(call),
         passed_at=passed_deadline(call, now),
         next_deadline=ahead,
         days=days_until(ahead, now),

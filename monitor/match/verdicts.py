@@ -4,8 +4,9 @@ Owns `explain` (checks and score -> `Match`). Reasons (`Match.summary`) of a mat
 the keywords found, in the profile's spelling and order; whom and where the call is open to ("open
 to SMEs in PT", "countries not stated"); ecosystem, programme, funding type and budget when the
 profile asks for them; "opens 3 March 2027" for a forthcoming call; the time left ("41 days left",
-"1 day left", "deadline today" when less than a day is left). A call that does not match gets the
-details of its "not eligible" verdicts.
+"1 day left", "deadline today" when less than a day is left), or "deadline unknown — see call
+page" for a call whose deadline could not be read. A call that does not match gets the details of
+its "not eligible" verdicts.
 
 Must not: decide outcomes (that is `monitor.match.checks`); money, dates and labels are worded by
 `monitor.match.phrases`.
@@ -21,8 +22,9 @@ from monitor.match.criteria import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, Match, Verdi
 from monitor.match.phrases import COUNTRY_GROUPS, ecosystem_labels, join, plural
 from monitor.match.prepare import Prepared, attr
 from monitor.match.text import Term, sentence_of, trim
+from monitor.model.view import unread_deadline_text
 from monitor.render.labels import funding_phrase
-from monitor.render.words import budget_phrase, day, days_phrase, wanted_budget
+from monitor.render.words import DEADLINE_UNKNOWN, budget_phrase, day, days_phrase, wanted_budget
 
 
 def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> Match:
@@ -37,6 +39,8 @@ def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: floa
 
 
 def _verdict_status(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
+    if prep.undated:
+        return Verdict("status", check.outcome, DEADLINE_UNKNOWN, trim(unread_deadline_text(prep.call)))
     if prep.passed_at is not None:
         detail = f"deadline passed on {day(prep.passed_at)}"
     elif prep.status == "forthcoming" and _opens(prep):
@@ -148,6 +152,8 @@ def _verdict_budget(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
 
 
 def _verdict_time_left(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
+    if prep.undated:
+        return Verdict("time left", UNKNOWN, DEADLINE_UNKNOWN, trim(unread_deadline_text(prep.call)))
     if prep.next_deadline is None or prep.days is None:
         return Verdict("time left", UNKNOWN, "no deadline stated", None)
     deadlines = attr(prep.call, "deadlines")
@@ -190,6 +196,8 @@ def _reasons(prep: Prepared, comp: Compiled, checks: Sequence[Check]) -> tuple[s
         reasons.append(f"opens {day(opens)}")
     if prep.days is not None:
         reasons.append(days_phrase(prep.days))
+    elif prep.undated:
+        reasons.append(DEADLINE_UNKNOWN)
     return tuple(reasons)
 
 

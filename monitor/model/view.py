@@ -3,8 +3,9 @@ of one call merged, with provenance per field and deadline conflicts.
 
 Owns `Member`, `Conflict`, `LogicalCall` and `merge`. Each field is taken
 from the most trusted source that has it (`KIND_RANK`). Owns also the one
-reading of a call at an instant (`status_at`, `next_deadline`, `days_left`),
-which matching, the catalogue and rendering share.
+reading of a call at an instant (`status_at`, `next_deadline`, `days_left`,
+`live_at`), which matching, the catalogue and rendering share, and which calls
+have no deadline (`undated`) or one nobody could read (`deadline_unknown`, `listed_undated`).
 
 Must not: import anything of the project outside `monitor.model`; records
 are duck-typed rows handed in by `db.repo`.
@@ -189,6 +190,41 @@ def passed_deadline(call: Any, now: datetime) -> datetime | None:
     if at is None or at >= now or next_deadline(call, now) is not None:
         return None
     return at
+
+
+def deadline_unknown(call: Any) -> bool:
+    """No deadline could be read (none stated, or the wording was unreadable) and the status is unknown.
+
+    Such a call is not known to be closed: its wording is "deadline unknown" and the source's own
+    text is kept (`unread_deadline_text`). A call that ever had a deadline is dated, never this.
+    """
+    return stored_status(call) == "unknown" and undated(call)
+
+
+def undated(call: Any) -> bool:
+    """The call has no deadline at all (none stated, or none that could be read)."""
+    dated = (getattr(call, name, None) for name in ("next_deadline_at", "final_deadline_at"))
+    return not _stages(call) and all(at is None for at in dated)
+
+
+def listed_undated(call: Any) -> bool:
+    """A call with an unknown deadline that its source still lists: kept with the live calls."""
+    return deadline_unknown(call) and getattr(call, "listed", True) is not False
+
+
+def live_at(call: Any, now: datetime) -> bool:
+    """Open or forthcoming at `now`, or still listed with a deadline nobody could read."""
+    return status_at(call, now) in LIVE_STATUSES or listed_undated(call)
+
+
+def unread_deadline_text(call: Any) -> str | None:
+    """The source's deadline wording that could not be read, from any record of the call."""
+    records = [m.call for m in getattr(call, "members", None) or ()] or [call]
+    for record in records:
+        text = (getattr(record, "extra", None) or {}).get("deadline_text")
+        if isinstance(text, str) and text.strip():
+            return text.strip()
+    return None
 
 
 def status_at(call: Any, now: datetime) -> str:

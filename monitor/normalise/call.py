@@ -58,6 +58,11 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
         "opens_at": opens_at,
         "status": derive_status(raw.model_copy(update={"opens_at": opens_at}), deadlines, now).value,
     }
+    if not deadlines and (unread := _unread_deadline_text(raw)):
+        # Kept so that the call can say "deadline unknown" next to the source's own words.
+        values["extra"] = {**values["extra"], "deadline_text": unread}
+        if not any("deadline" in warning for warning in warnings):
+            warnings.append(f"no deadline could be read in {unread[:120]!r}; shown as deadline unknown")
     values.update(_budget(raw, warnings))
     values.update(_eligibility(raw, conditions_text, summary_text))
     values["warnings"] = sorted(set(warnings))
@@ -124,6 +129,13 @@ def _from_raw(item: RawDeadline, cutoff: time, warnings: list[str]) -> list[Dead
         )  # fmt: skip
         for hit in extraction.deadlines
     ]
+
+
+def _unread_deadline_text(raw: RawCall) -> str | None:
+    """The deadline wording of a call of which no deadline could be read, at most 500 characters."""
+    texts = [item.text for item in raw.deadlines if item.at is None] + [raw.deadline_text or ""]
+    text = "\n".join(t.strip() for t in texts if t and t.strip())
+    return text[:500] or None
 
 
 def _opening(text: str | None, warnings: list[str]) -> datetime | None:

@@ -4,6 +4,8 @@ Rules a subscriber can rely on:
 - a digest lists matches since the last digest actually sent (the first one
   lists the open calls that fit), changes to matched or tracked calls in the
   same window, and tracked or matched calls closing within `closing_soon_days`;
+- a call its source still lists whose deadline could not be read is kept, worded "deadline
+  unknown — see call page" (it is never "closing soon": it has no date);
 - an empty digest is not sent, and a digest missed by more than
   `catch_up_hours` is skipped (the next one covers the gap);
 - a call marked "not relevant" never shows again for that profile.
@@ -26,6 +28,7 @@ from db import repo
 from db.engine import session_scope
 from db.models import DeliveryKind, Profile, Subscriber
 from monitor.match.index import Matcher
+from monitor.model.view import listed_undated
 from monitor.plan.changes import Changes
 from monitor.plan.claim import MailContext, claim, common_context, skip
 from monitor.plan.digest_content import Pool, digest_for
@@ -120,7 +123,9 @@ def _build_digests(
 def _pool(
     session: Session, due: list[Due], ids: list[int], *, changes_after: datetime, now: datetime
 ) -> Pool:
-    calls = [c for c in repo.search_calls(session, status="all", limit=10**9) if c.status in LIVE]
+    # A call still listed whose deadline nobody could read is not closed: it stays in digests.
+    found = repo.search_calls(session, status="all", limit=10**9)
+    calls = [c for c in found if c.status in LIVE or listed_undated(c)]
     profile_ids = [p.id for d in due for p in d.profiles if p.id is not None]
     changes: Changes = repo.changes_since(session, since=changes_after)
     return Pool(

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from monitor.model.call import DeadlineIn
 from monitor.model.view import Conflict, LogicalCall, days_left, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
-from monitor.render.words import conflict_message, conflict_values, describe_change
+from monitor.render.words import conflict_message, conflict_values, describe_change, unknown_deadline
 
 
 def call_summary(
@@ -41,6 +41,7 @@ def call_summary(
         "opens_at": instant(call.opens_at),
         "deadline_model": call.deadline_model,
         "next_deadline": instant(at),
+        "deadline_unknown": unknown.line() if (unknown := unknown_deadline(call)) else None,
         "final_deadline": instant(call.final_deadline_at),
         "deadlines": [_deadline(d) for d in call.deadlines],
         "budget": _budget(call),
@@ -226,6 +227,9 @@ class CallPublic(BaseModel):
     opens_at: str | None
     deadline_model: str | None
     next_deadline: str | None = Field(description="The next deadline still ahead (UTC)")
+    deadline_unknown: str | None = Field(
+        None, description="'deadline unknown — see call page' + source words"
+    )
     final_deadline: str | None
     deadlines: list[DeadlinePublic]
     budget: BudgetPublic

@@ -19,7 +19,14 @@ from zoneinfo import ZoneInfo
 from monitor.model.call import DeadlineIn
 from monitor.model.view import days_until
 from monitor.model.zones import BRUSSELS
-from monitor.render.words import brussels, budget_text, conflict_message, when
+from monitor.render.words import (
+    UnknownDeadline,
+    brussels,
+    budget_text,
+    conflict_message,
+    unknown_deadline,
+    when,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,7 @@ class CallCard:
     sources: tuple[str, ...]
     conflict: str | None
     links: Links
+    unknown: UnknownDeadline | None = None  # no deadline could be read: "deadline unknown — see call page"
 
 
 @dataclass(frozen=True)
@@ -159,6 +167,7 @@ def call_card(
         sources=tuple(getattr(call, "sources", [call.source_id])),
         conflict=conflict_message(conflicts[0]) if conflicts else None,
         links=links,
+        unknown=unknown_deadline(call),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.model.view import LogicalCall, next_deadline, status_at
 from monitor.render.api import brussels_iso, number
+from monitor.render.words import unknown_deadline
 
 CSV_COLUMNS = (
     "id",
@@ -42,6 +43,8 @@ def csv_row(call: LogicalCall, *, now: datetime, page_url: str) -> list[str]:
     stages = "; ".join(
         f"{d.label}: {brussels_iso(d.at)}" if d.label else str(brussels_iso(d.at)) for d in call.deadlines
     )
+    if (unknown := unknown_deadline(call)) is not None:
+        stages = unknown.line()
     cells: Sequence[Any] = (
         call.id,
         call.identifier,

@@ -8,7 +8,8 @@ cut-off, and says so), DTEND 30 minutes later. DTSTAMP and LAST-MODIFIED are the
 change and SEQUENCE grows with it, so clients take a moved deadline as a newer version. Every
 stage is listed, past and closed ones too (a calendar is a record; deleting yesterday's deadline
 would surprise), but only stages not marked closed carry alarms: 7 days and 1 day before
-(display alarms).
+(display alarms). A call whose deadline could not be read has no stage and so no event: a
+calendar needs a date (RSS and Atom keep it, as "deadline unknown — see call page").
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes.
 Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
 """

@@ -5,9 +5,10 @@ page on this site (`call_page(id)`, a permalink), title, that page as the link (
 URL is in the text: feedgen 1.0 drops the `rel` of extra Atom entry links, and two "alternate"
 links would make the entry invalid), the programme as category, and an HTML summary: deadlines in
 Brussels time, programme, budget, the source's summary (sanitised again here, whoever stored it)
-and both links. Atom carries `published` = first seen and `updated` = last change; RSS has only
-`pubDate`, which is the last change, so that a reader sorting by date shows updated calls where
-the feed puts them.
+and both links; a call whose deadline could not be read says "deadline unknown — see call page"
+with the source's words (it stays in feeds; calendars, which need a date, leave it out). Atom
+carries `published` = first seen and `updated` = last change; RSS has only `pubDate`, which is the
+last change, so that a reader sorting by date shows updated calls where the feed puts them.
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes,
 which is what lets the web layer use strong ETags and cache rendered bodies.
 Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
@@ -34,7 +35,7 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
-from monitor.render.words import budget_text, opening
+from monitor.render.words import budget_text, opening, unknown_deadline
 
 
 def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
@@ -83,7 +84,11 @@ def _item(entry: Any, call: Any, page: str, dated_by_change: bool) -> None:
 
 def item_html(call: Any, page: str) -> str:
     """The HTML body of a feed item; every value from a source is escaped or sanitised."""
-    parts = [_deadlines_html(call.deadlines)]
+    unknown = unknown_deadline(call)
+    if unknown is not None:
+        parts = [f'<p><strong>Deadline:</strong> <a href="{_esc(page)}">{_esc(unknown.line())}</a></p>']
+    else:
+        parts = [_deadlines_html(call.deadlines)]
     facts = [
         ("Opens", opening(call.opens_at) if getattr(call, "opens_at", None) else None),
         ("Programme", funder(call)),

@@ -2,7 +2,8 @@
 
 Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
 ("€60,000": Babel's CLDR data, no cents on whole amounts, a currency's own symbol or code, never
-"EUR"), budgets, "41 days left", deadline conflicts between sources, and typed changes as
+"EUR"), budgets, "41 days left", "deadline unknown — see call page" with the source's own words
+for a deadline nobody could read, deadline conflicts between sources, and typed changes as
 sentences ("deadline moved from 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Names of
 funding types and fields are `labels`'s. Every function takes `language` ("en" by default).
 Must not: do I/O, read a clock (instants come in) or know where the text ends up.
@@ -14,6 +15,7 @@ import functools
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol, overload
@@ -25,7 +27,7 @@ from babel.numbers import format_currency
 from babel.numbers import get_currency_precision as _precision
 
 from monitor.model.call import DeadlineIn
-from monitor.model.view import Conflict
+from monitor.model.view import Conflict, deadline_unknown, undated, unread_deadline_text
 from monitor.model.zones import BRUSSELS
 from monitor.render.labels import field_label
 
@@ -113,6 +115,47 @@ def conflict_message(conflict: Conflict, *, language: str = "en") -> str:
 def days_phrase(days: int, *, language: str = "en") -> str:
     """'deadline today', '1 day left', '41 days left'."""
     return "deadline today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+# The one wording of a call whose deadline could not be read (it is not closed: see
+# `monitor.model.view.deadline_unknown`). E-mails translate it: it is a key of templates/mail/locale.
+DEADLINE_UNKNOWN = "deadline unknown — see call page"
+WORDING_SHOWN = 200  # characters of the source's wording shown after it
+
+
+@dataclass(frozen=True)
+class UnknownDeadline:
+    """A deadline nobody could read: the phrase, and the source's words on one line (or None)."""
+
+    wording: str | None
+    phrase: str = DEADLINE_UNKNOWN
+
+    def line(self, phrase: str | None = None) -> str:
+        """'deadline unknown — see call page: “Deadline: to be announced”'; `phrase` translated."""
+        said = phrase or self.phrase
+        return f"{said}: “{self.wording}”" if self.wording else said
+
+
+def unknown_deadline(call: Any) -> UnknownDeadline | None:
+    """How a call with an unknown deadline is worded; None for a call with a deadline (or closed).
+
+    Also a call open or forthcoming by its source's word whose deadline wording could not be read
+    (a permanent call has no deadline to read)."""
+    wording = unread_deadline_text(call)
+    status = str(getattr(call, "status", None) or "")
+    permanent = getattr(call, "deadline_model", None) == "permanent"
+    unreadable = wording is not None and status in ("open", "forthcoming") and not permanent
+    if not (deadline_unknown(call) or (unreadable and undated(call))):
+        return None
+    return UnknownDeadline(source_wording(wording))
+
+
+def source_wording(text: str | None) -> str | None:
+    """A source's text on one line, cut at a word after `WORDING_SHOWN` characters."""
+    flat = " ".join((text or "").split())
+    if len(flat) > WORDING_SHOWN:
+        flat = flat[:WORDING_SHOWN].rsplit(" ", 1)[0] + "…"
+    return flat or None
 
 
 # --------------------------------------------------------------------------- money and budgets

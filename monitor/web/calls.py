@@ -28,7 +28,7 @@ from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import SourcePublic, change_summary
 from monitor.render.labels import field_topic, funding_label
-from monitor.render.words import money, utc
+from monitor.render.words import money, unknown_deadline, utc
 from monitor.web.deps import AppDep, CatalogueDep, TemplatesDep
 
 PER_PAGE = 50
@@ -160,6 +160,7 @@ def list_row(call: LogicalCall, now: datetime) -> dict[str, Any]:
         "status": status_at(call, now),
         "next_deadline": at,
         "days_left": days_left(call, now),
+        "unknown": unknown_deadline(call),
     }
 
 
@@ -205,6 +206,7 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
         "status": status_at(call, now),
         "next_deadline": at,
         "days_left": days_left(call, now),
+        "unknown": unknown_deadline(call),
         "stages": stages,
         "changes": changes,
         "budget": budget_view(call),

@@ -41,7 +41,7 @@ from monitor.catalogue.snapshot import Catalogue, Entry
 from monitor.match.checks import screen
 from monitor.match.criteria import Criteria
 from monitor.match.index import rank_calls
-from monitor.model.view import status_at
+from monitor.model.view import live_at
 from monitor.people.subscriptions import subscriber_for
 from monitor.render import ics, rss
 from monitor.render.entries import FeedMeta
@@ -57,7 +57,6 @@ MEDIA_TYPES = {
 RENDER = {"rss": rss.rss, "atom": rss.atom, "ics": ics.calendar}
 MAX_ITEMS = 100
 MAX_CALENDAR_CALLS = 1000
-LIVE = ("open", "forthcoming")
 SERVED = (SubscriberStatus.CONFIRMED, SubscriberStatus.SUSPENDED)
 NO_FEED = "No such feed. A private feed link stops working when it is replaced or revoked.\n"
 
@@ -263,7 +262,7 @@ def profile_entries(
     The snapshot's prepared calls narrow the field cheaply (every rule but status and time left);
     `rank_calls` then decides on the few left, with `now`.
     """
-    live = [e for e in snapshot.entries if status_at(e.call, now) in LIVE]
+    live = [e for e in snapshot.entries if live_at(e.call, now)]
     by_prepared = {id(e.prepared): e for e in live}
     candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in live), criteria)]
     hidden = set(dismissed)
