@@ -1,7 +1,7 @@
 """SEDIA search records -> RawCall: the pure half of the `ft-portal` source kind.
 
 Owns reading one F&T portal search-result record (formats.md §1.3) in both
-generations of shapes: the call's key and portal link, titles and texts,
+generations of shapes: the call's key (links: `sources.ft_portal.links`), titles and texts,
 codes (type, status, deadline model), keywords and extras. Metadata values
 are read through `sources.ft_portal.metadata`, budgets through
 `sources.ft_portal.budget`, deadlines through `sources.ft_portal.deadlines`
@@ -26,11 +26,11 @@ from monitor.normalise.programmes import programme_for
 from sources.ft_portal import tenders
 from sources.ft_portal.budget import money_fields
 from sources.ft_portal.deadlines import parse_instant, record_deadlines
+from sources.ft_portal.links import call_links
 from sources.ft_portal.metadata import decode_json, first, values
 
 logger = logging.getLogger(__name__)
 
-PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities"
 STATUS_HINTS = {
     "31094501": CallStatus.FORTHCOMING,
     "31094502": CallStatus.OPEN,
@@ -65,49 +65,6 @@ def record_key(record: dict[str, Any]) -> str | None:
     reference = str(record.get("reference") or first(metadata, "REFERENCE") or "").strip()
     match = _CASCADE_REFERENCE.match(reference)
     return match.group(1) if match else (reference or None)
-
-
-def portal_url(record: dict[str, Any], key: str) -> str | None:
-    """The canonical portal page of the call, by record type (formats.md §1.5)."""
-    metadata = record["metadata"]
-    type_code = first(metadata, "type")
-    identifier = first(metadata, "identifier") or key
-    if type_code == "8":
-        # Only `callccm2Id` names the competitive-call page: the number in `reference` does not
-        # (METU's reference 11143, its own url competitive-calls-cs/46214053).
-        call_id = first(metadata, "callccm2Id")
-        return f"{PORTAL}/competitive-calls-cs/{call_id}" if call_id and call_id.isdigit() else None
-    if type_code == "0":
-        return f"{PORTAL}/tender-details/{identifier}"
-    if type_code == "2":
-        reference = str(record.get("reference") or "")
-        prospect = reference if reference.endswith("PROSPECTSEN") else f"{identifier}PROSPECTSEN"
-        return f"{PORTAL}/prospect-details/{prospect}"
-    return f"{PORTAL}/topic-details/{identifier.lower()}"
-
-
-def own_url(record: dict[str, Any]) -> str | None:
-    """The record's own `url` (top level, else metadata), when it is a web address."""
-    for url in (record.get("url"), first(record["metadata"], "url")):
-        if isinstance(url, str) and url.strip().startswith(("http://", "https://")):
-            return url.strip()
-    return None
-
-
-def call_links(record: dict[str, Any], key: str) -> tuple[str | None, list[str]]:
-    """The call's url and further links: every record's own url is kept, a constructed one only adds.
-
-    Cascades and tenders show their own url (seen: METU's record links
-    competitive-calls-cs/46214053 while its reference number is 11143, so a
-    link built from the reference pointed elsewhere). Topics keep the built
-    topic page, because legacy records' own url is the topicDetails JSON file.
-    """
-    own, built = own_url(record), portal_url(record, key)
-    if first(record["metadata"], "type") in {"0", "8"}:
-        main, other = own or built, built
-    else:
-        main, other = built or own, own
-    return main, [other] if other and other != main else []
 
 
 # --------------------------------------------------------------------------- codes
