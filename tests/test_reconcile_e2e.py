@@ -72,9 +72,9 @@ def test_one_call_two_sources_with_the_deadline_conflict(both: LocalHTTPServer) 
     [eccp_record] = [s for s in powerup["sources"] if s["source"] == "eccp"]
     assert eccp_record["deadlines"] == ["2025-03-31T15:00:00Z", "2025-07-07T15:00:00Z"]
     [conflict] = powerup["conflicts"]
-    # The portal's times are not trusted (formats.md §1.4): its dates are shown without one.
+    # A cascade's cut-offs are kept as published (17:00+02:00), so they are shown with their time.
     assert conflict["values"] == {
-        "ft-portal": "31 March 2025, 30 June 2025",
+        "ft-portal": "31 March 2025 17:00, 30 June 2025 17:00",
         "eccp": "31 March 2025 17:00, 7 July 2025 17:00",
     }
     # Only that call is linked: every other call has one source.

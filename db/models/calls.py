@@ -96,6 +96,8 @@ class Deadline(SQLModel, table=True):
     date_only: bool = False
     tentative: bool = False
     closed: bool = False
+    # The source's own instant when a documented rule moved `at` (portal topics' 17:00 Brussels).
+    published_at: datetime | None = utc_field(default=None)
 
 
 class CallChange(SQLModel, table=True):

@@ -163,7 +163,7 @@ def _deadlines_of(session: Session, call_ids: list[int]) -> dict[int, list[Deadl
 def _deadline_in(row: Deadline) -> DeadlineIn:
     return DeadlineIn(
         at=row.at, label=row.label, text=row.text, date_only=row.date_only, tentative=row.tentative,
-        closed=row.closed,
+        closed=row.closed, published_at=row.published_at,
     )  # fmt: skip
 
 

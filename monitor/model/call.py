@@ -26,6 +26,13 @@ TEXT_FIELDS = frozenset({"summary_text", "conditions_text"})
 
 
 class DeadlineIn(BaseModel):
+    """One stored deadline stage: `at` is the instant Callwatch acts on.
+
+    `published_at` is the instant as the source published it, kept whenever a
+    documented rule moved `at` away from it (the portal topics' 17:00 Brussels
+    rule): both values are stored and the call page shows both.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     at: datetime
@@ -34,6 +41,7 @@ class DeadlineIn(BaseModel):
     date_only: bool = False
     tentative: bool = False
     closed: bool = False
+    published_at: datetime | None = None
 
 
 class CallIn(BaseModel):

@@ -30,11 +30,16 @@ class RawDeadline(BaseModel):
     text: str = ""
     label: str | None = None
     tentative: bool = False  # "(tbc)"
-    # True when the source keeps a time of day we must not trust (F&T portal):
-    # normalisation then applies the Brussels 17:00 rule of formats.md §1.4.
+    # True when the source keeps a time of day we must not trust (F&T portal
+    # topics, types 1 and 2): normalisation then applies the Brussels 17:00 rule
+    # of formats.md §1.4 and keeps the instant as published in `published_at`.
     date_only: bool = False
+    # The instant exactly as the source published it, when a source reading
+    # (not normalisation) had to interpret it: a tender's `deadlineDate` is its
+    # local wall time labelled UTC, so `at` is the instant and this the label.
+    published_at: datetime | None = None
 
-    @field_validator("at")
+    @field_validator("at", "published_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

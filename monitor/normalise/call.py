@@ -109,11 +109,26 @@ def _from_raw(item: RawDeadline, cutoff: time, warnings: list[str]) -> list[Dead
     flags = {"label": item.label, "tentative": item.tentative}
     if item.at is not None:
         if not item.date_only:
-            return [DeadlineIn(at=item.at, text=item.text, **flags)]
-        # formats.md §1.4: the portal's time of day is unreliable; its Brussels
-        # calendar date is right, and the cut-off is 17:00 Brussels unless stated.
+            # The instant as published (cascade cut-offs, tenders, stated times): kept exactly.
+            published = item.published_at if item.published_at != item.at else None
+            return [DeadlineIn(at=item.at, text=item.text, published_at=published, **flags)]
+        # formats.md §1.4, portal topics only: the time of day is unreliable; the
+        # Brussels calendar date is right, and the cut-off is 17:00 Brussels unless
+        # the conditions state one. The rule moves the instant, so the published
+        # one is kept beside it (the invariant: never later than published unless
+        # a documented rule says so, and then both are stored).
         day = item.at.astimezone(BRUSSELS).date()
-        return [DeadlineIn(at=brussels_cutoff(day, cutoff), text=item.text, date_only=True, **flags)]
+        at = brussels_cutoff(day, cutoff)
+        published = item.published_at or item.at
+        return [
+            DeadlineIn(
+                at=at,
+                text=item.text,
+                date_only=True,
+                published_at=published if published != at else None,
+                **flags,
+            )  # fmt: skip
+        ]
     extraction = extract_deadlines(item.text)
     warnings.extend(extraction.warnings)
     if not extraction.deadlines and not extraction.warnings:

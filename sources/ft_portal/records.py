@@ -1,10 +1,11 @@
 """SEDIA search records -> RawCall: the pure half of the `ft-portal` source kind.
 
 Owns reading one F&T portal search-result record (formats.md §1.3) in both
-generations of shapes: the call's key and portal link, titles and texts,
-codes (type, status, deadline model), deadline stages, keywords and extras.
-Metadata values are read through `sources.ft_portal.metadata`, budgets
-through `sources.ft_portal.budget`.
+generations of shapes: the call's key (links: `sources.ft_portal.links`), titles and texts,
+codes (type, status, deadline model), keywords and extras. Metadata values
+are read through `sources.ft_portal.metadata`, budgets through
+`sources.ft_portal.budget`, deadlines through `sources.ft_portal.deadlines`
+and a tender's own fields through `sources.ft_portal.tenders`.
 
 Must not: do I/O, normalise deadlines (the Brussels 17:00 rule lives in
 `monitor.normalise`), sanitise HTML or derive status from dates. Values are
@@ -17,19 +18,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
 from typing import Any
 
-from monitor.model.raw import RawCall, RawDeadline
+from monitor.model.raw import RawCall
 from monitor.model.vocab import CallStatus, DeadlineModel, FundingType
-from monitor.normalise.dates import parse_iso_offset
 from monitor.normalise.programmes import programme_for
+from sources.ft_portal import tenders
 from sources.ft_portal.budget import money_fields
+from sources.ft_portal.deadlines import parse_instant, record_deadlines
+from sources.ft_portal.links import call_links
 from sources.ft_portal.metadata import decode_json, first, values
 
 logger = logging.getLogger(__name__)
 
-PORTAL = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities"
 STATUS_HINTS = {
     "31094501": CallStatus.FORTHCOMING,
     "31094502": CallStatus.OPEN,
@@ -43,7 +44,6 @@ FUNDING_TYPES = {
 }
 # actions[].submissionProcedure.id; the id for multiple cut-off is not known (formats.md §1.2).
 SUBMISSION_PROCEDURES = {"31094504": DeadlineModel.SINGLE_STAGE, "31094505": DeadlineModel.TWO_STAGE}
-_STAGE_LABELS = {DeadlineModel.TWO_STAGE: "Stage {}", DeadlineModel.MULTIPLE_CUTOFF: "Cut-off {}"}
 _CASCADE_REFERENCE = re.compile(r"^(\d+)COMPETITIVE_CALL")
 
 # --------------------------------------------------------------------------- identity
@@ -65,25 +65,6 @@ def record_key(record: dict[str, Any]) -> str | None:
     reference = str(record.get("reference") or first(metadata, "REFERENCE") or "").strip()
     match = _CASCADE_REFERENCE.match(reference)
     return match.group(1) if match else (reference or None)
-
-
-def portal_url(record: dict[str, Any], key: str) -> str | None:
-    """The canonical portal page of the call, by record type (formats.md §1.5)."""
-    metadata = record["metadata"]
-    type_code = first(metadata, "type")
-    identifier = first(metadata, "identifier") or key
-    if type_code == "8":
-        url = record.get("url")
-        if not key.isdigit():  # no competitive-call id: fall back to the record's own link
-            return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
-        return f"{PORTAL}/competitive-calls-cs/{key}"
-    if type_code == "0":
-        return f"{PORTAL}/tender-details/{identifier}"
-    if type_code == "2":
-        reference = str(record.get("reference") or "")
-        prospect = reference if reference.endswith("PROSPECTSEN") else f"{identifier}PROSPECTSEN"
-        return f"{PORTAL}/prospect-details/{prospect}"
-    return f"{PORTAL}/topic-details/{identifier.lower()}"
 
 
 # --------------------------------------------------------------------------- codes
@@ -128,38 +109,6 @@ def type_of_action(metadata: dict[str, Any]) -> str | None:
     names = [" ".join(str(value).split()) for value in values(metadata, "typesOfAction") if value]
     unique = list(dict.fromkeys(name for name in names if name))
     return "; ".join(unique) or None
-
-
-# --------------------------------------------------------------------------- dates
-
-
-def parse_instant(text: str | None) -> datetime | None:
-    """An ISO date-time with offset ("2024-04-18T19:00:00.000+0200"), or None."""
-    if not text:
-        return None
-    try:
-        return parse_iso_offset(text)
-    except (ValueError, TypeError):
-        return None
-
-
-def parse_deadlines(raw: list[Any], model: DeadlineModel | None, warnings: list[str]) -> list[RawDeadline]:
-    """One date-only RawDeadline per distinct `deadlineDate` instant, sorted, labelled by stage."""
-    found: dict[datetime, str] = {}
-    for value in raw:
-        text = "" if value is None else str(value).strip()
-        at = parse_instant(text)
-        if at is None:
-            if text:
-                warnings.append(f"deadlineDate {text!r} is not an ISO date-time; skipped")
-            continue
-        found.setdefault(at, text)
-    ordered = sorted(found.items())
-    label = _STAGE_LABELS.get(model) if model else None
-    return [
-        RawDeadline(at=at, text=text, date_only=True, label=label.format(number) if label else None)
-        for number, (at, text) in enumerate(ordered, start=1)
-    ]
 
 
 # --------------------------------------------------------------------------- text fields
@@ -257,38 +206,55 @@ def record_to_call(record: dict[str, Any]) -> RawCall:
     keywords = parse_keywords(metadata, drop, warnings)
     code = first(metadata, "frameworkProgramme")
     start = first(metadata, "startDate")
-    return RawCall(
-        **_identity(record, key),
+    fields: dict[str, Any] = {
+        **_identity(record, key, extra),
         **_texts(record, key),
         **money_fields(metadata, extra, warnings),
-        language=str(record.get("language") or first(metadata, "language") or "") or None,
-        programme_code=code,
+        "language": str(record.get("language") or first(metadata, "language") or "") or None,
+        "programme_code": code,
         # H2020 topic ids carry no programme prefix ("SC1-PHE-..."); their call ids do ("H2020-SC1-...").
-        programme=programme_for(code, identifier)[1]
+        "programme": programme_for(code, identifier)[1]
         or programme_for(None, first(metadata, "callIdentifier"))[1],
-        type_of_action=type_of_action(metadata),
-        funding_type=funding_type(first(metadata, "type"), warnings),
-        status_hint=status_hint(first(metadata, "status"), warnings),
-        deadline_model=model,
-        opens_at=parse_instant(start),
-        opens_text=start if start and parse_instant(start) is None else None,
-        published_at=parse_instant(first(metadata, "es_SortDate")),
-        deadlines=parse_deadlines(values(metadata, "deadlineDate"), model, warnings),
-        keywords=keywords,
-        sme_relevant=sme_relevant(metadata, keywords),
-        extra=extra,
-        warnings=warnings,
-    )
+        "type_of_action": type_of_action(metadata),
+        "funding_type": funding_type(first(metadata, "type"), warnings),
+        "status_hint": status_hint(first(metadata, "status"), warnings),
+        "deadline_model": model,
+        "opens_at": parse_instant(start),
+        "opens_text": start if start and parse_instant(start) is None else None,
+        "published_at": parse_instant(first(metadata, "es_SortDate")),
+        "deadlines": record_deadlines(metadata, model, warnings),
+        "keywords": keywords,
+        "sme_relevant": sme_relevant(metadata, keywords),
+    }
+    if first(metadata, "type") == "0":
+        fields.update(_tender_fields(metadata, fields, extra, warnings))
+    return RawCall(**fields, extra=extra, warnings=warnings)
 
 
-def _identity(record: dict[str, Any], key: str) -> dict[str, Any]:
+def _tender_fields(
+    metadata: dict[str, Any], fields: dict[str, Any], extra: dict[str, Any], warnings: list[str]
+) -> dict[str, Any]:
+    """A tender's own budget, notice kind, status, buyer and time zone (sources.ft_portal.tenders)."""
+    extra.update(tenders.tender_extra(metadata, warnings))
+    return {
+        **tenders.tender_money(metadata, warnings),
+        "type_of_action": fields["type_of_action"] or tenders.notice_kind(metadata),
+        "status_hint": tenders.tender_status(metadata, fields["status_hint"]),
+        "organisation": tenders.contracting_authority(metadata),
+    }
+
+
+def _identity(record: dict[str, Any], key: str, extra: dict[str, Any]) -> dict[str, Any]:
     """Key and links; a cascade's `identifier` is its parent topic, so the call id stands in."""
     metadata = record["metadata"]
     identifier = first(metadata, "identifier")
     cascade = first(metadata, "type") == "8"
+    url, links = call_links(record, key)
+    if links:
+        extra["links"] = links
     return {
         "key": key,
-        "url": portal_url(record, key),
+        "url": url,
         "identifier": key if cascade else identifier,
         "parent_identifier": identifier if cascade else first(metadata, "callIdentifier"),
     }
