@@ -108,7 +108,7 @@ def _day_month(match: re.Match[str], days: int) -> str:
     new = _moved(year, _WIDE.get(month) or _ABBR[month], day, days)
     if new is None:
         return match.group(0)
-    written = f"{new.day:02d}" if len(day) == 2 else str(new.day)
+    written = f"{new.day:02d}" if day.startswith("0") else str(new.day)
     suffix = _ordinal(new.day) if ordinal else ""
     return f"{written}{suffix}{space}{_month_name(month, new.month)}{between}{new.year}"
 
@@ -118,6 +118,6 @@ def _month_day(match: re.Match[str], days: int) -> str:
     new = _moved(year, _WIDE.get(month) or _ABBR[month], day, days)
     if new is None:
         return match.group(0)
-    written = f"{new.day:02d}" if len(day) == 2 else str(new.day)
+    written = f"{new.day:02d}" if day.startswith("0") else str(new.day)
     suffix = _ordinal(new.day) if ordinal else ""
     return f"{_month_name(month, new.month)}{space}{written}{suffix}{between}{new.year}"
