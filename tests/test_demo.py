@@ -136,7 +136,9 @@ def test_the_demo_works_offline_within_a_minute(demo: Demo) -> None:
     assert f"Web app   {demo.url}" in out and "Database  var/demo/callwatch.db" in out
     assert "Outbox    var/demo/outbox/" in out
     page = httpx.get(f"{demo.url}/calls", timeout=10).text
-    assert "Demo data, not live calls." in page
+    assert (
+        "Demo data, not live calls." in page and "eccp: 17 recorded answers: 17 reconstructed by hand" in page
+    )
     with httpx.Client(timeout=10) as http:
         signed = _submit(http, f"{demo.url}/subscribe", FORM, action="/subscribe")
         assert signed.status_code == 200 and "Check your inbox" in signed.text, signed.text[:500]
@@ -175,6 +177,11 @@ def test_the_replay_shifts_every_date_of_a_recording_to_today() -> None:
     )
     assert missing.status_code == 404 and "https://www.euro-access.eu/en/calls/2263/x" in missing.text
     assert replay.missing == ["GET /en/calls/2263/x"]
+    # What the banner says of each recording, from its files' names (tests/recordings/README.md).
+    assert recording.provenance() == "2 recorded answers: 2 real"
+    assert (
+        Recording.load("eccp", overlay=True).provenance() == "17 recorded answers: 17 reconstructed by hand"
+    )
 
 
 @pytest.mark.parametrize(

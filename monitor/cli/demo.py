@@ -58,7 +58,7 @@ def demo(host: str, port: int, folder: Path, fresh: bool) -> None:
         for server in replays.servers:
             recording = server.recording
             _say(f"  replaying {recording.source_id:<12} recorded {recording.now:%Y-%m-%d}, dates moved "
-                 f"{server.shift_days:+d} days, on {server.url}")  # fmt: skip
+                 f"{server.shift_days:+d} days, on {server.url} ({recording.provenance()})")  # fmt: skip
         for report in asyncio.run(runner.first_poll(app)):
             outcome = (
                 report.error.splitlines()[0] if report.error else f"{report.found} calls ({report.new} new)"

@@ -78,6 +78,19 @@ class Recording:
         self.now = _instant(extra["now"]) if "now" in extra else self.now
         self.overlays.append(extra.get("about", OVERLAY))
 
+    def provenance(self) -> str:
+        """How real the bodies are, from their file names (tests/recordings/README.md: `_DERIVED` is
+        real data re-arranged, `_RECONSTRUCTED` written by hand, any other name a real saved page)."""
+        names = [Path(entry["body"]).name for entry in self.requests if entry["body"]]
+        counts = {
+            "reconstructed by hand": sum("_RECONSTRUCTED" in name for name in names),
+            "real data re-arranged": sum("_DERIVED" in name for name in names),
+        }
+        counts = {"real": len(names) - sum(counts.values()), **counts}
+        return f"{len(names)} recorded answer{'' if len(names) == 1 else 's'}: " + ", ".join(
+            f"{n} {what}" for what, n in counts.items() if n
+        )
+
     def answer(self, method: str, path: str, query: str) -> Answer | None:
         """The recorded answer to this request, its body as recorded; None if it was not recorded."""
         wanted = _key(method, path, query)

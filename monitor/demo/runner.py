@@ -63,7 +63,12 @@ class Demo:
         """What the banner on every page says: which recordings, how far their dates moved."""
         return {
             "sources": [
-                {"id": s.recording.source_id, "recorded": s.recording.now.date(), "shift_days": s.shift_days}
+                {
+                    "id": s.recording.source_id,
+                    "recorded": s.recording.now.date(),
+                    "shift_days": s.shift_days,
+                    "provenance": s.recording.provenance(),
+                }
                 for s in self.servers
             ]
         }
