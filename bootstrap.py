@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Set up and start Callwatch, or set up and test it: the README's two commands.
+"""Set up and start Callwatch, test it, or see it work offline: the README's three commands.
 
     python3 bootstrap.py run    # venv + install + migrate + start web and scheduler
     python3 bootstrap.py test   # venv + install (with test tools) + the whole test suite
+    python3 bootstrap.py demo   # venv + install + `callwatch demo`: recorded sources, ./var/demo
 
 Needs nothing but Python 3.11+ and access to the package registry. The
 virtual environment lives in ./.venv and is reinstalled only when
-pyproject.toml changes. Extra arguments go to `callwatch run` or pytest.
+pyproject.toml changes. Extra arguments go to `callwatch run`, pytest or
+`callwatch demo`.
 """
 
 from __future__ import annotations
@@ -42,14 +44,14 @@ def ensure_environment(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "demo"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
     os.chdir(ROOT)
-    if command == "run":
+    if command in ("run", "demo"):
         ensure_environment("")
-        return subprocess.call([str(BIN / "callwatch"), "run", *rest])
+        return subprocess.call([str(BIN / "callwatch"), command, *rest])
     ensure_environment("[test]")
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 

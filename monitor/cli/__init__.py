@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli import calls, db, mail, samples, serve, sources
+from monitor.cli import calls, db, demo, mail, samples, serve, sources
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -23,7 +23,7 @@ def main() -> None:
     """
 
 
-for _module in (db, sources, calls, serve, mail, samples):
+for _module in (db, sources, calls, serve, mail, samples, demo):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 
