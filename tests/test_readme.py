@@ -21,8 +21,8 @@ def test_toml_source_example_is_a_valid_config(tmp_path: Path) -> None:
     assert (config.id, config.kind, config.interval_seconds) == ("cluster-xyz", "selectors", 12 * 3600)
 
 
-def test_readme_starts_with_the_two_commands_ci_uses() -> None:
+def test_readme_starts_with_the_two_commands_ci_uses_then_the_demo() -> None:
     top = README.split("## What Callwatch does")[0]
     commands = re.findall(r"^    (python3 bootstrap\.py \w+)$", top, re.M)
-    assert commands == ["python3 bootstrap.py run", "python3 bootstrap.py test"]
+    assert commands == ["python3 bootstrap.py run", "python3 bootstrap.py test", "python3 bootstrap.py demo"]
     assert "python3 bootstrap.py test" in (ROOT / ".ci" / "run").read_text()
