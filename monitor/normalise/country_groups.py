@@ -42,6 +42,8 @@ COSME_PARTICIPATING: frozenset[str] = EU27 | SMP_ASSOCIATED
 
 _ASSOCIATED = r"(?:associated|associat[ie]|associes|assoziiert\w*|asociados|associados|stowarzyszon\w*)"
 _COUNTRIES = r"(?:countr\w*|paesi|pays|lander|staaten|estados|paises|panstw\w*|landen|zem\w*)"
+# "Horizon Europe", "Horizonte Europa" (ES, PT), "Orizzonte Europa" (IT), "Horyzont Europa" (PL)
+_HORIZON = r"(?:horizon\w*|orizzonte|horyzont\w*)\b"
 _PARTICIPATING = (
     r"(?:participating|participat\w*|partecipa\w*|aderenti|aderiscono|teilnehmend\w*|participan\w*"
     r"|uczestnicz\w*|deelnemend\w*)"
@@ -54,10 +56,10 @@ _EU = (
     r"(?<!non-)(?<!non )\b(?:eu|european union)\s(?:member\s)?(?:states?|countries)\b|\bmember\sstates?\b"
     r"|\beu-?27\b|\bstati\s(?:membri\s)?dell'\s?(?:unione\seuropea|ue)\b|\bstati\smembri\b|\bpaesi\s(?:dell')?ue\b"
     r"|\betats?\smembres?\b|\bpays\sde\sl'\s?(?:ue|union\seuropeenne)\b|\beu-mitgliedstaaten\b|\bmitgliedstaat\w*"
-    r"|\bestados?[\s-]miembros?\b|\bestados?[\s-]membros?\b|\bpanstw\w*\sczlonkowsk\w*|\b(?:eu-)?lidstaten\b"
-    r"|\bclensk\w*\s(?:staty|statu|statech|statoch)\b|\btagallam\w*|\bstatele\smembre\b|\bstatelor\smembre\b"
+    r"|\bestados?[\s-]miembros?\b|\bestados?[\s-]membros?\b|\bpanstw\w*\sczlonkowsk\w*|\b(?:eu-)?lidsta(?:at|ten)\b"
+    r"|\bclensk\w*\sstat\w*|\btagallam\w*|\bstatele\smembre\b|\bstatelor\smembre\b"
     r"|\bdrzav\w*\sclanic\w*|\bдържави[\s-]членки\b|\bκρατ\w*[\s-]μελ\w*|\bjasenvaltio\w*|\bmedlemsstat\w*"
-    r"|\bvalstyb\w*\snar\w*|\bdalibvalst\w*|\bliikmesriik\w*"
+    r"|\bvalstyb\w*\snar\w*|\bdalibvalst\w*|\bliikmesrii\w*"
     # "Enterprise Europe Network partners in the EU", "legal entities established in the EU"
     r"|\b(?:partners?|entities|applicants|established|located|based|registered)\sin\sthe\s(?:eu|european\sunion)\b"
 )
@@ -69,7 +71,7 @@ _GROUPS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
         r"|\bespace\seconomique\seuropeen\b|\beuropaisch\w*\swirtschaftsraum\w*|\bespacio\seconomico\seuropeo\b"
         r"|\bespaco\seconomico\seuropeu\b|\beuropejski\w*\sobszar\w*\sgospodarcz\w*|\beuropese\seconomische\sruimte\b")),
     ("HORIZON-ASSOCIATED", HORIZON_ASSOCIATED, re.compile(
-        rf"\b{_COUNTRIES}\b[^.\n]{{0,30}}?\b{_ASSOCIATED}\b[^.\n]{{0,25}}?\bhorizon\b"
+        rf"\b{_COUNTRIES}\b[^.\n]{{0,30}}?\b{_ASSOCIATED}\b[^.\n]{{0,25}}?\b{_HORIZON}"
         r"|\bhorizon(?:\seurope)?[\s-]associated\scountr"
         r"|\bassociated\scountr\w*\s(?:to|of|in)\s(?:the\s)?horizon\b")),
     ("SMP-ASSOCIATED", SMP_ASSOCIATED, re.compile(
