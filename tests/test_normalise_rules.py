@@ -137,3 +137,18 @@ def test_guards_cancel_only_inside_their_phrase() -> None:
     assert vocab.extract_ecosystems("mobility for students and urban mobility") == [
         "mobility-transport-automotive"
     ]
+
+
+@pytest.mark.parametrize("programme", country_groups.INTERREG, ids=[p.name for p in country_groups.INTERREG])
+def test_every_interreg_row_reads_its_own_name(programme: country_groups.Interreg) -> None:
+    name = programme.name if programme.group else "Interreg Brandenburg-Poland"
+    found = countries.extract_countries(name)
+    assert programme.countries <= set(found.codes), (name, found.codes)
+    assert found.groups == ([programme.name] if programme.group else [])
+    assert all(len(code) == 2 and code.isupper() for code in programme.countries)
+
+
+def test_interreg_names_need_the_word_interreg() -> None:
+    # "North Sea", "Danube", "Central Europe" are also plain geography.
+    assert countries.extract_countries("offshore wind in the North Sea and the Danube delta").codes == []
+    assert countries.extract_countries("SMEs in Central Europe").groups == []
