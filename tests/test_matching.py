@@ -351,6 +351,12 @@ def test_ecosystem_outcomes() -> None:
         ("HORIZON", "Horizon 2020", None, "H2020-SC1-2020", "not eligible"),
         ("LIFE", "Digital Europe Programme", None, "DIGITAL-2027-SKILLS-01", "not eligible"),
         ("HORIZON", None, None, None, "unknown"),
+        # euro-access labels (samples/euroaccess_calls_listing_SearchForFunding_saved-page.html)
+        ("HORIZON", "Horizon Europe: Cluster 3 - Civil security for society", None, None, "eligible"),
+        ("Horizon Europe", "European Institute of Innovation and Technology", None, None, "eligible"),
+        ("Interreg", "Interreg Czechia-Poland", None, None, "eligible"),
+        ("LIFE", "Horizon Europe: Cluster 5 - Climate, Energy and Mobility", None, None, "not eligible"),
+        ("HORIZON", "New European Bauhaus Facility", None, None, "unknown"),
     ],
 )
 def test_programme_outcomes(
@@ -371,6 +377,10 @@ def test_programme_wording() -> None:
         "programme Digital Europe Programme, not Horizon Europe or LIFE",
     )
     assert verdict(match(make_call(), programmes=("LIFE",)), "programme").detail == "programme not stated"
+    unknown = make_call(programme="New European Bauhaus Facility")
+    assert verdict(match(unknown, programmes=("LIFE",)), "programme").detail == (
+        "programme New European Bauhaus Facility: not a programme Callwatch knows"
+    )
 
 
 # --------------------------------------------------------------------------- funding type

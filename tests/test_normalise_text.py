@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.model.zones import BRUSSELS
-from monitor.normalise import countries, money, vocab
+from monitor.normalise import countries, money, programmes, vocab
 from monitor.normalise.dates import (
     brussels_cutoff,
     epoch_ms_to_utc,
@@ -183,9 +183,20 @@ def test_extract_countries(case: dict[str, Any]) -> None:
     expected = set(case.get("codes", []))
     for name in case.get("sets", []):
         expected |= getattr(countries, name)
+    expected -= set(case.get("minus", []))
     assert result.codes == sorted(expected)
     assert result.groups == case["groups"]
     assert result.text == case["text"]
+    assert result.excluded == case.get("excluded", [])
+
+
+@_cases("countries.toml", "label")
+def test_programme_label_countries(case: dict[str, Any]) -> None:
+    found = countries.programme_default_countries(None, "", case["text"])
+    expected = set(case.get("codes", []))
+    for name in case.get("sets", []):
+        expected |= getattr(countries, name)
+    assert (found.codes if found else []) == sorted(expected)
 
 
 def test_country_sets() -> None:
@@ -213,6 +224,12 @@ def test_extract_org_types(case: dict[str, Any]) -> None:
 @_cases("vocab.toml", "ecosystem")
 def test_extract_ecosystems(case: dict[str, Any]) -> None:
     assert vocab.extract_ecosystems(case["text"]) == case["expect"]
+
+
+@_cases("programmes.toml", "label")
+def test_programme_from_label(case: dict[str, Any]) -> None:
+    found = programmes.programme_from_label(case["text"])
+    assert (found[0] if found else None) == (None if case.get("unknown") else case["expect"])
 
 
 @_cases("vocab.toml", "fold")

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from monitor.normalise.countries import EEA_EFTA, EU27, HORIZON_ASSOCIATED, SMP_ASSOCIATED
+from monitor.normalise.countries import (
+    COSME_PARTICIPATING,
+    EEA_EFTA,
+    EU27,
+    HORIZON_ASSOCIATED,
+    SMP_ASSOCIATED,
+)
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
 
 ORG_TYPE_PLURALS: dict[str, str] = {
@@ -30,6 +36,7 @@ COUNTRY_GROUPS: dict[str, tuple[str, frozenset[str]]] = {
     "EEA": ("EEA countries", EU27 | EEA_EFTA),
     "HORIZON-ASSOCIATED": ("Horizon Europe associated countries", HORIZON_ASSOCIATED),
     "SMP-ASSOCIATED": ("Single Market Programme associated countries", SMP_ASSOCIATED),
+    "COSME-PARTICIPATING": ("countries participating in COSME", COSME_PARTICIPATING),
 }
 
 

@@ -3,7 +3,8 @@
 Owns `Prepared` and `prepare_call`, the call's amount per project, and programme keys: the names,
 abbreviations and portal ids a programme is known by ("Horizon Europe", "HORIZON", "43108390"),
 ignoring case, a trailing "+" and a trailing "Programme", plus the call identifier's first part
-("HORIZON" for "HORIZON-CL5-2024-D2-01-03"; "SMP-COSME" and "COSME" for "SMP-COSME-2024-...").
+("HORIZON" for "HORIZON-CL5-2024-D2-01-03"; "SMP-COSME" and "COSME" for "SMP-COSME-2024-..."), and the
+programme a source's label belongs to ("Horizon Europe: Cluster 3 - ..." is Horizon Europe).
 The call's status, next deadline and days left at `now` come from `monitor.model.view`; a call its
 source still lists whose deadline could not be read is `undated` and counts as live.
 
@@ -27,7 +28,7 @@ from monitor.model.view import (
     passed_deadline,
     status_at,
 )
-from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_id_for
+from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_from_label, programme_id_for
 from monitor.normalise.vocab import fold
 
 # Where a keyword was found, in the order evidence is taken from, with its weight in the score.
@@ -154,8 +155,8 @@ def _call_programme(call: Any) -> Programme:
     found: list[tuple[str, str]] = []
     if code and (programme_id := programme_id_for(code)):
         found.append(PROGRAMMES[programme_id])
-    if name and (entry := _BY_NAME.get(_programme_key(name))):
-        found.append(entry)
+    if name and (entry := _BY_NAME.get(_programme_key(name)) or programme_from_label(name)):
+        found.append(entry)  # "Horizon Europe: Cluster 3 - ..." is Horizon Europe
     abbreviation, full_name = programme_for(None, identifier)
     if abbreviation and full_name:
         found.append((abbreviation, full_name))
@@ -164,7 +165,8 @@ def _call_programme(call: Any) -> Programme:
         keys |= _table_keys(entry)
     keys |= _identifier_keys(identifier)
     label = name or (found[0][1] if found else None) or code
-    return Programme(frozenset(k for k in keys if k), bool(name or code or found), label)
+    # A label no table knows ("New European Bauhaus Facility") is no programme of its own: unknown.
+    return Programme(frozenset(k for k in keys if k), bool(code or found), label)
 
 
 def _identifier_keys(identifier: str | None) -> set[str]:

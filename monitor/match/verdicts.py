@@ -116,7 +116,8 @@ def _verdict_programme(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
     if check.outcome == ELIGIBLE:
         return Verdict("programme", ELIGIBLE, f"programme: {label or join(check.facts)}", None)
     if check.outcome == UNKNOWN:
-        return Verdict("programme", UNKNOWN, "programme not stated", None)
+        detail = f"programme {label}: not a programme Callwatch knows" if label else "programme not stated"
+        return Verdict("programme", UNKNOWN, detail, None)
     wanted = join([text for text, _ in comp.programmes], "or")
     return Verdict("programme", NOT_ELIGIBLE, f"programme {label}, not {wanted}", None)
 

@@ -194,7 +194,7 @@ def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | 
     country_text = raw.countries_text or conditions_text or ""
     countries = extract_countries(country_text) if country_text else None
     if countries is None or not countries.codes:
-        countries = programme_default_countries(raw.identifier, country_text) or countries
+        countries = programme_default_countries(raw.identifier, country_text, raw.programme) or countries
     org_text = raw.org_types_text or conditions_text or ""
     topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
     return {

@@ -1,40 +1,33 @@
 """Eligible countries named in call texts, as ISO 3166-1 alpha-2 codes.
 
-Owns: country names (English, native and common EU-language forms) -> codes, the country groups
-calls refer to (EU Member States, EEA, Horizon Europe and Single Market Programme associated
-countries) and reading them from eligibility prose (formats.md §4.2, euro-access §4.4).
-Must not: do I/O or read settings. It reports the countries a text names; it does not read
-negations ("except", "not eligible") and never matches bare two-letter codes in prose ("IT", "NO").
+Owns: country names (English, native and common EU-language forms) -> codes, and reading eligibility
+prose (formats.md §4.2, euro-access §4.4): names, the groups and Interreg programmes `country_groups`
+finds, minus the countries an exclusion names ("except Hungary"); a programme's default eligibility.
+Must not: do I/O or read settings. It reports the countries a text names; it does not read verdicts
+written after the names ("Russia is not eligible") and never matches bare two-letter codes in prose
+("IT", "NO").
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from monitor.normalise.vocab import fold
-
-# Greece is "GR" (ISO); the EU's own "EL" is accepted by country_code() as input.
-EU27: frozenset[str] = frozenset(
-    {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
-     "IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
-)  # fmt: skip
-EEA_EFTA: frozenset[str] = frozenset({"IS", "LI", "NO"})
-# Horizon Europe associated countries as of 2025 (EC "List of participating countries", 2025):
-# the EEA (Iceland, Norway; Liechtenstein is NOT associated), Western Balkans, Türkiye, Ukraine, Moldova,
-# Georgia, Armenia, Israel, Tunisia, Faroe Islands, UK (from 2024), New Zealand (2024), Canada (2024),
-# Switzerland (2025), Republic of Korea (2025). Egypt, Japan and Morocco were still negotiating: left out.
-HORIZON_ASSOCIATED: frozenset[str] = frozenset(
-    {"AL", "AM", "BA", "FO", "GE", "IS", "IL", "XK", "MD", "ME", "NZ",
-     "MK", "NO", "RS", "TN", "TR", "UA", "GB", "CH", "CA", "KR"}
-)  # fmt: skip
-# Single Market Programme (SME / competitiveness strand, e.g. SMP-COSME Euroclusters) non-EU participants
-# as of 2024, from memory of the EC list and NOT re-verified: EEA (Iceland, Norway, Liechtenstein) plus
-# the associated Albania, Armenia, Bosnia and Herzegovina, Kosovo, Moldova, Montenegro, North Macedonia,
-# Serbia, Ukraine. Türkiye and Georgia are not associated to the SMP. Check the call's own list.
-SMP_ASSOCIATED: frozenset[str] = frozenset(
-    {"IS", "LI", "NO", "AL", "AM", "BA", "XK", "MD", "ME", "MK", "RS", "UA"}
+from monitor.normalise.country_groups import (
+    COSME_PARTICIPATING,
+    EEA_EFTA,
+    EU27,
+    HORIZON_ASSOCIATED,
+    SMP_ASSOCIATED,
+    exclusion_spans,
+    group_members,
 )
+from monitor.normalise.vocab import fold, fold_chars
+
+__all__ = [
+    "COSME_PARTICIPATING", "EEA_EFTA", "EU27", "HORIZON_ASSOCIATED", "SMP_ASSOCIATED", "CountryExtraction",
+    "country_code", "extract_countries", "programme_default_countries", "user_country",
+]  # fmt: skip
 
 # Code, then names separated by "|" (a code may take several lines); matched accent-folded, any case.
 # "Island" (German for Iceland) and "Dania" (Polish for Denmark) are left out: common words/names.
@@ -145,32 +138,15 @@ _ABBREVIATION_RE = re.compile(r"(?<![\w.])(?:U\.S\.A\.|U\.K\.|USA|UK|FYROM|DRC)(
 _ABBREVIATIONS = {"UK": "GB", "U.K.": "GB", "USA": "US", "U.S.A.": "US", "FYROM": "MK", "DRC": "CD"}
 _ALL_CODES = frozenset(_BY_NAME.values())
 
-_GROUPS: tuple[tuple[str, frozenset[str], re.Pattern[str]], ...] = (
-    ("EU", EU27, re.compile(
-        r"(?<!non-)(?<!non )\b(?:eu|european union)\s(?:member\s)?(?:states?|countries)\b|\bmember\sstates?\b"
-        r"|\beu-?27\b|\bstati\s(?:membri\s)?dell'\s?(?:unione\seuropea|ue)\b|\betats?\smembres?\sde\sl'\s?"
-        r"(?:ue|union\seuropeenne)\b|\beu-mitgliedstaaten\b|\bmitgliedstaaten\sder\s(?:eu|europaischen\sunion)\b"
-        r"|\bestados?\smiembros?\sde\sla\s(?:ue|union\seuropea)\b|\bpanstw\w*\sczlonkowsk\w*")),
-    ("EEA", EEA_EFTA, re.compile(r"\beea[\s/-]efta\b|\befta[\s/-]eea\b")),
-    ("EEA", EU27 | EEA_EFTA, re.compile(
-        r"\beea\s(?:countries|member\sstates|states)\b|\beuropean\seconomic\sarea\b")),
-    ("HORIZON-ASSOCIATED", HORIZON_ASSOCIATED, re.compile(
-        r"\b(?:countr\w*|paesi|pays)\b[^.\n]{0,30}?\bassociated\b[^.\n]{0,25}?\bhorizon\b"
-        r"|\bhorizon(?:\seurope)?[\s-]associated\scountr"
-        r"|\bassociated\scountr\w*\s(?:to|of|in)\s(?:the\s)?horizon\b")),
-    ("SMP-ASSOCIATED", SMP_ASSOCIATED, re.compile(
-        r"\bsmp[\s-]associated\scountr|\b(?:countr\w*|paesi|pays|lander|estados|panstw\w*)\b[^.\n]{0,30}?"
-        r"\b(?:associated|participating|partecipano|participant\w*|teilnehmend\w*|participan\w*)\b[^.\n]{0,25}?"
-        r"\b(?:single\smarket\sprogramme|smp)\b|\bassociated\scountr\w*\s(?:to|of|in)\s(?:the\s)?"
-        r"(?:smp|single\smarket\sprogramme)\b")),
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
 class CountryExtraction:
-    codes: list[str]  # sorted, unique ISO alpha-2
-    groups: list[str]  # group phrases recognised: "EU", "EEA", "HORIZON-ASSOCIATED", "SMP-ASSOCIATED"
+    codes: list[str]  # sorted, unique ISO alpha-2 (after exclusions)
+    # group phrases recognised: "EU", "EEA", "HORIZON-ASSOCIATED", "SMP-ASSOCIATED", "COSME-PARTICIPATING",
+    # or an Interreg programme's name ("Interreg Alpine Space")
+    groups: list[str]
     text: str  # the input (original wording)
+    excluded: list[str] = field(default_factory=list)  # codes an "except ..." clause removed, sorted
 
 
 def country_code(name: str) -> str | None:
@@ -191,17 +167,22 @@ def user_country(text: str) -> str | None:
     return country_code(stripped.upper() if len(stripped) == 2 else stripped)
 
 
+def _named(text: str) -> set[str]:
+    codes = {_BY_NAME[match[0]] for match in _NAME_RE.finditer(fold(text))}
+    return codes | {_ABBREVIATIONS[match[0]] for match in _ABBREVIATION_RE.finditer(text)}
+
+
 def extract_countries(text: str) -> CountryExtraction:
-    """Countries and country groups named in eligibility prose."""
-    folded = fold(text)
-    codes = {_BY_NAME[match[0]] for match in _NAME_RE.finditer(folded)}
-    codes |= {_ABBREVIATIONS[match[0]] for match in _ABBREVIATION_RE.finditer(text)}
-    groups: list[str] = []
-    for group, members, pattern in _GROUPS:
-        if pattern.search(folded):
-            codes |= members
-            groups += [] if group in groups else [group]
-    return CountryExtraction(codes=sorted(codes), groups=groups, text=text)
+    """Countries and country groups named in eligibility prose, minus those an exclusion names.
+
+    "All EU Member States except Hungary" -> the EU without HU; "Interreg Alpine Space" -> its 7 states.
+    """
+    groups, codes = group_members(fold(text))
+    codes |= _named(text)
+    excluded: set[str] = set()
+    for start, end in exclusion_spans(fold_chars(text)):
+        excluded |= _named(text[start:end])
+    return CountryExtraction(sorted(codes - excluded), groups, text, sorted(excluded & codes))
 
 
 # Horizon Europe topics rarely list countries: their conditions say "Eligible countries:
@@ -213,8 +194,17 @@ _HORIZON_ANNEX = re.compile(
 )
 
 
-def programme_default_countries(identifier: str | None, text: str) -> CountryExtraction | None:
-    """The standard eligibility a programme's boilerplate refers to, or None."""
+def programme_default_countries(
+    identifier: str | None, text: str, programme: str | None = None
+) -> CountryExtraction | None:
+    """The standard eligibility a programme's boilerplate or label refers to, or None.
+
+    An Interreg label ("Interreg VI-A Poland–Ukraine", "Interreg Alpine Space") gives the programme's states.
+    """
+    if programme and re.search(r"\binterreg\b", programme, re.I):
+        found = extract_countries(programme)
+        if found.codes:
+            return found
     if identifier and identifier.upper().startswith("HORIZON-"):
         match = _HORIZON_ANNEX.search(" ".join(text.split()))
         if match:

@@ -1,14 +1,22 @@
-"""EU funding programmes: SEDIA `frameworkProgramme` ids and topic-identifier prefixes.
+"""EU funding programmes: SEDIA `frameworkProgramme` ids, topic-identifier prefixes and label wordings.
 
 Owns the table of programme ids the F&T portal uses (formats.md §1.2, facet labels
-of 15 Sep 2026) and the lookup from an id or a topic identifier to
-(abbreviation, full name). Pure: no I/O, no settings.
+of 15 Sep 2026), the programmes other sources name that the portal has no id for (Interreg, IPA),
+the lookup from an id or a topic identifier to (abbreviation, full name), and the reading of a
+source's programme label ("Horizon Europe: Cluster 3 - Civil security for society" -> Horizon
+Europe) from `data/programme_labels.toml`. Pure apart from reading that file at import; no settings.
 
 Must not: confuse a programme with `programmePeriod` ("2021 - 2027"), which is a
-different metadata key.
+different metadata key, or make an unknown label a programme of its own (it is None).
 """
 
 from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+from monitor.normalise.vocab import fold
 
 # frameworkProgramme id -> (abbreviation, full name). Ids from formats.md §1.2.
 PROGRAMMES: dict[str, tuple[str, str]] = {
@@ -106,3 +114,36 @@ def programme_id_for(name: str) -> str | None:
         if abbreviation.upper().rstrip("+") == wanted:
             return programme_id
     return _PREFIX_TO_ID.get(wanted)
+
+
+# Programmes sources name that have no frameworkProgramme id (not searchable on the portal).
+OTHER_PROGRAMMES: dict[str, tuple[str, str]] = {
+    "INTERREG": ("INTERREG", "Interreg (European Territorial Cooperation)"),
+    "IPA": ("IPA", "Instrument for Pre-accession Assistance (IPA III)"),
+}
+
+
+def _load_labels() -> tuple[tuple[re.Pattern[str], tuple[str, str]], ...]:
+    with (Path(__file__).parent / "data" / "programme_labels.toml").open("rb") as handle:
+        rows = tomllib.load(handle)["label"]
+    known = {abbreviation: entry for entry in PROGRAMMES.values() for abbreviation in [entry[0]]}
+    known |= OTHER_PROGRAMMES
+    missing = [row["programme"] for row in rows if row["programme"] not in known]
+    if missing:
+        raise ValueError(f"programme_labels.toml names unknown programmes: {missing}")
+    return tuple((re.compile(row["pattern"]), known[row["programme"]]) for row in rows)
+
+
+LABEL_RULES = _load_labels()
+
+
+def programme_from_label(label: str | None) -> tuple[str, str] | None:
+    """(abbreviation, full name) of the programme a source's label belongs to; None when unknown.
+
+    "Horizon Europe: Cluster 3 - Civil security for society" -> HORIZON, "LIFE - Nature and
+    Biodiversity" -> LIFE, "Interreg Czechia-Poland" -> INTERREG, "New European Bauhaus Facility" -> None.
+    """
+    folded = fold(label or "")
+    if not folded:
+        return None
+    return next((entry for pattern, entry in LABEL_RULES if pattern.search(folded)), None)
