@@ -37,21 +37,30 @@ def create_app(app: App) -> FastAPI:
     web.state.feed_cache = FeedCache()
     for router in (people.router, calls.router, api.router, feeds.router):
         web.include_router(router)
-    web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    web.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
     return web
 
 
 def healthz(app: AppDep) -> JSONResponse:
-    """Liveness and database reachability, plus any source that is failing."""
+    """Liveness and database reachability, plus the sources that are failing (at their alert
+    threshold), whose last run failed, or that never answered. `status` stays "ok" while the
+    process and database are: a portal being down is not this process being down."""
     try:
         with session_scope(app.engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            failing = [
-                s.id for s in repo.list_sources(session) if s.consecutive_failures >= s.alert_after_failures
-            ]
+            known = repo.list_sources(session)
     except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
         return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
+    enabled = [s for s in known if s.enabled]
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "failing_sources": [s.id for s in known if s.consecutive_failures >= s.alert_after_failures],
+            "last_run_failed_sources": [s.id for s in enabled if s.consecutive_failures > 0],
+            "never_succeeded_sources": [s.id for s in enabled if s.last_success_at is None],
+        }
+    )
 
 
 __all__ = ["create_app"]
