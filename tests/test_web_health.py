@@ -36,7 +36,7 @@ def test_first_run_is_not_healthy_anywhere(world: MailWorld) -> None:
         eccp = session.get(Source, "eccp")
         eccp.consecutive_failures, eccp.last_status, eccp.last_error = 1, "failed", "fetch failed: no DNS"
     calls = get(world, "/")
-    assert _text(calls.text, ".first-run") == FIRST_RUN
+    assert _text(calls.text, ".first-run").replace(" .", ".", 1) == FIRST_RUN
     assert BeautifulSoup(calls.text, "html.parser").select_one(".first-run a")["href"] == "/sources"
     page = get(world, "/sources").text
     assert "healthy" not in page
