@@ -14,7 +14,9 @@ import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db import repo
 from db.engine import session_scope
@@ -29,7 +31,8 @@ from monitor.web.pages import Pages
 
 
 def create_app(app: App) -> FastAPI:
-    web = FastAPI(title="Callwatch", version="0.1.0")
+    # /docs and /redoc with their assets served from the package: the CDN is unreachable offline.
+    web = FastAPIOffline(title="Callwatch", version="0.1.0")
     templates = make_environment()
     pages = Pages(app, templates, deliver=lambda: asyncio.run(deliver(app)))
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
@@ -37,8 +40,31 @@ def create_app(app: App) -> FastAPI:
     web.state.feed_cache = FeedCache()
     for router in (people.router, calls.router, api.router, feeds.router):
         web.include_router(router)
-    web.add_api_route("/healthz", healthz, methods=["GET", "HEAD"], include_in_schema=False)
+    web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    web.add_middleware(AnswerHead)
     return web
+
+
+class AnswerHead:
+    """HEAD wherever GET is answered (uptime monitors and link checkers send HEAD): the request is
+    routed as the GET it stands for, and its response goes out with the GET's headers and no body.
+    An ASGI wrapper rather than a HEAD on each route, so no route can forget it; every GET route is
+    safe (confirming, tracking and unsubscribing are POSTs), so answering HEAD changes nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
 
 
 def healthz(app: AppDep) -> JSONResponse:
