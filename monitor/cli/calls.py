@@ -68,6 +68,10 @@ def _why_empty(found: list[LogicalCall], wanted: set[str], text: str | None, *, 
 
 
 def _print_table(found: list[LogicalCall]) -> None:
+    console_out = out()
+    # Narrow terminals: one source id per line, never cut (rich cuts a no-wrap cell rather than
+    # honour a minimum width); wide ones and pipes keep "ft-portal, eccp" on one line.
+    separator = ", " if console_out.width >= 120 else ",\n"
     grid = table("id", "status", "next deadline", "programme", "title", "sources")
     for column in grid.columns[:3]:
         column.no_wrap = True
@@ -77,11 +81,10 @@ def _print_table(found: list[LogicalCall]) -> None:
         upcoming = (
             call.next_deadline_at.astimezone(BRUSSELS).isoformat(" ")[:16] if call.next_deadline_at else "-"
         )
-        sources = ",\n".join(call.sources)
+        sources = separator.join(call.sources)
         if call.conflicts:
             sources += " [red]⚠ deadlines differ[/red]"
         grid.add_row(str(call.id), call.status, upcoming, call.programme or "-", call.title[:90], sources)
-    console_out = out()
     console_out.print(grid)
     console_out.print("Deadlines are Brussels time.", highlight=False)
     for call in found:
