@@ -187,11 +187,32 @@ def ensure_secret(settings: Settings) -> Settings:
 
 
 def prepare_var_dir(settings: Settings) -> None:
-    """Create ./var (and the outbox) for the embedded SQLite/outbox defaults."""
+    """Create ./var (and the outbox) for the embedded SQLite/outbox defaults.
+
+    A SQLite file's folder is created only under CALLWATCH_VAR_DIR: a folder elsewhere that does
+    not exist is most likely a typo in CALLWATCH_DATABASE_URL (`sqlite:////srv/calwatch/x.db`),
+    and silently creating `/srv/calwatch/` would hide it; the error names the missing folder.
+    """
+    folder = sqlite_folder(settings.database_url)
+    if folder is not None and not folder.is_dir() and not _inside(folder, settings.var_dir):
+        raise SettingsError(
+            f"CALLWATCH_DATABASE_URL: the folder {folder} does not exist; create it, or put the "
+            f"database under {settings.var_dir} (Callwatch creates folders only there)"
+        )
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     if settings.outbox_dir is not None and settings.smtp_url is None:
         settings.outbox_dir.mkdir(parents=True, exist_ok=True)
-    if settings.database_url.startswith("sqlite:///"):
-        db_path = Path(settings.database_url.removeprefix("sqlite:///"))
-        if str(db_path) not in ("", ":memory:"):
-            db_path.parent.mkdir(parents=True, exist_ok=True)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder of a SQLite database file, or None (in-memory, or not SQLite)."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path).parent
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.resolve().is_relative_to(folder.resolve())

@@ -695,7 +695,7 @@ def test_source_health_page_and_healthz(world: MailWorld) -> None:
     assert eccp_row == [
         "ECCP eccp · eccp · every 6 h",
         "21 Nov 2026 09:00 (Brussels) failed",
-        "never",
+        "never: not reached yet",
         "3 (alert at 2)",
         "0",
         "layout changed: <div> gone",
@@ -708,6 +708,8 @@ def test_source_health_page_and_healthz(world: MailWorld) -> None:
         "status": "ok",
         "database": "ok",
         "failing_sources": ["eccp"],
+        "last_run_failed_sources": ["eccp"],
+        "never_succeeded_sources": ["eccp"],
     }
     api = {s["id"]: s for s in get(world, "/api/sources").json()}
     assert api["eccp"]["failing"] is True and api["eccp"]["last_error"] == "layout changed: <div> gone"

@@ -11,16 +11,22 @@ from __future__ import annotations
 import click
 
 from monitor.cli import calls, db, demo, mail, samples, serve, sources
+from monitor.cli.common import VERBOSE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option("0.1.0", prog_name="callwatch")
-def main() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Show libraries' logs (alembic, httpx) and full tracebacks."
+)
+@click.pass_context
+def main(context: click.Context, verbose: bool) -> None:
     """Callwatch: EU funding calls, polled, normalised, matched and delivered.
 
     Settings come from CALLWATCH_* environment variables (and .env); sources
     from config/sources/*.toml. See README.md.
     """
+    context.meta[VERBOSE] = verbose
 
 
 for _module in (db, sources, calls, serve, mail, samples, demo):

@@ -23,7 +23,8 @@ import click
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
-from monitor.cli.common import EXIT_FAILED, console, fail, validate_now, with_app
+from monitor.cli.common import EXIT_FAILED, fail, out, validate_now, with_app
+from monitor.cli.criteria import check_address, check_programmes, stored_programmes
 from monitor.clock import fixed_clock
 from monitor.deliver.sender import SendReport
 from monitor.deliver.sender import deliver as send_pending
@@ -65,7 +66,7 @@ def deliver(app: App) -> SendReport:
 
 
 def _print_send(report: SendReport) -> None:
-    console.print(
+    out().print(
         f"sent {report.sent}, retry later {report.retry}, failed {report.failed}, expired {report.expired}, "
         f"skipped {report.skipped}" + (" — stopped by the circuit breaker" if report.tripped else ""),
         highlight=False,
@@ -74,7 +75,7 @@ def _print_send(report: SendReport) -> None:
 
 def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
     if plan is not None:
-        console.print(
+        out().print(
             f"{what}: {plan.claimed} to send, {plan.already} already done this period, {plan.empty} empty "
             f"(not sent), {plan.late} too late (skipped)",
             highlight=False,
@@ -124,6 +125,7 @@ def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
 def subscribe_command(app: App, email: str, **options: Any) -> None:
     """Add a subscriber (or another profile for one) and send the confirmation e-mail."""
     now = _clock(app, options.pop("now_text"))
+    email = check_address(email)
     profile = ProfileInput(
         name=options["profile_name"],
         keywords=list(options["keywords"]),
@@ -131,7 +133,9 @@ def subscribe_command(app: App, email: str, **options: Any) -> None:
         countries=list(options["countries"]),
         org_types=list(options["org_types"]),
         ecosystems=list(options["ecosystems"]),
-        programmes=list(options["programmes"]),
+        programmes=check_programmes(options["programmes"], stored_programmes(app))
+        if options["programmes"]
+        else [],
         funding_types=list(options["funding_types"]),
         budget_min=_money(options["budget_min"], "--budget-min"),
         budget_max=_money(options["budget_max"], "--budget-max"),
@@ -159,11 +163,13 @@ def subscribe_command(app: App, email: str, **options: Any) -> None:
     except SubscriptionError as exc:
         fail(str(exc))
     what = "new subscriber" if result.created else "existing subscriber"
-    console.print(f"{address}: {what}, profile {result.profile_id} added, status {status}", highlight=False)
+    out().print(f"{address}: {what}, profile {result.profile_id} added, status {status}", highlight=False)
     if result.confirmation_queued:
         _print_send(deliver(app))
     elif status != "confirmed":
-        console.print("confirmation e-mail not sent again: one went out less than 10 minutes ago")
+        out().print(
+            "confirmation e-mail not sent again: one went out less than 10 minutes ago", highlight=False
+        )
 
 
 def _subscriber_or_fail(session: Any, email: str) -> Any:
@@ -188,7 +194,7 @@ def track(app: App, email: str, call_id: int, now_text: str | None) -> None:
             fail(f"no call {call_id} (see `callwatch calls`)")
         added = repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=now)
         title = call.title
-    console.print(
+    out().print(
         f"{email} {'now tracks' if added else 'already tracked'} call {call.id}: {title}", highlight=False
     )
 
@@ -204,7 +210,7 @@ def unsubscribe(app: App, email: str, now_text: str | None) -> None:
         changed = unsubscribe_subscriber(
             session, _subscriber_or_fail(session, email), now=now, origin="operator"
         )
-    console.print(f"{email}: {'unsubscribed' if changed else 'was already unsubscribed'}", highlight=False)
+    out().print(f"{email}: {'unsubscribed' if changed else 'was already unsubscribed'}", highlight=False)
 
 
 @click.group()
@@ -232,7 +238,7 @@ def subscriber_delete(app: App, email: str, yes: bool) -> None:
         click.confirm(f"Erase everything stored about {email}?", abort=True)
     with session_scope(app.engine) as session:
         repo.delete_subscriber(session, subscriber_id=_subscriber_or_fail(session, email).id)
-    console.print(f"{email}: erased", highlight=False)
+    out().print(f"{email}: erased", highlight=False)
 
 
 # --------------------------------------------------------------------------- sending

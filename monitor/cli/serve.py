@@ -11,18 +11,19 @@ import asyncio
 import click
 
 from monitor.app import App
-from monitor.cli.common import validate_now, with_app
+from monitor.cli.common import check_port, validate_now, with_app
 from monitor.clock import running_clock
 
 
 @click.command()
 @click.option("--host", help="Interface to listen on (default CALLWATCH_HOST or 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default CALLWATCH_PORT or 8000).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default CALLWATCH_PORT or 8000).")
 @with_app(migrate=True)
 def serve(app: App, host: str | None, port: int | None) -> None:
     """Run the web app (pages, feeds, API) without the scheduler."""
     from monitor.processes import serve_forever
 
+    check_port(host or app.settings.host, port or app.settings.port)
     asyncio.run(serve_forever(app, host=host, port=port))
 
 
@@ -43,13 +44,14 @@ def worker(app: App, now_text: str | None) -> None:
 
 @click.command()
 @click.option("--host", help="Interface to listen on (default CALLWATCH_HOST or 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default CALLWATCH_PORT or 8000).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default CALLWATCH_PORT or 8000).")
 @click.option("--now", "now_text", help=START_HELP)
 @with_app(migrate=True)
 def run(app: App, host: str | None, port: int | None, now_text: str | None) -> None:
     """Run web app and worker in one process (the embedded default)."""
     from monitor.processes import run_forever
 
+    check_port(host or app.settings.host, port or app.settings.port)
     if now_text:
         app.clock = running_clock(validate_now(now_text))
     asyncio.run(run_forever(app, host=host, port=port))

@@ -13,12 +13,11 @@ from typing import Any
 
 import click
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from db import repo
 from db.engine import session_scope
 from monitor.app import App, sync_sources
-from monitor.cli.common import EXIT_FAILED, console, fail, out, validate_now, with_app
+from monitor.cli.common import EXIT_FAILED, console, fail, out, table, validate_now, with_app
 from monitor.clock import fixed_clock
 from monitor.poll.pipeline import RunReport, poll_sources
 from sources import SourceConfigError
@@ -37,15 +36,21 @@ def sources_command(app: App, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table("id", "kind", "enabled", "every", "last run", "status", "calls", "failures", "last error")
+    grid = table("id", "kind", "on", "every", "last run (UTC)", "status", "calls", "fails")
+    grid.columns[0].min_width = max((len(row["id"]) for row in rows), default=2)
     for row in rows:
-        table.add_row(
+        grid.add_row(
             row["id"], row["kind"], "yes" if row["enabled"] else "no", row["interval"],
-            row["last_run_at"] or "never",
-            row["last_status"] or "-", str(row["listed_calls"]), str(row["consecutive_failures"]),
-            (row["last_error"] or "")[:80],
+            (row["last_run_at"] or "never")[:16].replace("T", " "),
+            row["last_status"] or ("not reached yet" if row["enabled"] else "-"),
+            str(row["listed_calls"]), str(row["consecutive_failures"]),
         )  # fmt: skip
-    out().print(table)
+    console_out = out()
+    console_out.print(grid)
+    # Below the table, where a long message wraps instead of squeezing every column.
+    for row in rows:
+        if row["last_error"]:
+            console_out.print(f"{row['id']}: {row['last_error'][:300]}", highlight=False, markup=False)
 
 
 def _source_health(row: Any) -> dict[str, Any]:
@@ -111,14 +116,22 @@ def _report_dict(report: RunReport) -> dict[str, Any]:
 
 
 def _print_reports(reports: list[RunReport]) -> None:
-    table = Table("source", "status", "found", "new", "changed", "unchanged", "unlisted", "seconds", "error")
+    grid = table("source", "status", "found", "new", "changed", "unchanged", "unlisted", "seconds")
+    # Ids are what operators type next (`callwatch poll ID`): never cut; numbers' headers may wrap.
+    grid.columns[0].min_width = max((len(r.source_id) for r in reports), default=6)
     for r in reports:
         status = f"[red]{r.status}[/red]" if r.failed else str(r.status)
-        table.add_row(
+        grid.add_row(
             r.source_id, status, str(r.found), str(r.new), str(r.changed), str(r.unchanged), str(r.unlisted),
-            f"{r.seconds:.1f}", (r.error or "").splitlines()[0][:100] if r.error else "",
+            f"{r.seconds:.1f}",
         )  # fmt: skip
-    out().print(table)
+    console_out = out()
+    console_out.print(grid)
+    for r in reports:
+        if r.error:
+            console_out.print(
+                f"{r.source_id}: {r.error.splitlines()[0][:300]}", highlight=False, markup=False
+            )
     for r in reports:
         for warning in r.warnings[:5]:
             console.print(f"[yellow]{r.source_id}: {warning}[/yellow]", highlight=False)

@@ -14,7 +14,9 @@ import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db import repo
 from db.engine import session_scope
@@ -29,7 +31,8 @@ from monitor.web.pages import Pages
 
 
 def create_app(app: App) -> FastAPI:
-    web = FastAPI(title="Callwatch", version="0.1.0")
+    # /docs and /redoc with their assets served from the package: the CDN is unreachable offline.
+    web = FastAPIOffline(title="Callwatch", version="0.1.0")
     templates = make_environment()
     pages = Pages(app, templates, deliver=lambda: asyncio.run(deliver(app)))
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
@@ -38,20 +41,52 @@ def create_app(app: App) -> FastAPI:
     for router in (people.router, calls.router, api.router, feeds.router):
         web.include_router(router)
     web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    web.add_middleware(AnswerHead)
     return web
 
 
+class AnswerHead:
+    """HEAD wherever GET is answered (uptime monitors and link checkers send HEAD): the request is
+    routed as the GET it stands for, and its response goes out with the GET's headers and no body.
+    An ASGI wrapper rather than a HEAD on each route, so no route can forget it; every GET route is
+    safe (confirming, tracking and unsubscribing are POSTs), so answering HEAD changes nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
 def healthz(app: AppDep) -> JSONResponse:
-    """Liveness and database reachability, plus any source that is failing."""
+    """Liveness and database reachability, plus the sources that are failing (at their alert
+    threshold), whose last run failed, or that never answered. `status` stays "ok" while the
+    process and database are: a portal being down is not this process being down."""
     try:
         with session_scope(app.engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
-            failing = [
-                s.id for s in repo.list_sources(session) if s.consecutive_failures >= s.alert_after_failures
-            ]
+            known = repo.list_sources(session)
     except Exception as exc:  # noqa: BLE001 - a health check reports, it doesn't raise
         return JSONResponse({"status": "error", "database": repr(exc)}, status_code=503)
-    return JSONResponse({"status": "ok", "database": "ok", "failing_sources": failing})
+    enabled = [s for s in known if s.enabled]
+    return JSONResponse(
+        {
+            "status": "ok",
+            "database": "ok",
+            "failing_sources": [s.id for s in known if s.consecutive_failures >= s.alert_after_failures],
+            "last_run_failed_sources": [s.id for s in enabled if s.consecutive_failures > 0],
+            "never_succeeded_sources": [s.id for s in enabled if s.last_success_at is None],
+        }
+    )
 
 
 __all__ = ["create_app"]

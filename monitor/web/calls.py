@@ -60,7 +60,7 @@ def history(engine: Engine, call: LogicalCall) -> list[dict[str, Any]]:
 def browse(request: Request, app: AppDep, catalogue: CatalogueDep, templates: TemplatesDep) -> HTMLResponse:
     snapshot, now = catalogue.get(), app.clock()
     items = request.query_params.multi_items()
-    context = {"vocab": vocabularies(snapshot), "now": now}
+    context = {"vocab": vocabularies(snapshot), "now": now, "first_run": not any_source_reached(app.engine)}
     try:
         query = CallQuery.from_params(items, sources=snapshot.sources)
         page = page_number(request.query_params.get("page"))
@@ -104,6 +104,12 @@ def sources_page(app: AppDep, templates: TemplatesDep) -> HTMLResponse:
             for source in repo.list_sources(session)
         ]
     return render(templates, "sources", sources=rows, now=app.clock())
+
+
+def any_source_reached(engine: Engine) -> bool:
+    """Whether any source has ever answered a poll: until one has, an empty list means nothing yet."""
+    with session_scope(engine) as session:
+        return any(source.last_success_at for source in repo.list_sources(session))
 
 
 # --------------------------------------------------------------------------- view data (pure)
@@ -244,4 +250,6 @@ def source_view(source: Any, runs: Any) -> dict[str, Any]:
         "last_run": runs[0] if runs else None,
         "interval": interval,
         **source_summary(source),
+        # Never answered: neither healthy nor (below its alert threshold) failing; say so.
+        "unreached": bool(source.enabled and source.last_success_at is None),
     }

@@ -8,7 +8,9 @@ Owns two rules (reliability.md X8):
   of that cookie keyed by the app secret and bound to the form's purpose, so
   a field made for one form is refused by another and a cookie planted by a
   neighbouring site is useless without the secret. When a POST says where it
-  comes from (Origin, else Referer), that must be CALLWATCH_BASE_URL's origin.
+  comes from (Origin, else Referer), that must be CALLWATCH_BASE_URL's origin,
+  one of its loopback aliases (localhost, 127.0.0.1, [::1] on the same port),
+  or the loopback address the page was served at; a refusal names them.
   The RFC 8058 one-click unsubscribe POST is exempt: mail clients send it
   without cookies, and its signed link is the credential.
 - Sign-ups are counted per bucket (one client address, one e-mail address) in
@@ -25,7 +27,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -67,16 +69,45 @@ def field_value(key: str, cookie: str, purpose: str) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def origin_problem(headers: Mapping[str, str], expected: str) -> str | None:
+def origin_problem(headers: Mapping[str, str], expected: str | Collection[str]) -> str | None:
     """Why the request's stated origin is not ours, or None (also when it states none)."""
+    allowed = {expected} if isinstance(expected, str) else set(expected)
+    wanted = " or ".join(sorted(allowed))
     origin = headers.get("origin")
     if origin is not None:
         # "null" comes from sandboxed frames and some redirects: not provably ours.
-        return None if origin.lower() == expected else f"the form was sent from {origin[:100]}"
+        if origin.lower() in allowed:
+            return None
+        return f"the form was sent from {origin[:100]}, but this site expects {wanted} ({_HINT})"
     referer = headers.get("referer")
-    if referer and origin_of(referer) != expected:
-        return "the form was sent from another site"
+    if referer and origin_of(referer) not in allowed:
+        return f"the form was sent from {origin_of(referer)[:100]}, but this site expects {wanted} ({_HINT})"
     return None
+
+
+_HINT = "CALLWATCH_BASE_URL; open the site at that address, or set the variable to the one you use"
+LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+def aliases(base_url: str) -> frozenset[str]:
+    """The base URL's origin and, when it is a loopback address, its other loopback names on the
+    same port: a page opened at http://localhost:8000 is the same site as http://127.0.0.1:8000."""
+    parts = urlsplit(base_url)
+    found = {origin_of(base_url)}
+    if (parts.hostname or "").lower() in ("localhost", "127.0.0.1", "::1"):
+        port = f":{parts.port}" if parts.port else ""
+        found |= {f"{parts.scheme}://{name}{port}".lower() for name in LOOPBACK}
+    return frozenset(found)
+
+
+def served_from(request: Request) -> str | None:
+    """The origin the page was served at, when that is a loopback name (an SSH tunnel, a laptop):
+    no other site can be served there, so forms from it are ours whatever CALLWATCH_BASE_URL says."""
+    host = request.headers.get("host", "")
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    if name.lower() not in LOOPBACK:
+        return None
+    return f"{request.url.scheme}://{host}".lower()
 
 
 def token_problem(keys: Sequence[str], cookie: str | None, sent: str, purpose: str) -> str | None:
@@ -96,6 +127,7 @@ class CsrfGuard:
     def __init__(self, secret: str, old_secrets: Sequence[str], base_url: str) -> None:
         self.keys = (secret, *old_secrets)
         self.origin = origin_of(base_url)
+        self.origins = aliases(base_url)
         self.secure = base_url.startswith("https://")
 
     def cookie_of(self, request: Request) -> str | None:
@@ -115,7 +147,9 @@ class CsrfGuard:
 
     def check(self, request: Request, fields: Any, purpose: str) -> CheckedForm:
         sent = fields.get(FIELD, "")
-        problem = origin_problem(request.headers, self.origin) or token_problem(
+        here = served_from(request)
+        allowed = self.origins | {here} if here else self.origins
+        problem = origin_problem(request.headers, allowed) or token_problem(
             self.keys, request.cookies.get(COOKIE), sent if isinstance(sent, str) else "", purpose
         )
         return CheckedForm(fields, problem)
