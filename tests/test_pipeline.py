@@ -170,3 +170,28 @@ async def test_operator_alert_once_per_failure_streak(
     assert len(alerts()) == 2 and "last success 21 Nov 2026 10:00 Brussels" in alerts()[1]
     with session_scope(engine) as session:
         assert [h.source_id for h in repo.failing_sources(session)] == ["s"]
+
+
+async def test_poll_sources_announces_each_source_before_its_run(
+    http_server: LocalHTTPServer, engine: Engine
+) -> None:
+    """`callwatch poll` shows the running source's pages live: it needs the start of each run."""
+    http_server.route("/one", _json(CALLS[:1]))
+    http_server.route("/two", _json(CALLS))
+    events: list[str] = []
+    sources = [build_source(scripted_config(p, f"{http_server.url}/{p}")) for p in ("one", "two")]
+    async with _client() as client:
+        await poll_sources(
+            sources,
+            client=client,
+            engine=engine,
+            clock=lambda: NOW,
+            on_start=lambda source: events.append(f"start {source.id} after {client.requests} requests"),
+            on_done=lambda report: events.append(f"done {report.source_id}: {report.found} found"),
+        )
+    assert events == [
+        "start one after 0 requests",
+        "done one: 1 found",
+        "start two after 1 requests",
+        "done two: 2 found",
+    ]

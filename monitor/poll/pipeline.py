@@ -156,11 +156,14 @@ def _fail(source_id: str, run_id: int, error: str) -> RunReport:
 
 async def poll_sources(
     sources: Iterable[Source], *, client: PoliteClient, engine: Engine, clock: Clock,
-    on_done: Callable[[RunReport], None] | None = None, strict: bool = False,
+    on_start: Callable[[Source], None] | None = None, on_done: Callable[[RunReport], None] | None = None,
+    strict: bool = False,
 ) -> list[RunReport]:  # fmt: skip
     """Poll sources one after another (the client keeps per-host politeness)."""
     reports = []
     for source in sources:
+        if on_start is not None:
+            on_start(source)
         report = await run_source(source, client=client, engine=engine, clock=clock, strict=strict)
         reports.append(report)
         if on_done is not None:
