@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from monitor.model.raw import RawCall, RawDeadline
 from monitor.model.vocab import CallStatus, DeadlineModel
@@ -70,8 +71,9 @@ def test_scripts_in_descriptions_are_removed_and_text_kept() -> None:
 
 def test_budget_from_free_text_range() -> None:
     call = normalise_call(_raw(budget_text="between 20.000 and 50.000 euros per SME"), now=NOW)
-    assert (call.budget_total, call.budget_currency) == (50000, "EUR")
-    assert (call.contribution_min, call.contribution_max) == (20000, 50000)
+    # issue #13: a per-SME range is what one SME gets, not the call's total
+    assert (call.budget_total, call.budget_currency) == (None, "EUR")
+    assert (call.contribution_min, call.contribution_max) == (Decimal("20000.00"), Decimal("50000.00"))
 
 
 def test_unreadable_budget_is_a_warning() -> None:
