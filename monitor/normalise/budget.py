@@ -25,7 +25,8 @@ _PER_NOUN = (
     r"smes?|pmi|pmes?|pymes?|kmus?|mkb|msp|beneficiar\w*|beneficiaire|begunstigte\w*|applicants?|"
     r"compan(?:y|ies)|impres[ae]|empresas?|entreprises?|unternehmen|onderneming|foretag|yritys|podjetje|"
     r"przedsiebiorstwo|firms?|participants?|teams?|start-?ups?|proposals?|proposta|antrag|vorhaben|"
-    r"domanda|candidat[oa]|aanvrager|prijavitelja|upravicenca|δικαιουχο|lots?|subgrantees?|vouchers?)"
+    r"domanda|candidat[oa]|aanvrager|prijavitelja|upravicenca|δικαιουχο|lots?|subgrantees?|vouchers?|"
+    r"partners?|pilots?)"
 )
 _PER_PREP = (
     r"(?:per|pro|je|por|par|na|pe|po|pr\.|ανα|на|for\s(?:each|every|one)|per\s(?:singol[oa]|ciascun[oa]?|ogni)|"
@@ -53,9 +54,15 @@ _TOTAL = re.compile(
     r"kokonais\w*|yhteensa|totalt|i\salt|celkov\w*|alokace|osszes\w*|keretosszeg|ukupn\w*|is\sviso|"
     r"bendr\w*|kopej\w*|eelarve|συνολικ\w*|προυπολογισμ\w*|общ\w*|бюджет\w*)(?!\w)"
 )
+# The call's whole budget, said after the amount ("up to £2 million in total", "12 Mio. € insgesamt").
+_TOTAL_AFTER = re.compile(
+    r"^\W*(?:in\s(?:total|all)|total|overall|insgesamt|in\stotale|complessiv\w*|au\stotal|en\stotal|no\stotal|"
+    r"lacznie|in\stotaal|skupaj|in\stotal|yhteensa|totalt|i\salt|celkem|osszesen|ukupno|is\sviso|kopa|kokku|"
+    r"συνολικα|общо)(?!\w)"
+)
 # Where a clause ends, so that a cue of one sentence does not classify the next one's amount.
-_CLAUSE_END = re.compile(r"\n|;|•|…|\.\.\.|\||(?<=\w{4})[.!?]\s")
-_AFTER_END = re.compile(r"[\n;,•|…]|\.\.\.|\.\s")
+_CLAUSE_END = re.compile(r"\n|;|•|…|\.\.\.|\||(?:(?<=\w{4})|(?<=\d))[.!?]\s")
+_AFTER_END = re.compile(r"[\n;,•|…]|\.\.\.|(?:(?<=\w{4})|(?<=\d))[.!?]\s")  # "pr. projekt" goes on
 _WINDOW = 100
 
 
@@ -69,15 +76,15 @@ class BudgetReading:
 
 
 def _before(folded: str, low: int, start: int) -> str:
-    window = folded[max(low, start - _WINDOW) : start]
-    ends = list(_CLAUSE_END.finditer(window))
-    return window[ends[-1].end() :] if ends else window
+    begin = max(low, start - _WINDOW)
+    ends = list(_CLAUSE_END.finditer(folded, begin, start))  # lookbehinds see the text before `begin`
+    return folded[ends[-1].end() if ends else begin : start]
 
 
 def _after(folded: str, end: int, high: int) -> str:
-    window = folded[end : min(high, end + 40)]
-    stop = _AFTER_END.search(window)
-    return window[: stop.start()] if stop else window
+    limit = min(high, end + 40)
+    stop = _AFTER_END.search(folded, end, limit)
+    return folded[end : stop.start() if stop else limit]
 
 
 def _last(pattern: re.Pattern[str], text: str) -> int:
@@ -88,6 +95,8 @@ def _kind(before: str, after: str) -> str | None:
     """'per' (one project's grant), 'total' (the call's budget) or None (the text does not say)."""
     if _STRONG_PER.search(after):
         return "per"
+    if _TOTAL_AFTER.search(after):
+        return "total"
     strong, total = _last(_STRONG_PER, before), _last(_TOTAL, before)
     if strong > total:
         return "per"
@@ -136,11 +145,11 @@ def read_budget(text: str) -> BudgetReading:
         high = found[i + 1].start if i + 1 < len(found) else len(folded)
         kinds.append((money, _kind(_before(folded, low, money.start), _after(folded, money.end, high))))
     amounts = _one_currency(kinds, reading)
+    # A range is what one project may get ("between £150,000 and £300,000", even of "total eligible
+    # costs"): a call's own budget is one figure.
     totals = [m for m, kind in amounts if kind == "total" and m.minimum is None]
-    per = [m for m, kind in amounts if kind == "per" or (kind is None and m.minimum is not None)]
+    per = [m for m, kind in amounts if kind == "per" or m.minimum is not None]
     unsaid = [m for m, kind in amounts if kind is None and m.minimum is None]
-    if [m for m, kind in amounts if kind == "total" and m.minimum is not None]:
-        reading.warnings.append(f"budget total given as a range, not stored: {_snip(text)}")
     if len({m.amount for m in totals}) > 1:
         reading.warnings.append(f"several totals in budget text; kept the largest: {_snip(text)}")
     if per:

@@ -56,7 +56,9 @@ _GROUPED = re.compile(rf"(\d{{1,3}}(?:{_SEP}\d{{3}})+)([.,]\d{{1,2}})?")
 _CURRENCY = re.compile(CURRENCY_PATTERN)
 # Swedish fuses kronor with the scale ("12 mnkr", "500 tkr", "3 Mkr"): that "kr" is SEK.
 _SWEDISH_KR = re.compile(r"(?<=\d)\s?(?:mn|m|t)kr(?!\w)")
-_KRONER = re.compile(rf"{_NUMBER}\s?(?:kr\.?|kroner|kronen)(?!\w)|(?<!\w)kr\.?\s?\d")
+_KRONER = re.compile(
+    rf"{_NUMBER}(?:\s?(?:{_MULTIPLIER}))?\s?(?:kr\.?|kroner|kronen)(?!\w)|(?<!\w)kr\.?\s?\d[\d.,' ]*"
+)
 # Between the number (or its scale) and a currency after it: "6 milioni di euro", "millions d'euros".
 _CONNECTOR = re.compile(r"\s*(?:(?:di|de|d')\s*)?")
 _RANGE_TO = re.compile(r"\s*(?:-|to|bis|a|au|al|do|hasta|tot|ate|la|till|til|iki|lidz|kuni|εως|μεχρι|до)\s*")

@@ -28,7 +28,7 @@ CURRENCIES = ("EUR", "GBP", "CHF", "PLN", "SEK", "DKK", "NOK", "CZK", "HUF", "RO
 _EXTRA_SCALES = {
     "k": 10**3, "thousand": 10**3, "thousands": 10**3, "tsd.": 10**3, "tys": 10**3, "tis": 10**3,
     "m": 10**6, "mn": 10**6, "mln": 10**6, "mio": 10**6, "mill.": 10**6, "millions": 10**6,
-    "εκατ.": 10**6, "млн": 10**6, "mm": 10**6,
+    "εκατ.": 10**6, "млн": 10**6, "mm": 10**6, "milijone": 10**6,  # Slovenian accusative "4 milijone"
     "b": 10**9, "bn": 10**9, "mld": 10**9, "mrd": 10**9, "mds": 10**9, "billions": 10**9,
 }  # fmt: skip
 # Short forms CLDR gives that read as ordinary words next to a number: Hungarian "E" (ezer) is the
