@@ -43,7 +43,7 @@ _WEAK_PER = re.compile(
     r"(?<!\w)(?:up\sto|max\.?|maximum|a\smaximum\sof|at\smost|not\sexceed\w*|capped\sat|ceiling|"
     r"fino\sa|massim[oa]|max\.|bis\szu|maximal|hochstens|hasta|maximo|jusqu'a|plafond|ate|"
     r"maksymalnie|maks\.|do|maximaal|tot|najvec|pana\sla|maxim|enintaan|korkeintaan|upp\still|hogst|"
-    r"maximalt|op\still|hojst|maksimalt|az|maximalne|legfeljebb|maximalis|najvise|iki|daugiausia|lidz|"
+    r"maximalt|op\still|hojst|maksimalt|maximalne|legfeljebb|maximalis|najvise|iki|daugiausia|lidz|"
     r"maksimali|kuni|maksimaalselt|εως|μεχρι|до|максимум)(?!\w)"
 )
 # The call's whole budget.

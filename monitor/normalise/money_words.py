@@ -13,7 +13,7 @@ import re
 from decimal import Decimal
 
 from babel import Locale
-from babel.numbers import get_currency_symbol
+from babel.numbers import get_currency_name, get_currency_symbol
 
 from monitor.normalise.vocab import fold_chars
 
@@ -65,15 +65,18 @@ def _cldr_scales() -> dict[str, int]:
     return scales
 
 
+_PLURAL_COUNTS = (1, 2, 3, 5, 11, 21, 0.5)
+
+
 def _currency_words() -> dict[str, str]:
     """Folded currency word or symbol -> ISO code, from CLDR names, plural names and symbols."""
     words: dict[str, str] = {}
     for code in EU_LOCALES + ("nb",):
         locale = Locale.parse(code)
-        plurals = locale._data.get("currency_names_plural", {})
         for currency in CURRENCIES:
             names = {locale.currencies.get(currency, ""), get_currency_symbol(currency, code)}
-            names |= set(plurals.get(currency, {}).values())
+            # One count per CLDR plural category (one, two, few, many, other): "euro", "eura", "eurų"…
+            names |= {get_currency_name(currency, count, code) for count in _PLURAL_COUNTS}
             for name in names:
                 folded = fold_chars(name).strip()
                 # "kr"/"kr." is SEK, DKK or NOK alike: `money.py` reads it only with a telling word.
