@@ -122,7 +122,12 @@ def _amounts(folded: str) -> list[_Amount]:
     for match in matches:
         start, end = match.span()
         before = [c for c in currencies if c[1] <= start and not folded[c[1] : start].strip()]
-        after = [c for c in currencies if c[0] >= end and _CONNECTOR.fullmatch(folded[end : c[0]])]
+        # A currency written against the next number ("In 2026 €3 million") is that number's prefix.
+        after = [
+            c for c in currencies
+            if c[0] >= end and _CONNECTOR.fullmatch(folded[end : c[0]])
+            and not folded[c[1] : c[1] + 1].isdigit()
+        ]  # fmt: skip
         currency = before[-1] if before else after[0] if after else None
         if currency:  # the snippet covers the currency, wherever it is written
             start, end = min(start, currency[0]), max(end, currency[1])
