@@ -26,7 +26,7 @@ _PER_NOUN = (
     r"compan(?:y|ies)|impres[ae]|empresas?|entreprises?|unternehmen|onderneming|foretag|yritys|podjetje|"
     r"przedsiebiorstwo|firms?|participants?|teams?|start-?ups?|proposals?|proposta|antrag|vorhaben|"
     r"domanda|candidat[oa]|aanvrager|prijavitelja|upravicenca|δικαιουχο|lots?|subgrantees?|vouchers?|"
-    r"partners?|pilots?)"
+    r"partners?|pilots?|consorti(?:um|a|o)|konsorcjum|laureats?|winners?|awardees?|grantees?)"
 )
 _PER_PREP = (
     r"(?:per|pro|je|por|par|na|pe|po|pr\.|ανα|на|for\s(?:each|every|one)|per\s(?:singol[oa]|ciascun[oa]?|ogni)|"
@@ -40,7 +40,8 @@ _STRONG_PER = re.compile(
 )
 # An upper bound alone ("up to", "max.", "bis zu"): per project unless the same clause names a total.
 _WEAK_PER = re.compile(
-    r"(?<!\w)(?:up\sto|max\.?|maximum|a\smaximum\sof|at\smost|not\sexceed\w*|capped\sat|ceiling|"
+    r"(?<!\w)(?:up\sto|max\.?|maximum|(?:not|no)\smore\sthan|nie\swiecej\sniz|non\ssuperiore\sa|"
+    r"a\smaximum\sof|at\smost|not\sexceed\w*|capped\sat|ceiling|"
     r"fino\sa|massim[oa]|max\.|bis\szu|maximal|hochstens|hasta|maximo|jusqu'a|plafond|ate|"
     r"maksymalnie|maks\.|do|maximaal|tot|najvec|pana\sla|maxim|enintaan|korkeintaan|upp\still|hogst|"
     r"maximalt|op\still|hojst|maksimalt|maximalne|legfeljebb|maximalis|najvise|iki|daugiausia|lidz|"
