@@ -76,20 +76,21 @@ def utc(text: str) -> datetime:
 
 
 # Per node: title, organisation, publication (Brussels midnight in UTC), deadlines
-# (label, UTC instant, closed, tentative), budget (total, currency), external links of <main>.
+# (label, UTC instant, closed, tentative), budget (total, currency), per_project (min, max) (issue #13: a
+# per-project maximum is not the call's total), external links of <main>.
 EXPECTED: dict[str, dict[str, Any]] = {
     "233015": dict(
         title="IMPACT NETWORKS – Open Call for Cluster-led Industrial Symbiosis Pilots",
         org="IMPACT NETWORKS", published="2026-10-01T22:00Z",
         deadlines=[(None, "2027-01-15T16:00Z", False, False)],  # "15 January 2027, 17:00 CET"
-        budget=(900000, "EUR"), links=["https://impact-networks.eu/open-call"],
+        budget=(900000, "EUR"), per_project=(None, 45000), links=["https://impact-networks.eu/open-call"],
     ),
     "232540": dict(
         title="FutureProof Textiles – Open Call for SME Circularity Vouchers",
         org="FutureProof Textiles", published="2026-09-09T22:00Z",
         # "Closing time: 10 December 2026 17:00 (Europe/Brussels)"; the opening date is not a deadline
         deadlines=[(None, "2026-12-10T16:00Z", False, False)],
-        budget=(5000, "EUR"), links=["https://futureprooftextiles.eu/open-call/"],
+        budget=(None, "EUR"), per_project=(None, 5000), links=["https://futureprooftextiles.eu/open-call/"],
     ),
     "231990": dict(
         title="GRAPPA Open Call – CUT-OFF 2", org="GRAPPA", published="2026-06-19T22:00Z",
@@ -97,13 +98,13 @@ EXPECTED: dict[str, dict[str, Any]] = {
         # at 17:00 CET."
         deadlines=[("first cut-off", "2026-04-30T15:00Z", True, False),
                    ("second cut-off", "2026-11-30T16:00Z", False, False)],
-        budget=(400000, "EUR"), links=["https://grappa-project.eu/apply"],
+        budget=(400000, "EUR"), per_project=(None, 20000), links=["https://grappa-project.eu/apply"],
     ),
     "231877": dict(
         title="PowerUp NetZero: Open Call for Business Innovation and Technology Adoption Services",
         org="PowerUp NetZero", published="2026-05-13T22:00Z",
         deadlines=[(None, "2026-09-15T15:00Z", False, False)],  # "Date closing: September 15, 2026"
-        budget=(2000000, "EUR"),  # "Total budget: 2M €" beats "up to € 20 000"
+        budget=(2000000, "EUR"), per_project=(None, 20000),  # "Total budget: 2M €" beats "up to € 20 000"
         links=["https://ec.europa.eu/eusurvey/runner/PowerUpNetZero_Call_InnovationProjects"],
     ),
     "231502": dict(
@@ -111,14 +112,15 @@ EXPECTED: dict[str, dict[str, Any]] = {
         published="2026-05-12T22:00Z",
         # "launched on the 13th May 2026" is no deadline; "Date closing: July 13, 2026" is
         deadlines=[(None, "2026-07-13T15:00Z", False, False)],
-        budget=(800000, "EUR"), links=["https://resist-eurocluster.eu/open-call/apply"],
+        budget=(800000, "EUR"), per_project=(None, None), links=["https://resist-eurocluster.eu/open-call/apply"],
     ),
     "207511": dict(
         title="PowerUp NetZero - 2nd Open Call", org="PowerUp NetZero", published="2025-02-16T23:00Z",
         # "Cut-off 1: 31 March 2025, 17:00 CEST – CLOSED", "Cut-off 2: 7 July 2025, 17:00 CEST"
         deadlines=[("Cut-off 1", "2025-03-31T15:00Z", True, False),
                    ("Cut-off 2", "2025-07-07T15:00Z", False, False)],
-        budget=(600000, "EUR"),  # "Total budget: EUR 600,000; up to € 60 000 per SME"
+        # "Total budget: EUR 600,000; up to € 60 000 per SME"
+        budget=(600000, "EUR"), per_project=(None, 60000),
         links=[FT_14703, "https://powerup-netzero.eu/open-call-2/"],
     ),
     "210455": dict(
@@ -128,54 +130,55 @@ EXPECTED: dict[str, dict[str, Any]] = {
         # time)", "Potentially, depending on previous selections’ results, 31 January 2025 (tbc)"
         deadlines=[(None, "2024-05-31T16:00Z", True, False), (None, "2024-09-30T16:00Z", False, False),
                    (None, "2025-01-31T16:00Z", False, True)],
-        budget=(None, None), links=[],
+        budget=(None, None), per_project=(None, None), links=[],
     ),
     "209630": dict(
         title="FRIEND CCI: 1st Open Call for project proposals dedicated to SMEs", org="FRIEND CCI",
         published="2023-07-20T22:00Z",
         deadlines=[(None, "2023-09-30T15:00Z", False, False)],  # "30 September 2023 17:00 (Europe/Brussels)"
-        budget=(538000, "EUR"),  # "€ 50 000 of total € 538 000", "between 20.000 and 50.000 euros"
+        # "€ 50 000 of total € 538 000", "between 20.000 and 50.000 euros"
+        budget=(538000, "EUR"), per_project=(20000, 50000),
         links=["https://friendcci.eu/open-call/"],
     ),
     "208871": dict(
         title="GREENOVA Eurocluster – Open Call for Green Transition Pilots", org="GREENOVA",
         published="2023-05-21T22:00Z",
         deadlines=[(None, "2023-07-03T13:00Z", False, False)],  # "Deadline extended to 03/07/2023 15 pm CET"
-        budget=(1615000, "EUR"),  # "Total available budget: EUR 1,615,000"
+        budget=(1615000, "EUR"), per_project=(None, 60000),  # "Total available budget: EUR 1,615,000"
         links=["https://www.greenova-cluster.eu/open-call#documents"],
     ),
     "207990": dict(
         title="DIGI-TOUR Eurocluster – Open Call for Digital Tourism Pilots", org="DIGI-TOUR",
         published="2023-05-02T22:00Z",
         deadlines=[(None, "2023-06-07T15:00Z", False, False)],  # "accepting applications until June 7th 2023"
-        budget=(30000, "EUR"), links=[],
+        budget=(None, "EUR"), per_project=(None, 30000), links=[],
     ),
     "206740": dict(
         title="Euroclusters for Thriving Creative and Cultural Industries - 1st Call for financial support "
         "to CCIs SMEs",
         org="CREATHRIV-EU", published="2023-04-04T22:00Z",
         deadlines=[(None, "2023-05-16T15:00Z", False, False)],  # "DEADLINE: 16 May 2023"
-        budget=(5000, "EUR"), links=[],  # "5,000 € Lump Sum"
+        budget=(None, "EUR"), per_project=(None, 5000), links=[],  # "5,000 € Lump Sum"
     ),
     "206233": dict(
         title="DREAM Eurocluster – Innovation Open Call to financially support small and market-oriented "
         "projects involving SMEs",
         org="DREAM Eurocluster", published="2023-03-19T23:00Z",
         deadlines=[(None, "2023-05-25T15:00Z", False, False)],  # "🔔Deadline: 25 May 2023"
-        budget=(20000, "EUR"), links=[],
+        budget=(None, "EUR"), per_project=(None, 20000), links=[],
     ),
     "205120": dict(
         title="AgriFood Connect Eurocluster – Cascade Funding Open Call", org="AgriFood Connect",
         published="2023-02-14T23:00Z",
         # "Max.Funding: 150.000€<br>Deadline: 01/09/2023" (day first); "Info day: 20 March 2023" is none
         deadlines=[(None, "2023-09-01T15:00Z", False, False)],
-        budget=(150000, "EUR"), links=[],
+        budget=(None, "EUR"), per_project=(None, 150000), links=[],
     ),
     "198764": dict(
         title="EU€7.5m for clusters: Clusters Go International call launched",
         org="European Cluster Collaboration Platform", published="2020-09-07T22:00Z",
         deadlines=[(None, "2020-12-02T16:00Z", False, False)],  # "2 December 2020 (17.00 CET)"
-        budget=(7500000, "EUR"),  # "EUR 7.5 million"
+        budget=(7500000, "EUR"), per_project=(None, None),  # "EUR 7.5 million"
         links=["https://ec.europa.eu/easme/en/cos-clusint-2020-3-01-clusters-go-international"],
     ),
 }  # fmt: skip
@@ -266,6 +269,9 @@ def test_normalised_deadlines_and_budget_read_by_hand(node: str) -> None:
     total, currency = expected["budget"]
     assert normalised.budget_total == (Decimal(total) if total else None)
     assert normalised.budget_currency == currency
+    low, high = expected["per_project"]
+    assert normalised.contribution_min == (Decimal(low) if low else None)
+    assert normalised.contribution_max == (Decimal(high) if high else None)
     assert normalised.status == ("open" if node in OPEN else "closed")
     # RESIST II: "the 2nd one is expected to be launched in May 2027" is a launch month, not a deadline.
     assert normalised.warnings == (["month and year, no day 'May 2027'"] if node == "231502" else [])

@@ -100,7 +100,9 @@ def test_normalised_deadline_and_budget() -> None:
     assert [d.at for d in call.deadlines] == [datetime(2023, 5, 16, 15, 0, tzinfo=UTC)]
     assert call.next_deadline_at == datetime(2023, 5, 16, 15, 0, tzinfo=UTC)
     assert call.status == "open"
-    assert call.budget_total == Decimal("5000.00") and call.budget_currency == "EUR"
+    # "5,000 € Lump Sum" is what one project gets, not the call's total (issue #13)
+    assert call.budget_total is None and call.budget_currency == "EUR"
+    assert call.contribution_max == Decimal("5000.00")
 
 
 def test_deadline_in_title_or_both() -> None:

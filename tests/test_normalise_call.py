@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from monitor.model.raw import RawCall, RawDeadline
 from monitor.model.vocab import CallStatus, DeadlineModel
@@ -70,8 +71,32 @@ def test_scripts_in_descriptions_are_removed_and_text_kept() -> None:
 
 def test_budget_from_free_text_range() -> None:
     call = normalise_call(_raw(budget_text="between 20.000 and 50.000 euros per SME"), now=NOW)
-    assert (call.budget_total, call.budget_currency) == (50000, "EUR")
-    assert (call.contribution_min, call.contribution_max) == (20000, 50000)
+    # issue #13: a per-SME range is what one SME gets, not the call's total
+    assert (call.budget_total, call.budget_currency) == (None, "EUR")
+    assert (call.contribution_min, call.contribution_max) == (Decimal("20000.00"), Decimal("50000.00"))
+
+
+def test_budget_total_and_per_project_are_stored_apart() -> None:
+    # issue #13: this text used to store a total of 500,000
+    text = "un budget pari a 6 milioni di euro … budget massimo per ciascuna pari a 500.000 euro"
+    call = normalise_call(_raw(budget_text=text), now=NOW)
+    assert (call.budget_total, call.contribution_min, call.contribution_max, call.budget_currency) == (
+        Decimal("6000000.00"), None, Decimal("500000.00"), "EUR"
+    )  # fmt: skip
+    gbp = normalise_call(_raw(budget_text="between £150,000 and £300,000"), now=NOW)
+    assert (gbp.budget_total, gbp.contribution_min, gbp.contribution_max, gbp.budget_currency) == (
+        None, Decimal("150000.00"), Decimal("300000.00"), "GBP"
+    )  # fmt: skip
+    # A per-project figure the source gave as a field is kept; the text only adds the total.
+    text = "Total budget: EUR 600,000; up to € 60 000 per SME"
+    both = normalise_call(_raw(budget_text=text, contribution_max=Decimal(50000)), now=NOW)
+    assert (both.budget_total, both.contribution_max) == (Decimal("600000.00"), Decimal("50000.00"))
+
+
+def test_unreadable_budget_stores_nothing() -> None:
+    call = normalise_call(_raw(budget_text="Dotazione: 6 milioni"), now=NOW)
+    assert (call.budget_total, call.contribution_max, call.budget_currency) == (None, None, None)
+    assert call.warnings == ["no amount with a currency in budget text 'Dotazione: 6 milioni'"]
 
 
 def test_unreadable_budget_is_a_warning() -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from monitor.model.zones import BRUSSELS
-from monitor.normalise import countries, money, programmes, vocab
+from monitor.normalise import budget, countries, money, programmes, vocab
 from monitor.normalise.dates import (
     brussels_cutoff,
     epoch_ms_to_utc,
@@ -162,6 +162,17 @@ def test_extract_money(case: dict[str, Any]) -> None:
 
 def _decimal(value: str | None) -> Decimal | None:
     return Decimal(value) if value is not None else None
+
+
+@_cases("budgets.toml", "budget")
+def test_read_budget(case: dict[str, Any]) -> None:
+    reading = budget.read_budget(case["text"])
+    found = (reading.total, reading.minimum, reading.maximum, reading.currency)
+    expected = tuple(_decimal(case.get(key)) for key in ("total", "min", "max")) + (case.get("currency"),)
+    assert found == expected, reading.warnings
+    assert len(reading.warnings) == case.get("warnings", 0), reading.warnings
+    for fragment in case.get("warn_contains", []):
+        assert any(fragment in warning for warning in reading.warnings), reading.warnings
 
 
 def test_money_keeps_the_snippet() -> None:

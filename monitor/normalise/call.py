@@ -17,10 +17,10 @@ from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.raw import RawCall, RawDeadline
 from monitor.model.vocab import CallStatus, DeadlineModel
 from monitor.model.zones import BRUSSELS
+from monitor.normalise.budget import read_budget
 from monitor.normalise.countries import extract_countries, programme_default_countries
 from monitor.normalise.dates import brussels_cutoff, extract_deadlines, parse_date_words
 from monitor.normalise.html import html_to_text, sanitise_html
-from monitor.normalise.money import extract_money
 from monitor.normalise.programmes import programme_for
 from monitor.normalise.vocab import extract_ecosystems, extract_org_types
 
@@ -177,16 +177,16 @@ def _budget(raw: RawCall, warnings: list[str]) -> dict[str, object]:
         "budget_currency": raw.budget_currency,
     }
     if raw.budget_total is None and raw.budget_text:
-        amounts = extract_money(raw.budget_text)
-        if not amounts:
-            warnings.append(f"no amount with a currency in budget text {raw.budget_text[:120]!r}")
-        else:
-            largest = max(amounts, key=lambda money: money.amount)
-            values["budget_total"] = _cents(largest.amount)
-            values["budget_currency"] = largest.currency
-            if largest.minimum is not None and raw.contribution_min is None:
-                values["contribution_min"] = _cents(largest.minimum)
-                values["contribution_max"] = _cents(largest.amount)
+        # The call's total and one project's grant are stored apart ("6 milioni di euro … massimo
+        # per ciascuna pari a 500.000 euro"); an unreadable text stores nothing and warns.
+        reading = read_budget(raw.budget_text)
+        warnings.extend(reading.warnings)
+        if reading.currency is not None:
+            values["budget_total"] = _cents(reading.total)
+            values["budget_currency"] = reading.currency
+            if raw.contribution_min is None and raw.contribution_max is None:
+                values["contribution_min"] = _cents(reading.minimum)
+                values["contribution_max"] = _cents(reading.maximum)
     return values
 
 
