@@ -125,8 +125,8 @@ def test_busy_port_is_refused_before_any_url_is_printed(env, command: str) -> No
     [
         (
             ["subscribe", "a@b"],
-            "callwatch: not a usable e-mail address 'a@b': The part after the @-sign is not valid. "
-            "It should have a period.",
+            "callwatch: not a usable e-mail address: invalid e-mail address 'a@b': The part after the @-sign "
+            "is not valid. It should have a period.",
         ),
         (
             ["subscribe", "anna@example.org", "--programme", "Nonsense"],

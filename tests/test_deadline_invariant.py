@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from babel.dates import get_month_names
 
+from monitor.demo.replay import Recording, ReplayServer
 from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.raw import RawCall, RawDeadline
 from monitor.normalise.call import normalise_call
@@ -31,7 +32,6 @@ from sources.fetch.client import PoliteClient
 from sources.fetch.policy import HttpPolicy
 from sources.ft_portal import parse_results
 from tests.httpserver import LocalHTTPServer, Reply
-from tests.sources.test_every_source import Recording
 
 ROOT = Path(__file__).resolve().parents[1]
 FT = ROOT / "tests" / "fixtures" / "ft_portal"
@@ -176,14 +176,15 @@ def check_portal(records: list[dict[str, Any]], calls: list[CallIn]) -> list[str
 # --------------------------------------------------------------------------- every source kind
 
 
-async def harvest_recording(source_id: str, server: LocalHTTPServer, tmp_path: Path) -> list[CallIn]:
-    recording = Recording.load(source_id)
-    recording.serve(server)
-    config = (ROOT / "config" / "sources" / f"{source_id}.toml").read_text(encoding="utf-8")
-    local = tmp_path / f"{source_id}.toml"
-    local.write_text(config.replace(recording.origin, server.url), encoding="utf-8")
-    async with PoliteClient(HttpPolicy(min_interval=0, max_attempts=1)) as client:
-        harvest = await build_source(load_source_config(local)).harvest(client)
+async def harvest_recording(source_id: str, tmp_path: Path) -> list[CallIn]:
+    """The shipped config polled from its recording, on the replay server the golden loop uses."""
+    recording = Recording.load(source_id, root=ROOT / "tests" / "recordings")
+    with ReplayServer(recording) as replay:  # dates as recorded
+        config = (ROOT / "config" / "sources" / f"{source_id}.toml").read_text(encoding="utf-8")
+        local = tmp_path / f"{source_id}.toml"
+        local.write_text(config.replace(recording.origin, replay.url), encoding="utf-8")
+        async with PoliteClient(HttpPolicy(min_interval=0, max_attempts=1)) as client:
+            harvest = await build_source(load_source_config(local)).harvest(client)
     return [normalise_call(raw, now=recording.now) for raw in harvest.calls]
 
 
@@ -218,8 +219,8 @@ def test_every_record_type_is_covered() -> None:
     assert {"0", "1", "8", None} <= types  # type 2: test_portal_type_2_external_action_call
 
 
-async def test_ft_portal_recording(http_server: LocalHTTPServer, tmp_path: Path) -> None:
-    calls = await harvest_recording("ft-portal", http_server, tmp_path)
+async def test_ft_portal_recording(tmp_path: Path) -> None:
+    calls = await harvest_recording("ft-portal", tmp_path)
     body = json.loads(
         (ROOT / "tests" / "recordings" / "ft-portal" / "sedia_search_page1_of_1_DERIVED.json").read_text()
     )
@@ -227,8 +228,8 @@ async def test_ft_portal_recording(http_server: LocalHTTPServer, tmp_path: Path)
 
 
 @pytest.mark.parametrize("source_id", ["eccp", "euro-access"])
-async def test_text_sources_recordings(source_id: str, http_server: LocalHTTPServer, tmp_path: Path) -> None:
-    calls = await harvest_recording(source_id, http_server, tmp_path)
+async def test_text_sources_recordings(source_id: str, tmp_path: Path) -> None:
+    calls = await harvest_recording(source_id, tmp_path)
     assert any(call.deadlines for call in calls)
     assert [v for call in calls for v in violations(call, None, None, portal=False)] == []
 

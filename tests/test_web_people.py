@@ -18,6 +18,7 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Profile, RateHit, Subscriber
+from monitor.people.subscriptions import ProfileInput, SubscriptionError, check_sign_up
 from monitor.web import manage as manage_pages
 from monitor.web import people as people_pages
 from monitor.web import signup as signup_pages
@@ -499,3 +500,13 @@ def test_form_text_is_read_forgivingly() -> None:
     for field, text in (("budget_max", "-5"), ("budget_min", "NaN"), ("min_days_left", "ten")):
         with pytest.raises(SubscriptionError):
             profile_input(blank() | {field: text})
+
+
+def test_the_sign_up_form_refuses_an_address_the_cli_refuses(world: MailWorld) -> None:
+    """One address rule for the form and `callwatch subscribe` (monitor.people.addresses)."""
+    for address in ("a@b", "ops@callwatch.invalid"):
+        with pytest.raises(SubscriptionError, match="not a usable e-mail address"):
+            check_sign_up(address, ProfileInput(keywords=["hydrogen"]), {})
+        result = world.cli("subscribe", address, "--keywords", "hydrogen")
+        assert result.exit_code == 2 and "not a usable e-mail address" in result.output
+    assert check_sign_up(" Anna@Example.org ", ProfileInput(keywords=["hydrogen"]), {}) == "Anna@example.org"

@@ -1,5 +1,5 @@
 """Checks of what a person types on the command line before a subscription is stored: the e-mail
-address (email-validator, as RFC 5321/5322 and the IDNA rules have it) and the programmes.
+address (`monitor.people.addresses`, the same check as the sign-up form) and the programmes.
 
 Owns the messages, which list the valid values so a typo can be corrected from the message alone.
 Must not store anything: `monitor.people.subscriptions` does, and checks the other criteria
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from email_validator import EmailNotValidError, validate_email
-
 from db import repo
 from db.engine import session_scope
 from monitor.app import App
 from monitor.cli.common import fail
 from monitor.match.prepare import programme_keys
 from monitor.normalise.programmes import PROGRAMMES
+from monitor.people.addresses import usable_address
 
 # Every key a programme in the table is known by: abbreviation, full name, names in brackets.
 _KNOWN = frozenset().union(*(programme_keys(abbreviation) for abbreviation, _ in PROGRAMMES.values()))
@@ -30,10 +29,9 @@ def check_address(email: str) -> str:
     work offline.
     """
     try:
-        validate_email(email.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        fail(f"not a usable e-mail address {email[:100]!r}: {exc}")
-    return email.strip()
+        return usable_address(email)
+    except ValueError as exc:
+        fail(f"not a usable e-mail address: {exc}")
 
 
 def check_programmes(values: Iterable[str], stored: Iterable[str] = ()) -> list[str]:

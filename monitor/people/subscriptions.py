@@ -23,9 +23,9 @@ from sqlmodel import Session
 
 from db import repo
 from db.models import Frequency, Subscriber, SubscriberStatus
-from monitor.deliver.headers import clean_address
 from monitor.normalise.countries import user_country
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
+from monitor.people.addresses import usable_address
 from monitor.people.confirmations import request_confirmation, send_manage_link
 from monitor.plan.claim import MailContext
 from monitor.render.email import available_languages
@@ -175,7 +175,7 @@ def subscribe(
     `track_call_id` rides in the confirmation link: the call is tracked when the address confirms.
     """
     try:
-        address = clean_address(email)
+        address = usable_address(email)
     except ValueError as exc:
         raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
     values = clean_profile(profile)
@@ -213,7 +213,7 @@ def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]
     """The cleaned address, once everything a sign-up form sent is valid; SubscriptionError names
     the first bad value. The answer never depends on whether the address is known."""
     try:
-        address = clean_address(email)
+        address = usable_address(email)
     except ValueError as exc:
         raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
     clean_profile(profile)
