@@ -67,6 +67,12 @@ class Browser:
             self.taken.append(path)
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", DESKTOP)
 
+    def shoot_element(self, name: str, element: Any) -> None:
+        """`<name>.png`: one element of the page at desktop size (a banner, a notice)."""
+        path = self.shots / f"{name}.png"
+        path.write_bytes(element.screenshot_as_png)
+        self.taken.append(path)
+
 
 def chromium_available() -> bool:
     return CHROMIUM.exists() and CHROMEDRIVER.exists()
