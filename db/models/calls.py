@@ -79,6 +79,10 @@ class Call(SQLModel, table=True):
     last_changed_at: datetime = utc_field()
     listed: bool = True
     unlisted_at: datetime | None = utc_field(default=None)
+    # Evidence before unlisting: since when, and in how many complete polls, the source no longer
+    # showed this call (reset when it shows it again).
+    missing_since: datetime | None = utc_field(default=None)
+    missed_polls: int = 0
     # Cross-source reconciliation (monitor/poll/reconcile.py): the id of the record users see for
     # this call when other sources list it too; None when no other source does.
     group_id: int | None = Field(default=None, index=True)

@@ -22,6 +22,11 @@ class RunStatus(StrEnum):
     NOT_MODIFIED = "not_modified"
     INCOMPLETE = "incomplete"
     FAILED = "failed"
+    # The answer would have unlisted all or most of the source's calls (a search backend's outage
+    # looks like "no results"): nothing changed, and it counts as a failure.
+    SUSPECT_EMPTY = "suspect_empty"
+    # The process running the poll died (its heartbeat stopped); found by the next poll or worker.
+    CRASHED = "crashed"
 
 
 class Source(SQLModel, table=True):
@@ -40,6 +45,8 @@ class Source(SQLModel, table=True):
     last_status: str | None = Field(default=None, max_length=20)
     last_error: str | None = Field(default=None, sa_type=Text)
     consecutive_failures: int = 0
+    # Polls in a row that ended incomplete (some pages failed); alerts like failures past a threshold.
+    consecutive_incomplete: int = 0
     listed_calls: int = 0
     # HTTP validators per URL ({url: {"etag": ..., "last_modified": ...}}) for conditional GET.
     validators: dict[str, Any] = dict_field()
@@ -54,6 +61,8 @@ class FetchRun(SQLModel, table=True):
     )
     started_at: datetime = utc_field()
     finished_at: datetime | None = utc_field(default=None)
+    # Renewed while the run is alive; a running run whose heartbeat is old belongs to a dead process.
+    heartbeat_at: datetime | None = utc_field(default=None)
     status: str = Field(default=RunStatus.RUNNING, max_length=20)
     items_found: int = 0
     new: int = 0
