@@ -155,3 +155,33 @@ def test_worker_start_marks_only_stale_runs_crashed_and_the_sources_page_shows_i
     assert row is not None and "crashed" in row.get_text(" ")
     assert "the process running this poll stopped" in row.get_text(" ")
     assert "1 (alert at 1)" in row.get_text(" ")
+
+
+@pytest.mark.slow
+def test_worker_started_before_its_database_waits_and_polls_once_it_is_there(
+    tmp_path: Path, http_server: LocalHTTPServer
+) -> None:
+    http_server.route("/feed", Reply(200, body=FEED.read_bytes(), headers=RSS))
+    # A folder outside CALLWATCH_VAR_DIR that is not there yet: a mount attached after boot.
+    folder = tmp_path / "mnt" / "data"
+    database_url = f"sqlite:///{folder}/callwatch.db"
+    env = poll_env(tmp_path, database_url, f"{http_server.url}/feed")
+    log = tmp_path / "worker.log"
+    worker = start(env, log, "worker")
+    try:
+        wait_for(lambda: log.read_text().count("database unreachable") >= 2, what="two attempts")
+        assert worker.poll() is None, log.read_text()
+        text = log.read_text()
+        assert (
+            f"database unreachable (attempt 1): CALLWATCH_DATABASE_URL: the folder {folder} does not exist"
+            in text
+        )
+        assert "next attempt in 1 s" in text and "(attempt 2)" in text and "next attempt in 2 s" in text
+        assert "Traceback" not in text
+        folder.mkdir(parents=True)
+        wait_for(lambda: "poll cluster-feed ok: 3 found" in log.read_text(), what="the first poll")
+        assert "database reachable after" in log.read_text()
+        assert runs(database_url) == [("ok", None)]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
