@@ -132,11 +132,17 @@ class App:
         return [source for source in self.sources if source.config.enabled]
 
 
-def build_app(settings: Settings, *, migrate: bool = False, clock: Clock = system_clock) -> App:
-    """Validate configuration, prepare ./var, open the database (upgrading it if asked)."""
+def build_app(
+    settings: Settings, *, migrate: bool = False, clock: Clock = system_clock, wait_for_database: bool = False
+) -> App:
+    """Validate configuration, prepare ./var, open the database (upgrading it if asked).
+
+    `wait_for_database` (the worker): a SQLite folder that does not exist yet is not an error here;
+    `monitor.startup` waits for it like for a database server that is down.
+    """
     defaults = load_defaults(settings.config_dir)
     configs = load_source_configs(settings.config_dir)
-    prepare_var_dir(settings)
+    prepare_var_dir(settings, wait_for_folder=wait_for_database)
     ensure_secret(settings)
     engine = make_engine(settings.database_url)
     if migrate:

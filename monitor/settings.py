@@ -186,15 +186,20 @@ def ensure_secret(settings: Settings) -> Settings:
     return settings
 
 
-def prepare_var_dir(settings: Settings) -> None:
+def prepare_var_dir(settings: Settings, *, wait_for_folder: bool = False) -> None:
     """Create ./var (and the outbox) for the embedded SQLite/outbox defaults.
 
     A SQLite file's folder is created only under CALLWATCH_VAR_DIR: a folder elsewhere that does
     not exist is most likely a typo in CALLWATCH_DATABASE_URL (`sqlite:////srv/calwatch/x.db`),
     and silently creating `/srv/calwatch/` would hide it; the error names the missing folder.
+    `wait_for_folder` (the worker) neither fails nor creates it: the worker waits for it to appear
+    (a mount attached late), naming it in each attempt's log line.
     """
     folder = sqlite_folder(settings.database_url)
-    if folder is not None and not folder.is_dir() and not _inside(folder, settings.var_dir):
+    outside = folder is not None and not folder.is_dir() and not _inside(folder, settings.var_dir)
+    if outside and wait_for_folder:
+        folder = None
+    elif outside:
         raise SettingsError(
             f"CALLWATCH_DATABASE_URL: the folder {folder} does not exist; create it, or put the "
             f"database under {settings.var_dir} (Callwatch creates folders only there)"

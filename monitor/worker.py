@@ -1,5 +1,8 @@
 """The worker: the scheduler (on exactly one active worker) and sending (on every worker).
 
+At start it waits for the database (monitor.startup: backoff, one line per attempt) and marks the
+runs of dead processes `crashed`; only then does it send or compete for the lock.
+
 The active worker, the holder of the leader lock (monitor.leader), runs these jobs:
 - `poll <source>`: each enabled source at its own interval, with jitter; a source whose interval
   passed while no worker ran is polled at once, once;
@@ -49,6 +52,7 @@ from monitor.plan.operator import plan_operator_alerts
 from monitor.plan.reminders import plan_reminders
 from monitor.plan.report import PlanReport
 from monitor.poll.pipeline import RunReport, run_source
+from monitor.startup import wait_for_database
 from sources.base import Source
 from sources.fetch.client import PoliteClient
 
@@ -96,15 +100,14 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send on every worker; lead the scheduler whenever the lock is ours; until `stop` is set."""
+        if not await wait_for_database(self.app, stop):
+            return
         sender = asyncio.create_task(self._send_loop(stop))
         try:
             while not stop.is_set():
                 if not await asyncio.to_thread(self.lock.acquire):
-                    logger.info(
-                        "worker %s: another worker is active; standing by (retry in %ss)",
-                        self.state.name,
-                        self.policy.standby_retry_seconds,
-                    )
+                    logger.info("worker %s: another worker is active; standing by (retry in %ss)",
+                                self.state.name, self.policy.standby_retry_seconds)  # fmt: skip
                     await _wait(stop, self.policy.standby_retry_seconds)
                     continue
                 try:
@@ -164,16 +167,9 @@ class Worker:
         self._add(scheduler, self.check_leadership, self.policy.leadership_check_seconds, "leadership")
 
     def _add(
-        self,
-        scheduler: AsyncIOScheduler,
-        job: Callable[..., Awaitable[Any]],
-        seconds: int,
-        name: str,
-        *,
-        first: datetime | None = None,
-        args: list[Any] | None = None,
-        jitter: int = 0,
-    ) -> None:
+        self, scheduler: AsyncIOScheduler, job: Callable[..., Awaitable[Any]], seconds: int, name: str, *,
+        first: datetime | None = None, args: list[Any] | None = None, jitter: int = 0,
+    ) -> None:  # fmt: skip
         # APScheduler 3 adds a job with next_run_time=None paused, so pass it only when set.
         when = {"next_run_time": first} if first is not None else {}
         scheduler.add_job(
@@ -204,7 +200,9 @@ class Worker:
         report = await run_source(source, client=self.client, engine=self.app.engine, clock=self.app.clock)
         self.state.polls.append(report)
         del self.state.polls[:-100]
-        if report.failed:
+        if report.already_running:
+            logger.info("poll %s skipped: another process is polling it now", source.id)
+        elif report.failed:
             logger.error("poll %s failed: %s", source.id, (report.error or "").splitlines()[0])
         else:
             counts = (report.found, report.new, report.changed, report.unchanged, report.unlisted)

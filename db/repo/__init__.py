@@ -75,9 +75,11 @@ from db.repo.reads import (
     search_calls,
 )
 from db.repo.sources import (
+    beat,
     failing_sources,
     finish_run,
     list_sources,
+    mark_crashed,
     recent_runs,
     save_validators,
     source_health,
@@ -96,6 +98,8 @@ __all__ = [
     "failing_sources",
     "list_sources",
     "start_run",
+    "beat",
+    "mark_crashed",
     "finish_run",
     "source_validators",
     "save_validators",

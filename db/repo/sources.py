@@ -1,7 +1,8 @@
 """Sources and their runs: the mirrored config, each poll's run row, health and HTTP validators.
 
-Owns: the `source` and `fetchrun` rows: syncing a source's config, opening and closing a run
-(which updates the source's failure streak and listed count), the Health read of a source, and
+Owns: the `source` and `fetchrun` rows: syncing a source's config, opening a run, renewing its
+heartbeat and closing it (which updates the source's failure streak and listed count), marking the
+runs of dead processes `crashed` (a failure like any other), the Health read of a source, and
 the per-URL validators kept for conditional GET.
 Must not: decide when a failing source is worth an alert (`monitor.poll.health` does) or commit
 (the caller's `session_scope` does).
@@ -59,11 +60,57 @@ def list_sources(session: Session) -> Sequence[Source]:
     return session.exec(select(Source).order_by(col(Source.id))).all()
 
 
-def start_run(session: Session, *, source_id: str, now: datetime) -> FetchRun:
-    run = FetchRun(source_id=source_id, started_at=now, status=RunStatus.RUNNING)
+# Statuses that extend a source's failure streak (and so can alert).
+FAILURES = frozenset({RunStatus.FAILED, RunStatus.CRASHED, RunStatus.SUSPECT_EMPTY})
+
+
+def start_run(
+    session: Session, *, source_id: str, now: datetime, heartbeat: datetime | None = None
+) -> FetchRun:
+    """Open a run; `heartbeat` is the wall clock (liveness is real time even when `now` replays a day)."""
+    run = FetchRun(source_id=source_id, started_at=now, status=RunStatus.RUNNING, heartbeat_at=heartbeat)
     session.add(run)
     session.flush()
     return run
+
+
+def beat(session: Session, *, run_id: int, at: datetime) -> None:
+    """Renew a running run's heartbeat (a run already closed is left as it is)."""
+    run = session.get(FetchRun, run_id)
+    if run is not None and run.status == RunStatus.RUNNING:
+        run.heartbeat_at = at
+        session.add(run)
+
+
+def mark_crashed(
+    session: Session, *, source_id: str | None = None, stale_before: datetime | None = None, now: datetime
+) -> list[FetchRun]:
+    """Close as `crashed` the running runs whose process died, oldest first; each is a failure.
+
+    `stale_before=None` takes every running run of `source_id` (the caller holds the source's lock,
+    which proves no live process runs it); otherwise only runs whose last heartbeat (or, before the
+    first one, start) is older than `stale_before`.
+    """
+    query = select(FetchRun).where(FetchRun.status == RunStatus.RUNNING)
+    if source_id is not None:
+        query = query.where(FetchRun.source_id == source_id)
+    crashed = []
+    for run in session.exec(query.order_by(col(FetchRun.id))).all():
+        last_sign = run.heartbeat_at or run.started_at
+        if stale_before is not None and last_sign >= stale_before:
+            continue
+        error = (
+            "crashed: the process running this poll stopped (last heartbeat "
+            f"{last_sign:%Y-%m-%d %H:%M:%S} UTC); killed, out of memory or the machine restarted?"
+            " Nothing it fetched was stored."
+        )
+        # finished_at is when the crash was found; how long it ran before dying is not known.
+        finish_run(
+            session, run_id=run.id or 0, status=RunStatus.CRASHED, now=now, error=error, duration_ms=None
+        )
+        crashed.append(run)
+    session.flush()
+    return crashed
 
 
 def finish_run(session: Session, *, run_id: int, status: RunStatus, now: datetime, **values: Any) -> FetchRun:
@@ -83,7 +130,7 @@ def finish_run(session: Session, *, run_id: int, status: RunStatus, now: datetim
 
 def _update_health(source: Source, run: FetchRun, now: datetime) -> None:
     source.last_run_at, source.last_status = now, run.status
-    if run.status == RunStatus.FAILED:
+    if run.status in FAILURES:
         source.consecutive_failures += 1
         source.last_error = run.error
     else:

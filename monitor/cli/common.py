@@ -79,8 +79,12 @@ def database_problem(exc: Exception, url: str) -> str:
     return f"CALLWATCH_DATABASE_URL: cannot use {url}: {reason[0] if reason else type(exc).__name__}"
 
 
-def with_app(*, migrate: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Build settings and app for a command; configuration and database errors exit 2 with one line."""
+def with_app(
+    *, migrate: bool = False, wait_for_database: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Build settings and app for a command; configuration and database errors exit 2 with one line.
+
+    `wait_for_database` (the worker): don't touch the database here; the command waits for it."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(command)
@@ -90,7 +94,7 @@ def with_app(*, migrate: bool = False) -> Callable[[Callable[..., Any]], Callabl
                 settings = load_settings()
                 url = _safe(settings.database_url)
                 configure_logging(settings.log_level, verbose=verbose())
-                app = build_app(settings, migrate=migrate)
+                app = build_app(settings, migrate=migrate, wait_for_database=wait_for_database)
                 return command(app, *args, **kwargs)
             except (SettingsError, SourceConfigError) as exc:
                 fail(str(exc))

@@ -32,7 +32,8 @@ START_HELP = "Start the clock at this ISO 8601 instant and let it run (replaying
 
 @click.command()
 @click.option("--now", "now_text", help=START_HELP)
-@with_app(migrate=True)
+# The worker migrates once the database answers (monitor.startup), so it can start before it.
+@with_app(wait_for_database=True)
 def worker(app: App, now_text: str | None) -> None:
     """Run the scheduler (polls, digests, reminders, alerts; one active worker) and send e-mail."""
     from monitor.processes import worker_forever

@@ -1,6 +1,7 @@
 """`callwatch sources` (configured sources and their health) and `callwatch poll` (poll them now).
 
-Owns what these commands print and their exit statuses (1 when a poll failed). Must not poll by
+Owns what these commands print and their exit statuses (1 when a poll failed; 0 when a source was
+skipped because another process was polling it, with one "already running" line). Must not poll by
 itself: `monitor.poll.pipeline` does, through the App's polite HTTP client.
 """
 
@@ -129,17 +130,21 @@ async def _tick(progress: Progress, task: Any, client: Any, current: dict[str, A
         await asyncio.sleep(0.2)
 
 
+ALREADY_RUNNING = "already running: another process is polling this source now; skipped"
+
+
 def _outcome(report: RunReport) -> str:
     """'ft-portal: ok, 142 records, 3 new, 1 changed (4.2 s)'."""
+    if report.already_running:
+        return f"{report.source_id}: {ALREADY_RUNNING}"
     counts = f"{report.found} records, {report.new} new, {report.changed} changed"
     return f"{report.source_id}: {report.status}, {counts} ({report.seconds:.1f} s)"
 
 
 def _report_dict(report: RunReport) -> dict[str, Any]:
     keys = ("source_id", "found", "new", "changed", "unchanged", "unlisted", "error", "warnings", "run_id")
-    return {"status": str(report.status), "seconds": round(report.seconds, 2)} | {
-        k: getattr(report, k) for k in keys
-    }
+    status = "already_running" if report.already_running else str(report.status)
+    return {"status": status, "seconds": round(report.seconds, 2)} | {k: getattr(report, k) for k in keys}
 
 
 def _print_reports(reports: list[RunReport]) -> None:
@@ -148,6 +153,7 @@ def _print_reports(reports: list[RunReport]) -> None:
     grid.columns[0].min_width = max((len(r.source_id) for r in reports), default=6)
     for r in reports:
         status = f"[red]{r.status}[/red]" if r.failed else str(r.status)
+        status = "already running" if r.already_running else status
         grid.add_row(
             r.source_id, status, str(r.found), str(r.new), str(r.changed), str(r.unchanged), str(r.unlisted),
             f"{r.seconds:.1f}",
@@ -155,6 +161,8 @@ def _print_reports(reports: list[RunReport]) -> None:
     console_out = out()
     console_out.print(grid)
     for r in reports:
+        if r.already_running:
+            console_out.print(_outcome(r), highlight=False, markup=False)
         if r.error:
             console_out.print(
                 f"{r.source_id}: {r.error.splitlines()[0][:300]}", highlight=False, markup=False

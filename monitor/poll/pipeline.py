@@ -13,6 +13,7 @@ Must not: write SQL (`db.repo` does) or decide what is one call (`reconcile` doe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import traceback
@@ -26,9 +27,12 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import RunStatus
+from monitor.clock import system_clock
 from monitor.model.call import CallIn
+from monitor.model.source import Health
 from monitor.normalise.call import normalise_call
 from monitor.poll.health import alert_due, failing_source_alert
+from monitor.poll.lock import SourceLock
 from monitor.poll.reconcile import group_records, record_of
 from sources.base import Harvest, Source
 from sources.errors import SourceError
@@ -39,6 +43,10 @@ logger = logging.getLogger(__name__)
 alert_logger = logging.getLogger("callwatch.alerts")
 
 Clock = Callable[[], datetime]
+# A running run renews its heartbeat this often; `repo.mark_crashed` callers treat a run silent
+# for STALE_SECONDS as dead (three missed beats: a slow disk or a busy database is not a crash).
+HEARTBEAT_SECONDS = 15.0
+STALE_SECONDS = 3 * HEARTBEAT_SECONDS
 
 
 @dataclass
@@ -56,6 +64,8 @@ class RunReport:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # Another process holds this source's lock: nothing was polled or written.
+    already_running: bool = False
 
     @property
     def failed(self) -> bool:
@@ -63,22 +73,41 @@ class RunReport:
 
 
 async def run_source(
-    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool = False
-) -> RunReport:
+    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool = False,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> RunReport:  # fmt: skip
     """Poll one source and store the result; never raises for a source's fault.
 
-    `strict=True` (tests) lets programming errors propagate instead of being
-    recorded, so a bug can't hide behind a "failed run".
+    Holds the source's lock for the whole run: while another process polls it, this returns at
+    once with `already_running` set and writes nothing. `strict=True` (tests) lets programming
+    errors propagate instead of being recorded, so a bug can't hide behind a "failed run".
     """
+    lock = SourceLock(engine, source.id)
+    if not lock.acquire():
+        return RunReport(source_id=source.id, status=RunStatus.RUNNING, already_running=True)
+    try:
+        return await _run_locked(
+            source, client=client, engine=engine, clock=clock, strict=strict, heartbeat=heartbeat_seconds
+        )
+    finally:
+        lock.release()
+
+
+async def _run_locked(
+    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool, heartbeat: float
+) -> RunReport:
     started, now = time.monotonic(), clock()
     with session_scope(engine) as session:
         repo.sync_source(session, config=source.config, now=now)
-        run_id = repo.start_run(session, source_id=source.id, now=now).id
+        _close_crashed(session, source.id, now)
+        run_id = repo.start_run(session, source_id=source.id, now=now, heartbeat=system_clock()).id
         validators = repo.source_validators(session, source_id=source.id)
     assert run_id is not None
+    beating = asyncio.create_task(_keep_beating(engine, run_id, heartbeat))
     try:
         with client.measure() as usage:
             harvest = await source.harvest(client, validators=validators)
+        _beat(engine, run_id)
         report = _store(harvest, source_id=source.id, run_id=run_id, engine=engine, now=now)
     except SourceError as exc:
         report = _fail(source.id, run_id, f"{exc.reason}: {exc}")
@@ -87,6 +116,8 @@ async def run_source(
             raise
         logger.exception("source %s crashed", source.id)
         report = _fail(source.id, run_id, f"internal error: {exc!r}\n{traceback.format_exc(limit=8)}")
+    finally:
+        beating.cancel()
     if report.failed:
         with session_scope(engine) as session:
             repo.finish_run(
@@ -95,10 +126,45 @@ async def run_source(
             )  # fmt: skip
             health = repo.source_health(session, source_id=source.id)
         logger.warning("source %s failed: %s", source.id, report.error)
-        if health is not None and alert_due(health.consecutive_failures, health.alert_after_failures):
-            alert_logger.error("%s", failing_source_alert(health))
+        _alert_if_due(health, streak_before=health.consecutive_failures - 1 if health else 0)
     report.seconds = time.monotonic() - started
     return report
+
+
+def _close_crashed(session: Session, source_id: str, now: datetime) -> None:
+    """Runs of this source left `running` by a dead process: we hold the lock, so none is alive."""
+    before = repo.source_health(session, source_id=source_id)
+    crashed = repo.mark_crashed(session, source_id=source_id, now=now)
+    for run in crashed:
+        logger.warning("source %s: run %s %s", source_id, run.id, run.error)
+    if crashed and before is not None:
+        _alert_if_due(repo.source_health(session, source_id=source_id), before.consecutive_failures)
+
+
+def _alert_if_due(health: Health | None, streak_before: int) -> None:
+    """Alert when the streak passed its threshold (several crashes found at once count one by one)."""
+    if health is None:
+        return
+    if any(
+        alert_due(n, health.alert_after_failures)
+        for n in range(streak_before + 1, health.consecutive_failures + 1)
+    ):
+        alert_logger.error("%s", failing_source_alert(health))
+
+
+async def _keep_beating(engine: Engine, run_id: int, seconds: float) -> None:
+    """Renew the run's heartbeat while it fetches; a stopped heartbeat is how a dead run is told."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await asyncio.to_thread(_beat, engine, run_id)
+        except Exception as exc:  # noqa: BLE001 - a missed beat is retried; the poll goes on
+            logger.warning("run %s heartbeat: %s", run_id, exc)
+
+
+def _beat(engine: Engine, run_id: int) -> None:
+    with session_scope(engine) as session:
+        repo.beat(session, run_id=run_id, at=system_clock())
 
 
 def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime) -> RunReport:
