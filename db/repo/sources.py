@@ -19,6 +19,9 @@ from sqlmodel import Session, col, select
 from db.models import Call, FetchRun, RunStatus, Source
 from monitor.model.source import Health
 
+# Runs that extend the failure streak: a suspect-empty answer changed nothing and is no success.
+FAILURE_STATUSES = frozenset({RunStatus.FAILED, RunStatus.SUSPECT_EMPTY})
+
 
 def sync_source(session: Session, *, config: Any, now: datetime) -> Source:
     """Mirror one validated source config into the `source` table."""
@@ -83,7 +86,7 @@ def finish_run(session: Session, *, run_id: int, status: RunStatus, now: datetim
 
 def _update_health(source: Source, run: FetchRun, now: datetime) -> None:
     source.last_run_at, source.last_status = now, run.status
-    if run.status == RunStatus.FAILED:
+    if run.status in FAILURE_STATUSES:
         source.consecutive_failures += 1
         source.last_error = run.error
     else:
