@@ -88,7 +88,7 @@ def stored_rows(calls: list[Any], now: datetime) -> tuple[list[str], list[dict[s
         values = call.column_values()
         values.update(
             source_id="ft-portal", content_hash=call.content_hash(), first_seen_at=now, last_changed_at=now,
-            listed=True, unlisted_at=None, group_id=None,
+            listed=True, unlisted_at=None, missing_since=None, missed_polls=0, group_id=None,
         )  # fmt: skip
         rows.append(values)
     return columns, rows
