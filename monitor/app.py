@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -20,6 +21,7 @@ from db.engine import make_engine, session_scope
 from db.migrate import upgrade
 from monitor.clock import Clock, system_clock
 from monitor.links import LinkBuilder
+from monitor.model.source import UnlistRule
 from monitor.settings import Settings, ensure_secret, prepare_var_dir
 from monitor.tokens import Signer
 from sources import SourceConfigError, build_source, load_source_configs
@@ -75,12 +77,27 @@ class MailPolicy(BaseModel):
     max_calls_per_section: int = Field(default=25, ge=1)
 
 
+class PollDefaults(BaseModel):
+    """`[poll]` in config/callwatch.toml: the evidence a call missing from a source needs to be unlisted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Complete polls must miss a call over at least this many hours, and at least this many times:
+    # one outage answering "no results" or one half-rendered listing then unlists nothing.
+    unlist_after_hours: float = Field(default=24.0, ge=0)
+    unlist_after_polls: int = Field(default=2, ge=2)
+
+    def unlist_rule(self) -> UnlistRule:
+        return UnlistRule(after=timedelta(hours=self.unlist_after_hours), polls=self.unlist_after_polls)
+
+
 class Defaults(BaseModel):
     """config/callwatch.toml, validated."""
 
     model_config = ConfigDict(extra="forbid")
 
     http: dict[str, float | int] = Field(default_factory=dict)
+    poll: PollDefaults = Field(default_factory=PollDefaults)
     worker: WorkerDefaults = Field(default_factory=WorkerDefaults)
     mail: MailPolicy = Field(default_factory=MailPolicy)
 
@@ -109,6 +126,11 @@ class App:
     def http_client(self, **overrides: object) -> PoliteClient:
         values = {**self.defaults.http, **overrides, "user_agent": self.settings.user_agent}
         return PoliteClient(HttpPolicy(**values))  # type: ignore[arg-type]
+
+    @property
+    def unlist(self) -> UnlistRule:
+        """The evidence a call missing from its source needs before it is unlisted (`[poll]`)."""
+        return self.defaults.poll.unlist_rule()
 
     @property
     def signer(self) -> Signer:

@@ -197,7 +197,9 @@ class Worker:
 
     async def poll(self, source: Source) -> RunReport:
         assert self.client is not None
-        report = await run_source(source, client=self.client, engine=self.app.engine, clock=self.app.clock)
+        report = await run_source(
+            source, client=self.client, engine=self.app.engine, clock=self.app.clock, unlist=self.app.unlist
+        )
         self.state.polls.append(report)
         del self.state.polls[:-100]
         if report.already_running:

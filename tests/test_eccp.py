@@ -572,17 +572,22 @@ def test_empty_listing_with_its_marker(site: LocalHTTPServer) -> None:
     assert stored() == {}
 
 
-def test_empty_listing_after_a_full_one_is_held_back_by_the_store(site: LocalHTTPServer) -> None:
+def test_empty_listing_after_a_full_one_is_suspect_empty(site: LocalHTTPServer) -> None:
     assert poll()[0] == 0
+    before = stored()
     site.route("/search-results?type=eccp_calls&page=0", Reply(200, read(EMPTY), HTML))
     code, report = poll()
-    # A complete, empty harvest: the store refuses to unlist 14 of 14 calls at once (guard max(10, 20%)).
-    assert code == 0 and (report["status"], report["found"], report["unlisted"]) == ("ok", 0, 0)
-    assert report["warnings"] == [
-        "14 of 14 listed calls are missing from this poll; "
-        "held back (not marked unlisted) until a poll confirms it"
-    ]
-    assert all(call["listed"] for call in stored().values())
+    # A complete, empty harvest that would unlist 14 of 14 calls is not believed: it changes nothing
+    # and fails the run.
+    assert code == 1 and (report["status"], report["found"], report["unlisted"]) == ("suspect_empty", 0, 0)
+    assert report["error"] == (
+        "suspect empty answer: this complete poll lists 0 of the 14 listed calls, so it would have "
+        "unlisted 14 (all; 198764, 205120, 206233, 206740, 207511 and 9 more); nothing was changed and "
+        "the run counts as a failure"
+    )
+    assert stored() == before and all(call["listed"] for call in before.values())
+    row = health()
+    assert (row["consecutive_failures"], row["last_status"], row["listed_calls"]) == (1, "suspect_empty", 14)
 
 
 def test_failing_detail_page_keeps_the_other_calls(site: LocalHTTPServer) -> None:

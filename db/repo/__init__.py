@@ -5,6 +5,7 @@ caller's `session_scope` does.
 
 - `db.repo.sources`: sources and their runs, health, HTTP validators;
 - `db.repo.calls`: storing calls, their deadlines and their history;
+- `db.repo.unlisting`: when calls missing from complete polls are unlisted (evidence, suspect empty);
 - `db.repo.reads`: calls as users see them (search, merged views, the catalogue's version);
 - `db.repo.groups`: what cross-source regrouping reads and writes;
 - `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
@@ -18,8 +19,6 @@ diffing wording, alerts) happens above, in `monitor`.
 """
 
 from db.repo.calls import (
-    UNLIST_GUARD_MIN,
-    UNLIST_GUARD_SHARE,
     StoreCounts,
     changes_for,
     deadlines_for,
@@ -87,10 +86,10 @@ from db.repo.sources import (
     start_run,
     sync_source,
 )
+from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
     "UNLIST_GUARD_SHARE",
-    "UNLIST_GUARD_MIN",
     "StoreCounts",
     "catalogue_version",
     "sync_source",

@@ -2,7 +2,7 @@
 
 Owns: the idempotent upsert of a source's calls (identical data writes nothing, a change writes
 typed history from `monitor.model.changes.diff_calls`, a call is never deleted: one missing from
-a complete poll is marked unlisted, unless too many go at once), and reading deadlines and history.
+complete polls is marked unlisted on evidence, by `db.repo.unlisting`), and reading deadlines and history.
 Must not: regroup calls across sources (`monitor.poll.pipeline.regroup` does, through
 `db.repo.groups`), merge them for display (`db.repo.reads`), or commit.
 """
@@ -18,14 +18,11 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from db.models import Call, CallChange, Deadline
+from db.repo import unlisting
 from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.changes import FieldChange, diff_calls
+from monitor.model.source import UnlistRule
 from monitor.model.vocab import ChangeKind
-
-# A complete poll that would unlist more than this share of a source's calls is
-# held back: a half-broken page must not make users believe calls vanished.
-UNLIST_GUARD_SHARE = 0.2
-UNLIST_GUARD_MIN = 10
 
 
 @dataclass
@@ -35,6 +32,8 @@ class StoreCounts:
     unchanged: int = 0
     unlisted: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Set when the poll missed too many listed calls to be believed: nothing was stored.
+    suspect_empty: str | None = None
 
 
 def store_calls(
@@ -45,12 +44,20 @@ def store_calls(
     calls: Iterable[CallIn],
     complete: bool,
     now: datetime,
+    unlist: UnlistRule = UnlistRule(),
 ) -> StoreCounts:
-    """Upsert one poll's calls; unlist the missing ones only after a complete poll."""
+    """Upsert one poll's calls; a complete poll counts toward unlisting the ones it misses.
+
+    A complete poll missing all or most listed calls stores nothing (`counts.suspect_empty` says why).
+    """
     counts = StoreCounts()
     existing = {row.key: row for row in session.exec(select(Call).where(Call.source_id == source_id))}
     seen: set[str] = set()
     incoming = [call for call in calls if not (call.key in seen or seen.add(call.key))]  # type: ignore[func-returns-value]
+    if complete:
+        counts.suspect_empty = unlisting.suspect_empty(existing.values(), seen=seen)
+        if counts.suspect_empty:
+            return counts
     # One hash per call: on an unchanged poll it is the whole cost of a call.
     hashed = [(call, call.content_hash()) for call in incoming]
     changed_ids = [
@@ -68,8 +75,12 @@ def store_calls(
             counts.changed += 1
         else:
             counts.unchanged += 1
+    unlisting.forget_evidence(session, (existing[key] for key in seen if key in existing))
     if complete:
-        _unlist_missing(session, existing=existing, seen=seen, run_id=run_id, now=now, counts=counts)
+        counts.unlisted, waiting = unlisting.record_missing(
+            session, rows=existing.values(), seen=seen, rule=unlist, run_id=run_id, now=now
+        )
+        counts.warnings.extend(waiting)
     return counts
 
 
@@ -103,27 +114,6 @@ def _update_call(
         session.exec(delete(Deadline).where(col(Deadline.call_id) == row.id))  # type: ignore[call-overload]
         _add_deadlines(session, call_id=row.id, deadlines=new.deadlines)
     _add_changes(session, call_id=row.id, run_id=run_id, changes=changes, now=now)
-
-
-def _unlist_missing(
-    session: Session, *, existing: dict[str, Call], seen: set[str], run_id: int | None, now: datetime,
-    counts: StoreCounts,
-) -> None:  # fmt: skip
-    listed = [row for row in existing.values() if row.listed]
-    missing = [row for row in listed if row.key not in seen]
-    limit = max(UNLIST_GUARD_MIN, int(len(listed) * UNLIST_GUARD_SHARE))
-    if len(missing) > limit:
-        counts.warnings.append(
-            f"{len(missing)} of {len(listed)} listed calls are missing from this poll; "
-            "held back (not marked unlisted) until a poll confirms it"
-        )
-        return
-    for row in missing:
-        row.listed, row.unlisted_at = False, now
-        session.add(row)
-        change = FieldChange("listed", ChangeKind.REMOVED, "listed", None)
-        _add_changes(session, call_id=row.id, run_id=run_id, changes=[change], now=now)
-    counts.unlisted = len(missing)
 
 
 def _add_deadlines(session: Session, *, call_id: int | None, deadlines: list[DeadlineIn]) -> None:

@@ -60,7 +60,8 @@ def list_sources(session: Session) -> Sequence[Source]:
     return session.exec(select(Source).order_by(col(Source.id))).all()
 
 
-# Statuses that extend a source's failure streak (and so can alert).
+# Statuses that extend a source's failure streak (and so can alert): a crashed process, and a
+# suspect-empty answer, which changed nothing and is no success.
 FAILURES = frozenset({RunStatus.FAILED, RunStatus.CRASHED, RunStatus.SUSPECT_EMPTY})
 
 

@@ -114,7 +114,13 @@ async def _poll_with_progress(app: App, sources: list[Any]) -> list[RunReport]:
             ticker = asyncio.create_task(_tick(progress, task, client, current))
             try:
                 return await poll_sources(
-                    sources, client=client, engine=app.engine, clock=app.clock, on_start=start, on_done=done
+                    sources,
+                    client=client,
+                    engine=app.engine,
+                    clock=app.clock,
+                    on_start=start,
+                    on_done=done,
+                    unlist=app.unlist,
                 )
             finally:
                 ticker.cancel()

@@ -114,7 +114,9 @@ async def first_poll(app: App) -> list[RunReport]:
     reports = []
     async with app.http_client() as client:
         for source in app.enabled_sources():
-            reports.append(await run_source(source, client=client, engine=app.engine, clock=app.clock))
+            reports.append(
+                await run_source(source, client=client, engine=app.engine, clock=app.clock, unlist=app.unlist)
+            )
     return reports
 
 

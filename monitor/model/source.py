@@ -1,4 +1,4 @@
-"""A source's health as the store reports it after a run.
+"""A source's health as the store reports it after a run, and the evidence a call needs to be unlisted.
 
 Must not: import anything of the project.
 """
@@ -6,7 +6,7 @@ Must not: import anything of the project.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -17,3 +17,15 @@ class Health:
     alert_after_failures: int
     last_success_at: datetime | None
     last_error: str | None
+
+
+@dataclass(frozen=True)
+class UnlistRule:
+    """A call is unlisted only once complete polls missed it for `after` and at least `polls` times.
+
+    One search-backend outage or one half-rendered listing must not make users believe calls vanished
+    (`[poll]` in config/callwatch.toml sets both).
+    """
+
+    after: timedelta = timedelta(hours=24)
+    polls: int = 2

@@ -2,7 +2,9 @@
 
 Owns failure isolation: whatever a source does (network error, changed
 layout, garbage body, a bug), the run is recorded with a clear error and no
-stored call is deleted, closed or unlisted. `poll_sources` runs several
+stored call is deleted, closed or unlisted. A complete poll that misses all or
+most of a source's listed calls is recorded as suspect empty: nothing changes and
+it counts as a failure (`db.repo.unlisting`). `poll_sources` runs several
 sources one after another; one broken source never stops the others.
 Owns the order of the store seam too: `repo.store_calls`, then `regroup`
 (`repo.group_inputs` -> `reconcile.group_records` -> `repo.set_groups`), then
@@ -29,7 +31,7 @@ from db.engine import session_scope
 from db.models import RunStatus
 from monitor.clock import system_clock
 from monitor.model.call import CallIn
-from monitor.model.source import Health
+from monitor.model.source import Health, UnlistRule
 from monitor.normalise.call import normalise_call
 from monitor.poll.health import alert_due, failing_source_alert
 from monitor.poll.lock import SourceLock
@@ -69,33 +71,38 @@ class RunReport:
 
     @property
     def failed(self) -> bool:
-        return self.status == RunStatus.FAILED
+        """A failed run, or a suspect-empty one (it changed nothing and extends the failure streak)."""
+        return self.status in (RunStatus.FAILED, RunStatus.SUSPECT_EMPTY)
 
 
 async def run_source(
     source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool = False,
-    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS, unlist: UnlistRule = UnlistRule(),
 ) -> RunReport:  # fmt: skip
     """Poll one source and store the result; never raises for a source's fault.
 
     Holds the source's lock for the whole run: while another process polls it, this returns at
     once with `already_running` set and writes nothing. `strict=True` (tests) lets programming
     errors propagate instead of being recorded, so a bug can't hide behind a "failed run".
+    `unlist` is the evidence a missing call needs before it is unlisted (`[poll]` in
+    config/callwatch.toml).
     """
     lock = SourceLock(engine, source.id)
     if not lock.acquire():
         return RunReport(source_id=source.id, status=RunStatus.RUNNING, already_running=True)
     try:
         return await _run_locked(
-            source, client=client, engine=engine, clock=clock, strict=strict, heartbeat=heartbeat_seconds
-        )
+            source, client=client, engine=engine, clock=clock, strict=strict, heartbeat=heartbeat_seconds,
+            unlist=unlist,
+        )  # fmt: skip
     finally:
         lock.release()
 
 
 async def _run_locked(
-    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool, heartbeat: float
-) -> RunReport:
+    source: Source, *, client: PoliteClient, engine: Engine, clock: Clock, strict: bool, heartbeat: float,
+    unlist: UnlistRule,
+) -> RunReport:  # fmt: skip
     started, now = time.monotonic(), clock()
     with session_scope(engine) as session:
         repo.sync_source(session, config=source.config, now=now)
@@ -108,7 +115,7 @@ async def _run_locked(
         with client.measure() as usage:
             harvest = await source.harvest(client, validators=validators)
         _beat(engine, run_id)
-        report = _store(harvest, source_id=source.id, run_id=run_id, engine=engine, now=now)
+        report = _store(harvest, source_id=source.id, run_id=run_id, engine=engine, now=now, unlist=unlist)
     except SourceError as exc:
         report = _fail(source.id, run_id, f"{exc.reason}: {exc}")
     except Exception as exc:
@@ -118,14 +125,16 @@ async def _run_locked(
         report = _fail(source.id, run_id, f"internal error: {exc!r}\n{traceback.format_exc(limit=8)}")
     finally:
         beating.cancel()
-    if report.failed:
+    if report.status == RunStatus.FAILED:
         with session_scope(engine) as session:
             repo.finish_run(
                 session, run_id=run_id, status=RunStatus.FAILED, now=clock(), error=report.error,
                 requests=usage.requests, bytes=usage.bytes,
             )  # fmt: skip
+    if report.failed:
+        logger.warning("source %s %s: %s", source.id, report.status, report.error)
+        with session_scope(engine) as session:
             health = repo.source_health(session, source_id=source.id)
-        logger.warning("source %s failed: %s", source.id, report.error)
         _alert_if_due(health, streak_before=health.consecutive_failures - 1 if health else 0)
     report.seconds = time.monotonic() - started
     return report
@@ -167,7 +176,9 @@ def _beat(engine: Engine, run_id: int) -> None:
         repo.beat(session, run_id=run_id, at=system_clock())
 
 
-def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime) -> RunReport:
+def _store(
+    harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime, unlist: UnlistRule
+) -> RunReport:
     warnings = list(harvest.warnings)
     calls, complete = _normalise_all(harvest, now=now, warnings=warnings)
     status = (
@@ -177,21 +188,29 @@ def _store(harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now
         counts = repo.StoreCounts()
         if not harvest.not_modified:
             counts = repo.store_calls(
-                session, source_id=source_id, run_id=run_id, calls=calls, complete=complete, now=now
-            )
-        if counts.new or counts.changed:
+                session, source_id=source_id, run_id=run_id, calls=calls, complete=complete, now=now,
+                unlist=unlist,
+            )  # fmt: skip
+        if counts.suspect_empty:
+            status = RunStatus.SUSPECT_EMPTY
+        elif counts.new or counts.changed:
             # Other sources may list the same calls: regroup (writes only what moved).
             regroup(session)
         warnings.extend(counts.warnings)
-        repo.save_validators(session, source_id=source_id, validators=harvest.validators)
+        if not counts.suspect_empty:
+            # Kept from the last believed answer: saving these would let the next poll's 304 for the
+            # same empty answer read as a success.
+            repo.save_validators(session, source_id=source_id, validators=harvest.validators)
         repo.finish_run(
             session, run_id=run_id, status=status, now=now, items_found=len(calls), new=counts.new,
             changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted,
             requests=harvest.requests, bytes=harvest.bytes, warnings=warnings[:200],
+            error=counts.suspect_empty,
         )  # fmt: skip
     return RunReport(
         source_id=source_id, status=status, run_id=run_id, found=len(calls), new=counts.new,
-        changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted, warnings=warnings,
+        changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted,
+        error=counts.suspect_empty, warnings=warnings,
     )  # fmt: skip
 
 
@@ -223,14 +242,16 @@ def _fail(source_id: str, run_id: int, error: str) -> RunReport:
 async def poll_sources(
     sources: Iterable[Source], *, client: PoliteClient, engine: Engine, clock: Clock,
     on_start: Callable[[Source], None] | None = None, on_done: Callable[[RunReport], None] | None = None,
-    strict: bool = False,
+    strict: bool = False, unlist: UnlistRule = UnlistRule(),
 ) -> list[RunReport]:  # fmt: skip
     """Poll sources one after another (the client keeps per-host politeness)."""
     reports = []
     for source in sources:
         if on_start is not None:
             on_start(source)
-        report = await run_source(source, client=client, engine=engine, clock=clock, strict=strict)
+        report = await run_source(
+            source, client=client, engine=engine, clock=clock, strict=strict, unlist=unlist
+        )
         reports.append(report)
         if on_done is not None:
             on_done(report)
