@@ -40,14 +40,14 @@ def parse_detail(
     content: bytes, config: EccpConfig, url: str, *, content_type: str | None = None
 ) -> tuple[RawCall | None, list[str]]:
     """One call from its node page, or None (with a warning) when it has no node id or no title."""
-    soup = parse_page(content, content_type)
+    notes: list[str] = []
+    soup = parse_page(content, content_type, url=url, notes=notes)
     detail = config.detail
     node = first_text(soup, detail.node, base_url=url) or ""
     title = _SITE_SUFFIX.sub("", first_text(soup, detail.title, base_url=url) or "").strip()
     missing = [name for name, value in (("node id", _NODE_ID.match(node)), ("title", title)) if not value]
     if missing:
-        return None, [f"skipped detail page {url}: no {' and no '.join(missing)}"]
-    notes: list[str] = []
+        return None, [*notes, f"skipped detail page {url}: no {' and no '.join(missing)}"]
     body = _body(soup, config, url)
     description = first_text(soup, detail.description, base_url=url)
     if body is None:
