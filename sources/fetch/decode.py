@@ -2,9 +2,10 @@
 
 Owns: the order of evidence (a byte order mark, then the Content-Type charset, then the page's
 own declaration: HTML `<meta charset>` in the first 1024 bytes as the WHATWG prescan reads it,
-the XML declaration's `encoding`; JSON is UTF-8 by RFC 8259), the WHATWG rule that the Latin-1
-labels mean windows-1252, checking a declared charset against the bytes, and asking
-charset-normalizer only when the declared charset does not decode. Each correction comes back as
+the XML declaration's `encoding`; JSON is UTF-8 by RFC 8259 and never re-read, so its bad bytes
+stay U+FFFD), the WHATWG rule that the Latin-1 labels mean windows-1252, checking a declared
+charset against the bytes, and asking charset-normalizer only when the declared charset does not
+decode. Each correction comes back as
 a note naming the URL, for the harvest's warnings.
 
 Must not: parse markup beyond the declaration, fetch, or touch the database.
@@ -58,6 +59,10 @@ def decode_body(content: bytes, content_type: str | None, *, kind: Kind = "text"
         note = f"unknown charset {label!r} declared{where}; "
         found = _decode_undeclared(content)
         return Decoded(found.text, found.encoding, note + f"read as {found.encoding}")
+    if kind == "json":
+        # RFC 8259 §8.1: JSON is UTF-8. A stray byte in an ASCII body would otherwise send the
+        # whole answer to the detector, which reads it as some plausible but different text.
+        return _json_utf8(content, where)
     if declared in (None, "utf-8"):
         return _as_utf8(content, declared=label, where=where)
     if _UTF8_MULTIBYTE.search(content) and _valid_utf8(content):
@@ -111,6 +116,16 @@ def _as_utf8(content: bytes, *, declared: str | None, where: str) -> Decoded:
         return Decoded(_decode_legacy(content, "cp1252"), "cp1252", f"{said}{where}; read as cp1252")
     encoding = _detected_name(content, found)
     return Decoded(found, encoding, f"{said} but the bytes{where} are not UTF-8; read as {encoding}")
+
+
+def _json_utf8(content: bytes, where: str) -> Decoded:
+    try:
+        return Decoded(content.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        text = content.decode("utf-8", errors="replace")
+        return Decoded(
+            text, "utf-8", f"invalid UTF-8 in JSON{where}: {text.count(chr(0xFFFD))} byte(s) replaced"
+        )
 
 
 def _decode_undeclared(content: bytes) -> Decoded:
