@@ -38,12 +38,7 @@ from monitor.plan.operator import plan_operator_alerts
 from monitor.plan.reminders import plan_reminders
 from monitor.plan.report import PlanReport
 
-# Exit statuses of digest, reminders, alerts and send (README "Command line"): 0 everything due was
-# sent (or nothing was due), 1 a message failed for good, expired or the circuit breaker stopped
-# the run, 3 messages were left for retry (a cron job or supervisor must notice: nothing is lost,
-# but nothing arrived either).
-EXIT_RETRY = 3
-
+EXIT_RETRY = 3  # digest/reminders/alerts/send; 1 (EXIT_FAILED): failed, expired or circuit breaker
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -89,9 +84,8 @@ def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
     _print_send(report)
     if report.failed or report.tripped or report.expired:
         sys.exit(EXIT_FAILED)
-    if report.retry:
-        out().print(f"{report.retry} message(s) left for retry (exit status {EXIT_RETRY})", highlight=False)
-        sys.exit(EXIT_RETRY)
+    if report.retry:  # nothing is lost, but nothing arrived either: cron must notice
+        fail(f"{report.retry} message(s) left for retry (exit status {EXIT_RETRY})", EXIT_RETRY)
 
 
 # --------------------------------------------------------------------------- people
