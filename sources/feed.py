@@ -2,8 +2,8 @@
 
 Owns: the config model, fetching the feed with conditional GET, repairing
 the bytes before parsing (anything before `<?xml`/`<rss`/`<feed` such as
-Drupal Twig theme-debug comments or a BOM, a wrong `encoding` declaration
-over UTF-8 bytes), refusing bodies that are not feeds (`ParseError`),
+Drupal Twig theme-debug comments or a BOM; the encoding is chosen by
+`sources.fetch.decode`), refusing bodies that are not feeds (`ParseError`),
 keeping entries of a recoverable broken feed with a warning, the
 include/exclude word filter and turning each entry into a `RawCall`.
 Parsing itself is `feedparser`; the pure functions `prepare_feed` and
@@ -29,6 +29,7 @@ from pydantic import Field, field_validator
 from monitor.model.raw import RawCall
 from sources.base import Harvest, Source, SourceConfig
 from sources.errors import LayoutChanged, ParseError
+from sources.fetch.decode import decode_body
 
 if TYPE_CHECKING:
     from sources.fetch.client import PoliteClient
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 _PROLOG_ITEM = re.compile(rb"\s+|<!--.*?-->|<\?.*?\?>|<!DOCTYPE[^>]*>", re.S | re.I)
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(rss|feed|RDF)[\s>/]")
 _XML_DECL = re.compile(rb"<\?xml\b.*?\?>", re.S)
-_DECL_ENCODING = re.compile(rb"""(\bencoding\s*=\s*)(["'])([A-Za-z0-9._-]+)\2""")
 _TEXT_DECL_ENCODING = re.compile(r"""^(<\?xml\b[^>]*?\bencoding\s*=\s*)(["'])[A-Za-z0-9._-]+\2""")
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _MONEY_HINT = re.compile(r"€|\bEUR\b|\beuros?\b|\bCHF\b|£|\$", re.I)
@@ -92,7 +92,8 @@ class FeedSource(Source, kind="feed"):
         if result.not_modified:
             harvest = Harvest(not_modified=True)
         else:
-            harvest = parse_feed(result.content, self.config, url=result.url)
+            content_type = result.headers.get("Content-Type")
+            harvest = parse_feed(result.content, self.config, url=result.url, content_type=content_type)
             if result.validators:
                 harvest.validators = {url: result.validators}
         return harvest
@@ -101,13 +102,16 @@ class FeedSource(Source, kind="feed"):
 # --------------------------------------------------------------------------- bytes -> feed
 
 
-def prepare_feed(content: bytes, *, url: str) -> bytes:
+def prepare_feed(
+    content: bytes, *, url: str, content_type: str | None = None, notes: list[str] | None = None
+) -> bytes:
     """The feed as UTF-8 bytes starting at `<?xml` or the root, declared as UTF-8.
 
     Drops a BOM and anything before the XML declaration/root (Drupal theme-debug
-    comments); decodes as UTF-8 whenever the bytes are valid UTF-8, whatever the
-    declaration says, else with the declared encoding (windows-1252 when none).
-    ParseError when the first element is not `rss`, `feed` or `rdf:RDF`.
+    comments), then decodes by the HTTP and XML rules (`sources.fetch.decode`): a
+    charset in Content-Type, else the declaration; valid UTF-8 stays UTF-8 whatever is
+    declared, and windows-1252 bytes declared UTF-8 are read as what they are (a note
+    in `notes` says so). ParseError when the first element is not `rss`, `feed` or `rdf:RDF`.
     """
     text_encoding = None
     for bom, name in _BOMS:
@@ -126,25 +130,16 @@ def prepare_feed(content: bytes, *, url: str) -> bytes:
             f"not an RSS or Atom feed at {url}: it starts with {_preview(content[start:])}", url=url
         )
     body = content[decl_at if decl_at is not None else start :]
-    decl = _XML_DECL.match(body)
-    declared = None
-    if decl and (found := _DECL_ENCODING.search(decl.group())):
-        declared = found.group(3).decode("ascii").lower()
-    text = _decode(body, declared)
-    if decl:  # the text is now UTF-8 whatever the declaration said
+    if text_encoding:  # a BOM outranks every label; the bytes are UTF-8 by now
+        text = body.decode("utf-8", errors="replace")
+    else:
+        decoded = decode_body(body, content_type, kind="xml", url=url)
+        text = decoded.text
+        if decoded.note and notes is not None:
+            notes.append(decoded.note)
+    if _XML_DECL.match(body):  # the text is now UTF-8 whatever the declaration said
         text = _TEXT_DECL_ENCODING.sub(r'\1"utf-8"', text, count=1)
     return text.encode("utf-8")
-
-
-def _decode(body: bytes, declared: str | None) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return body.decode(declared or "windows-1252", errors="replace")
-    except LookupError:
-        return body.decode("windows-1252", errors="replace")
 
 
 def _preview(content: bytes) -> str:
@@ -152,14 +147,14 @@ def _preview(content: bytes) -> str:
     return repr(text) if text else "nothing (empty body)"
 
 
-def parse_feed(content: bytes, config: FeedConfig, *, url: str) -> Harvest:
+def parse_feed(content: bytes, config: FeedConfig, *, url: str, content_type: str | None = None) -> Harvest:
     """One Harvest from a feed body; `url` is where it came from (base of relative links)."""
-    prepared = prepare_feed(content, url=url)
+    harvest = Harvest()
+    prepared = prepare_feed(content, url=url, content_type=content_type, notes=harvest.warnings)
     parsed = feedparser.parse(
         prepared,
         response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
     )
-    harvest = Harvest()
     entries = list(parsed.entries)
     if parsed.get("bozo"):
         problem = parsed.get("bozo_exception")

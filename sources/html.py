@@ -7,13 +7,15 @@ links, detail label/value rows, the empty marker, and link helpers (absolute
 links, http(s) only, share widgets). The field syntax itself is
 `sources.fields`.
 
-Must not: fetch, read config files, know any particular site (selectors and
-labels live only in `config/sources/*.toml`), or interpret values: dates,
+Must not: fetch, choose a body's encoding (`sources.fetch.decode`), read
+config files, know any particular site (selectors and labels live only in
+`config/sources/*.toml`), or interpret values: dates,
 money, countries stay raw text for `monitor.normalise`.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +23,10 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from sources.fetch.decode import decode_body
 from sources.fields import HTML_FIELDS, FieldSpec
+
+logger = logging.getLogger(__name__)
 
 _URL_ATTRIBUTES = frozenset({"href", "src", "action", "data-href", "data-url"})
 # Elements whose start is a line break in the rendered text.
@@ -50,10 +55,21 @@ def parse_html(content: bytes | str, *, encoding: str | None = None) -> Beautifu
     return soup
 
 
-def parse_page(content: bytes, content_type: str | None) -> BeautifulSoup:
-    """A fetched body: a charset in Content-Type wins, else lxml reads the page's own <meta>."""
-    declared = re.search(r"charset=\"?([\w.:-]+)", content_type or "", re.I)
-    return parse_html(content, encoding=declared.group(1) if declared else None)
+def parse_page(
+    content: bytes, content_type: str | None, *, url: str = "", notes: list[str] | None = None
+) -> BeautifulSoup:
+    """A fetched body decoded by the HTML rules (`sources.fetch.decode`), then parsed.
+
+    A mislabelled body (windows-1252 bytes declared UTF-8, UTF-8 bytes declared ISO-8859-1) is
+    noted in `notes` (the harvest's warnings), or logged when the caller keeps none.
+    """
+    decoded = decode_body(content, content_type, kind="html", url=url)
+    if decoded.note:
+        if notes is None:
+            logger.warning("%s", decoded.note)
+        else:
+            notes.append(decoded.note)
+    return parse_html(decoded.text)
 
 
 def element_text(element: Tag) -> str:

@@ -177,7 +177,7 @@ class SelectorsSource(Source, kind="selectors"):
         result = await client.get(url, validators=stored if conditional else None)
         if result.not_modified:
             return None
-        soup = parse_page(result.content, result.headers.get("Content-Type"))
+        soup = parse_page(result.content, result.headers.get("Content-Type"), url=result.url, notes=warnings)
         listing = _Listing([], soup, validators=result.validators if conditional else None)
         seen = {url, result.url}
         for number in range(1, config.max_pages + 1):
@@ -197,7 +197,9 @@ class SelectorsSource(Source, kind="selectors"):
                 warnings.append(f"listing page {number + 1} failed, kept earlier pages: {exc}")
                 listing.complete = False
                 break
-            soup = parse_page(result.content, result.headers.get("Content-Type"))
+            soup = parse_page(
+                result.content, result.headers.get("Content-Type"), url=result.url, notes=warnings
+            )
         return listing
 
     def _keyed(self, values: dict[str, str]) -> dict[str, str]:
@@ -290,7 +292,7 @@ class SelectorsSource(Source, kind="selectors"):
             reason = exc.message if exc.url == url else str(exc)
             warnings.append(f"detail page {url} not used, listing values kept: {reason}")
             return None
-        soup = parse_page(result.content, result.headers.get("Content-Type"))
+        soup = parse_page(result.content, result.headers.get("Content-Type"), url=result.url, notes=warnings)
         rows = detail.label_rows_spec()
         values = read_label_rows(soup, rows, base_url=result.url) if rows else {}
         values.update(read_fields(soup, detail.fields, base_url=result.url))

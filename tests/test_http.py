@@ -415,7 +415,11 @@ def test_text_uses_declared_charset_and_falls_back_to_utf8() -> None:
 
     assert result("café".encode("latin-1"), "text/html; charset=ISO-8859-1").text() == "café"
     assert result("café".encode(), "text/html").text() == "café"
-    assert result(b"caf\xe9", "text/html; charset=nonsense").text() == "caf\ufffd"
+    # An unknown label is no evidence: bytes that are not UTF-8 go to the detector (issue 16).
+    assert result(b"caf\xe9", "text/html; charset=nonsense").text() == "caf\u00e9"
+    assert result(b"caf\xe9", "text/html; charset=nonsense").decoded().note == (
+        "unknown charset 'nonsense' declared at http://x/; read as cp1252"
+    )
     assert result(b'\xef\xbb\xbf{"a": 1}', "application/json").json() == {"a": 1}
 
 

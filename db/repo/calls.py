@@ -2,7 +2,8 @@
 
 Owns: the idempotent upsert of a source's calls (identical data writes nothing, a change writes
 typed history from `monitor.model.changes.diff_calls`, a call is never deleted: one missing from
-complete polls is marked unlisted on evidence, by `db.repo.unlisting`), and reading deadlines and history.
+complete polls is marked unlisted on evidence, by `db.repo.unlisting`; a text field damaged by bad bytes
+never replaces the stored one), and reading deadlines and history.
 Must not: regroup calls across sources (`monitor.poll.pipeline.regroup` does, through
 `db.repo.groups`), merge them for display (`db.repo.reads`), or commit.
 """
@@ -23,6 +24,9 @@ from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.changes import FieldChange, diff_calls
 from monitor.model.source import UnlistRule
 from monitor.model.vocab import ChangeKind
+
+# A damaged text field kept from the stored row brings its HTML form along.
+_HTML_OF = {"summary_text": "summary_html", "conditions_text": "conditions_html"}
 
 
 @dataclass
@@ -58,6 +62,7 @@ def store_calls(
         counts.suspect_empty = unlisting.suspect_empty(existing.values(), seen=seen)
         if counts.suspect_empty:
             return counts
+    incoming = [_keep_clean(call, existing.get(call.key), source_id, counts.warnings) for call in incoming]
     # One hash per call: on an unchanged poll it is the whole cost of a call.
     hashed = [(call, call.content_hash()) for call in incoming]
     changed_ids = [
@@ -82,6 +87,28 @@ def store_calls(
         )
         counts.warnings.extend(waiting)
     return counts
+
+
+def _keep_clean(call: CallIn, row: Call | None, source_id: str, warnings: list[str]) -> CallIn:
+    """The call with the stored value of every field whose new text is damaged (U+FFFD, mojibake).
+
+    Bad bytes (invalid UTF-8 in a portal title, windows-1252 declared UTF-8) must not replace
+    text users already read correctly; a new call keeps what the source gave, with a warning.
+    """
+    if not call.text_problems:
+        return call
+    keep: dict[str, object] = {}
+    for name, problem in sorted(call.text_problems.items()):
+        stored = getattr(row, name) if row is not None else None
+        if not stored:
+            warnings.append(f"{source_id} {call.key!r}: {name} has {problem}; stored as the source gave it")
+            continue
+        if stored != getattr(call, name):
+            keep[name] = stored
+            if (companion := _HTML_OF.get(name)) is not None:
+                keep[companion] = getattr(row, companion)
+        warnings.append(f"{source_id} {call.key!r}: {name} has {problem}; kept the stored {name}")
+    return call.model_copy(update=keep) if keep else call
 
 
 def _differs(row: Call, digest: str) -> bool:
@@ -157,8 +184,11 @@ def _deadline_in(row: Deadline) -> DeadlineIn:
     )  # fmt: skip
 
 
+_NOT_COLUMNS = frozenset({"deadlines", "text_problems"})
+
+
 def _as_call_in(row: Call, deadlines: list[DeadlineIn]) -> CallIn:
-    values = {name: getattr(row, name) for name in CallIn.model_fields if name != "deadlines"}
+    values = {name: getattr(row, name) for name in CallIn.model_fields if name not in _NOT_COLUMNS}
     return CallIn(**values, deadlines=deadlines)
 
 

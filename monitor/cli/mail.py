@@ -38,6 +38,7 @@ from monitor.plan.operator import plan_operator_alerts
 from monitor.plan.reminders import plan_reminders
 from monitor.plan.report import PlanReport
 
+EXIT_RETRY = 3  # digest/reminders/alerts/send; 1 (EXIT_FAILED): failed, expired or circuit breaker
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 
@@ -83,6 +84,8 @@ def _finish(plan: PlanReport | None, report: SendReport, what: str) -> None:
     _print_send(report)
     if report.failed or report.tripped or report.expired:
         sys.exit(EXIT_FAILED)
+    if report.retry:  # nothing is lost, but nothing arrived either: cron must notice
+        fail(f"{report.retry} message(s) left for retry (exit status {EXIT_RETRY})", EXIT_RETRY)
 
 
 # --------------------------------------------------------------------------- people

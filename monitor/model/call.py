@@ -88,6 +88,9 @@ class CallIn(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
     deadlines: list[DeadlineIn] = Field(default_factory=list)
+    # Field -> what damaged its text (U+FFFD, mojibake); not stored, never hashed: the store
+    # keeps the stored value of such a field (`db.repo.calls`).
+    text_problems: dict[str, str] = Field(default_factory=dict, exclude=True)
 
     def column_values(self) -> dict[str, Any]:
         """The values of the `call` table's columns (deadlines excluded)."""

@@ -22,6 +22,7 @@ from monitor.normalise.countries import extract_countries, programme_default_cou
 from monitor.normalise.dates import brussels_cutoff, extract_deadlines, parse_date_words
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.programmes import programme_for
+from monitor.normalise.text_quality import text_problems
 from monitor.normalise.vocab import extract_ecosystems, extract_org_types
 
 _CENT = Decimal("0.01")
@@ -66,6 +67,7 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     values.update(_budget(raw, warnings))
     values.update(_eligibility(raw, conditions_text, summary_text))
     values["warnings"] = sorted(set(warnings))
+    values["text_problems"] = text_problems(values)
     return CallIn(**values)
 
 

@@ -7,7 +7,8 @@ Rules a subscriber can rely on:
 - a call its source still lists whose deadline could not be read is kept, worded "deadline
   unknown — see call page" (it is never "closing soon": it has no date);
 - an empty digest is not sent, and a digest missed by more than
-  `catch_up_hours` is skipped (the next one covers the gap);
+  `catch_up_hours` is skipped (the next one covers the gap), with an alert unless
+  the slot passed before the subscriber confirmed (nothing was owed then);
 - a call marked "not relevant" never shows again for that profile.
 
 Must not send, or word anything in Python: the wording is in
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -77,7 +78,10 @@ def _due(
         if (subscriber.id, slot.period_key) in claimed:
             report.already += 1
         elif slot.lateness(now) > timedelta(hours=mail.policy.catch_up_hours):
-            _skip_late(session, subscriber, slot, now, report)
+            # A slot that passed before the subscriber confirmed was never owed (a Thursday
+            # sign-up and Monday's slot): their first digest is the next slot, and no alert.
+            if not _before_confirmation(subscriber, slot):
+                _skip_late(session, subscriber, slot, now, report)
         else:
             due.append(Due(subscriber, wanted, slot))
     return due
@@ -91,6 +95,15 @@ def _slot(subscriber: Subscriber, profiles: list[Profile], now: datetime) -> Slo
         hour=subscriber.digest_hour,
         daily=any(p.frequency == "daily" for p in profiles),
     )
+
+
+def _before_confirmation(subscriber: Subscriber, slot: Slot) -> bool:
+    confirmed = subscriber.confirmed_at
+    if confirmed is None:
+        return False
+    if confirmed.tzinfo is None:  # SQLite hands back naive UTC
+        confirmed = confirmed.replace(tzinfo=UTC)
+    return slot.scheduled_at < confirmed
 
 
 def _skip_late(

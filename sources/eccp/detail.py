@@ -40,13 +40,14 @@ def parse_detail(
     content: bytes, config: EccpConfig, url: str, *, content_type: str | None = None
 ) -> tuple[RawCall | None, list[str]]:
     """One call from its node page, or None (with a warning) when it has no node id or no title."""
-    soup = parse_page(content, content_type)
+    decoding: list[str] = []  # about the page's bytes: the run's warnings, not the call's
+    soup = parse_page(content, content_type, url=url, notes=decoding)
     detail = config.detail
     node = first_text(soup, detail.node, base_url=url) or ""
     title = _SITE_SUFFIX.sub("", first_text(soup, detail.title, base_url=url) or "").strip()
     missing = [name for name, value in (("node id", _NODE_ID.match(node)), ("title", title)) if not value]
     if missing:
-        return None, [f"skipped detail page {url}: no {' and no '.join(missing)}"]
+        return None, [*decoding, f"skipped detail page {url}: no {' and no '.join(missing)}"]
     notes: list[str] = []
     body = _body(soup, config, url)
     description = first_text(soup, detail.description, base_url=url)
@@ -68,7 +69,7 @@ def parse_detail(
         deadline_text=text or None, budget_text="\n".join(money) or None,
         extra={"links": external_links(soup, config, url, body)}, warnings=notes,
     )  # fmt: skip
-    return call, []
+    return call, decoding
 
 
 def _body(soup: BeautifulSoup, config: EccpConfig, url: str) -> Tag | None:

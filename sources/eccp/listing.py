@@ -38,7 +38,7 @@ def parse_listing(
     content: bytes, config: EccpConfig, base_url: str, *, content_type: str | None = None
 ) -> ListingPage:
     """Call links, next link and empty marker of one listing page."""
-    soup = parse_page(content, content_type)
+    soup = parse_page(content, content_type, url=base_url)
     cards = soup.select(config.card)
     urls: list[str] = []
     unlinked = 0

@@ -6,17 +6,15 @@ under an overall deadline, a cap on body size, redirect limits, counting what
 was sent and received (`measure()`), and `FetchResult`.
 
 Must not: decide retries, backoff or conditional headers (that is
-`sources.fetch.policy`), parse bodies beyond the `FetchResult.text()` /
-`.json()` helpers, touch the database or read settings. Failures surface as
-`sources.errors.FetchError`; what a failure means for a run is decided by the
-caller.
+`sources.fetch.policy`), choose a body's encoding (`sources.fetch.decode`),
+parse bodies beyond the `FetchResult.text()` / `.json()` helpers, touch the
+database or read settings. Failures surface as `sources.errors.FetchError`;
+what a failure means for a run is decided by the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
-import email.message
 import json as jsonlib
 import logging
 import random
@@ -29,6 +27,7 @@ from typing import Any
 import httpx
 
 from sources.errors import FetchError, ParseError
+from sources.fetch.decode import Decoded, Kind, decode_body
 from sources.fetch.policy import (
     HttpPolicy,
     Retry,
@@ -61,13 +60,17 @@ class FetchResult:
         found = {"etag": self.headers.get("ETag"), "last_modified": self.headers.get("Last-Modified")}
         return {key: value for key, value in found.items() if value}
 
+    def decoded(self, kind: Kind = "text") -> Decoded:
+        """The body as text by the HTTP (and HTML/XML/JSON) rules, with a note when it was mislabelled."""
+        return decode_body(self.content, self.headers.get("Content-Type"), kind=kind, url=self.url)
+
     def text(self) -> str:
-        """The body decoded with the declared charset; UTF-8 when absent or unknown."""
-        return self.content.decode(_charset(self.headers.get("Content-Type")) or "utf-8", errors="replace")
+        """The body as text (see `decoded`)."""
+        return self.decoded().text
 
     def json(self) -> Any:
         """The body as JSON, or ParseError saying what came instead (often an HTML error page)."""
-        text = self.text().lstrip("\ufeff")  # json.loads rejects a BOM
+        text = self.decoded("json").text.lstrip("\ufeff")  # json.loads rejects a BOM
         try:
             return jsonlib.loads(text)
         except ValueError as exc:
@@ -75,21 +78,6 @@ class FetchResult:
             raise ParseError(
                 f"expected JSON from {self.url}, got {media_type}: {text[:80]!r}", url=self.url
             ) from exc
-
-
-def _charset(content_type: str | None) -> str | None:
-    """The charset parameter of a Content-Type, if Python knows the codec."""
-    if not content_type:
-        return None
-    message = email.message.Message()
-    message["Content-Type"] = content_type
-    charset = message.get_content_charset()
-    if not charset:
-        return None
-    try:
-        return codecs.lookup(charset).name
-    except LookupError:
-        return None
 
 
 @dataclass

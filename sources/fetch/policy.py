@@ -79,6 +79,14 @@ def error_retry(exc: Exception, policy: HttpPolicy, url: str) -> Retry:
     """A Retry for a transient failure of one attempt; FetchError (from `exc`) for a fatal one."""
     if isinstance(exc, TimeoutError):
         return Retry(f"deadline of {policy.deadline:g} s exceeded")
+    if isinstance(exc, httpx.TimeoutException):
+        # httpx says only "ReadTimeout" (often with an empty message): name the limit that tripped.
+        limit = (
+            policy.connect_timeout
+            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+            else (policy.read_timeout)
+        )
+        return Retry(f"{type(exc).__name__} after {limit:g} s")
     if isinstance(exc, httpx.UnsupportedProtocol):
         raise FetchError(f"unsupported URL scheme: {exc}", url=url) from exc
     if isinstance(exc, httpx.TransportError):
