@@ -74,6 +74,8 @@ class SourceConfig(BaseModel):
     interval: str = "6h"
     # Alert operators only after this many consecutive failed runs.
     alert_after_failures: int = Field(default=2, ge=1)
+    # ... and after this many polls in a row that could not read every page (incomplete).
+    alert_after_incomplete: int = Field(default=3, ge=1)
 
     @field_validator("id")
     @classmethod

@@ -11,12 +11,14 @@ import logging
 import pytest
 from sqlmodel import select
 
+from db import repo
 from db.engine import session_scope
-from db.models import Delivery, DeliveryKind
+from db.models import Delivery, DeliveryKind, RunStatus
 from sources.errors import FetchError
 from sources.fetch.client import PoliteClient
 from sources.fetch.policy import HttpPolicy
 from tests.httpserver import LocalHTTPServer, Reply
+from tests.kinds import scripted_config
 from tests.mailworld import CALLS, MailWorld, utc
 
 MONDAY = "2026-11-23T08:05:00Z"  # the default slot: Monday 08:00 Brussels (09:00 CET = 08:00 UTC)
@@ -123,3 +125,35 @@ async def test_read_timeout_names_its_seconds(http_server: LocalHTTPServer) -> N
     assert (
         str(caught.value) == f"GET failed after 1 attempt: ReadTimeout after 0.2 s ({http_server.url}/slow)"
     )
+
+
+# --------------------------------------------------------------------------- incomplete polls
+
+
+def test_polls_that_keep_missing_pages_reach_the_operator_once_per_streak(
+    world: MailWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLWATCH_OPERATOR_EMAIL", "ops@callwatch.test")
+    config = scripted_config("partial", "https://cluster.example.eu/calls")
+    missing = "detail page https://cluster.example.eu/calls/7 not read, call skipped: ReadTimeout after 30 s"
+
+    def runs(status: RunStatus, count: int, at: str) -> None:
+        with session_scope(world.app.engine) as session:
+            repo.sync_source(session, config=config, now=utc(at))
+            for _ in range(count):
+                run = repo.start_run(session, source_id="partial", now=utc(at))
+                repo.finish_run(session, run_id=run.id, status=status, now=utc(at), warnings=[missing])
+
+    runs(RunStatus.OK, 1, "2026-11-20T09:00:00Z")
+    runs(RunStatus.INCOMPLETE, 2, "2026-11-21T09:00:00Z")
+    assert world.cli("alerts", "--now", "2026-11-21T10:00:00Z").exit_code == 0
+    assert _deliveries(world, DeliveryKind.OPERATOR) == []  # 2 < alert_after_incomplete = 3
+    runs(RunStatus.INCOMPLETE, 2, "2026-11-22T09:00:00Z")
+    assert world.cli("alerts", "--now", "2026-11-22T10:00:00Z").exit_code == 0
+    assert world.cli("alerts", "--now", "2026-11-22T10:05:00Z").exit_code == 0  # once per streak
+    [operator] = _deliveries(world, DeliveryKind.OPERATOR)
+    assert operator.period_key.startswith("incomplete:partial:")
+    [received] = [r for r in world.smtp.received if r.message["X-Callwatch-Kind"] == "operator"]
+    assert received.message["Subject"] == "Callwatch: source partial keeps missing pages"
+    body = received.message.get_body(preferencelist=("plain",)).get_content()
+    assert "was incomplete 4 polls in a row: " + missing in body

@@ -195,3 +195,41 @@ async def test_poll_sources_announces_each_source_before_its_run(
         "start two after 1 requests",
         "done two: 2 found",
     ]
+
+
+async def test_polls_that_keep_missing_pages_alert_once_per_streak_naming_the_pages(
+    http_server: LocalHTTPServer, engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: a source with 60 % of its detail pages failing used to end 'incomplete' with
+    failures 0, forever, and never alert. Now it alerts at `alert_after_incomplete` (default 3)."""
+    pages = [f"{http_server.url}/detail/{n}" for n in range(5)]
+    http_server.route("/partial", *[_json({"calls": CALLS, "pages": pages})] * 6)
+    for n in range(2):
+        http_server.route(f"/detail/{n}", Reply(200, "<html>ok</html>", {"Content-Type": "text/html"}))
+    for n in range(2, 5):  # 3 of 5 pages fail for the first four polls (two attempts each)
+        http_server.route(f"/detail/{n}", *[Reply(500)] * 8, Reply(200, "<html>ok</html>"))
+    caplog.set_level("ERROR", logger="callwatch.alerts")
+
+    def alerts() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "callwatch.alerts"]
+
+    for poll in range(2):
+        [report] = await _poll(http_server, engine, "/partial", now=NOW + timedelta(hours=6 * poll))
+        assert report.status == RunStatus.INCOMPLETE and not report.failed
+    assert alerts() == []
+    await _poll(http_server, engine, "/partial", now=NOW + timedelta(hours=12))
+    [alert] = alerts()
+    assert alert.startswith("ALERT source partial (Partial) was incomplete 3 polls in a row: ")
+    assert f"detail page {pages[2]} not read" in alert and "(and" not in alert
+    with session_scope(engine) as session:
+        [health] = repo.incomplete_sources(session)
+        assert (health.consecutive_incomplete, health.consecutive_failures) == (3, 0)
+        first_streak = repo.streak_start(session, source_id="partial")
+    await _poll(http_server, engine, "/partial", now=NOW + timedelta(hours=18))
+    assert len(alerts()) == 1  # the same streak: no second alert
+    [report] = await _poll(http_server, engine, "/partial", now=NOW + timedelta(hours=24))
+    assert report.status == RunStatus.OK  # every page read: the streak ends
+    with session_scope(engine) as session:
+        assert repo.incomplete_sources(session) == []
+        assert repo.streak_start(session, source_id="partial") > first_streak
+    assert _listed(engine) == {"A": ("open", True), "B": ("open", True)}  # nothing lost meanwhile

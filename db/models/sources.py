@@ -39,6 +39,7 @@ class Source(SQLModel, table=True):
     enabled: bool = True
     interval_seconds: int = 21600
     alert_after_failures: int = 2
+    alert_after_incomplete: int = 3
     created_at: datetime = utc_field()
     last_run_at: datetime | None = utc_field(default=None)
     last_success_at: datetime | None = utc_field(default=None)

@@ -29,6 +29,7 @@ def sync_source(session: Session, *, config: Any, now: datetime) -> Source:
     row.name, row.kind, row.url, row.enabled = config.name, config.kind, config.url, config.enabled
     row.interval_seconds = config.interval_seconds
     row.alert_after_failures = config.alert_after_failures
+    row.alert_after_incomplete = config.alert_after_incomplete
     session.add(row)
     # No ORM relationships link the tables, so flush now: runs and calls reference this row.
     session.flush()
@@ -48,11 +49,28 @@ def failing_sources(session: Session) -> list[Health]:
     return [_health(source) for source in session.exec(query.order_by(col(Source.id)))]
 
 
+def incomplete_sources(session: Session) -> list[Health]:
+    """Enabled sources whose incomplete-poll streak has reached their alert threshold."""
+    query = select(Source).where(
+        col(Source.enabled), Source.consecutive_incomplete >= Source.alert_after_incomplete
+    )
+    return [_health(source) for source in session.exec(query.order_by(col(Source.id)))]
+
+
+def streak_start(session: Session, *, source_id: str) -> int:
+    """The id of the last run that read the whole source (0 if none): names one incomplete streak."""
+    query = select(func.max(FetchRun.id)).where(
+        FetchRun.source_id == source_id, col(FetchRun.status).in_([RunStatus.OK, RunStatus.NOT_MODIFIED])
+    )
+    return int(session.exec(query).one() or 0)
+
+
 def _health(source: Source) -> Health:
     return Health(
         source_id=source.id, name=source.name, consecutive_failures=source.consecutive_failures,
         alert_after_failures=source.alert_after_failures, last_success_at=source.last_success_at,
-        last_error=source.last_error,
+        last_error=source.last_error, consecutive_incomplete=source.consecutive_incomplete,
+        alert_after_incomplete=source.alert_after_incomplete,
     )  # fmt: skip
 
 
@@ -131,6 +149,11 @@ def finish_run(session: Session, *, run_id: int, status: RunStatus, now: datetim
 
 def _update_health(source: Source, run: FetchRun, now: datetime) -> None:
     source.last_run_at, source.last_status = now, run.status
+    # A failed run says nothing new about completeness; only a whole read ends an incomplete streak.
+    if run.status == RunStatus.INCOMPLETE:
+        source.consecutive_incomplete += 1
+    elif run.status in (RunStatus.OK, RunStatus.NOT_MODIFIED):
+        source.consecutive_incomplete = 0
     if run.status in FAILURES:
         source.consecutive_failures += 1
         source.last_error = run.error

@@ -17,6 +17,8 @@ class Health:
     alert_after_failures: int
     last_success_at: datetime | None
     last_error: str | None
+    consecutive_incomplete: int = 0
+    alert_after_incomplete: int = 3
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Operator e-mails: a failing source (once per failure streak) and digests skipped as too late.
+"""Operator e-mails: a failing source (once per failure streak), a source whose polls keep missing
+pages (once per streak of incomplete polls) and digests skipped as too late.
 
 Owns when the operator (CALLWATCH_OPERATOR_EMAIL) is told; nothing is
 planned without that address. Operator mail is always in English and has no
@@ -18,7 +19,7 @@ from db.models import DeliveryKind
 from monitor.model.source import Health
 from monitor.plan.claim import MailContext, claim
 from monitor.plan.report import PlanReport
-from monitor.poll.health import failing_source_alert
+from monitor.poll.health import failing_source_alert, incomplete_source_alert
 from monitor.render.email import Rendered
 
 SKIPPED_PREFIX = "skipped-digests:"
@@ -33,6 +34,8 @@ def plan_operator_alerts(engine: Engine, mail: MailContext, *, now: datetime) ->
     with session_scope(engine) as session:
         for health in repo.failing_sources(session):
             report.claimed += _claim_failing(session, mail, health, to=to, now=now)
+        for health in repo.incomplete_sources(session):
+            report.claimed += _claim_incomplete(session, mail, health, to=to, now=now)
         report.claimed += _claim_skipped(session, mail, to=to, now=now)
     return report
 
@@ -44,6 +47,18 @@ def _claim_failing(session: Session, mail: MailContext, health: Health, *, to: s
         return False
     heading = f"Callwatch: source {health.source_id} is failing"
     rendered = _render(mail, heading, [failing_source_alert(health)])
+    return _claim(session, mail, to=to, period_key=period, rendered=rendered, now=now)
+
+
+def _claim_incomplete(session: Session, mail: MailContext, health: Health, *, to: str, now: datetime) -> bool:
+    """Once per streak of incomplete polls (named by the last run that read every page)."""
+    period = f"incomplete:{health.source_id}:{repo.streak_start(session, source_id=health.source_id)}"
+    if repo.period_claimed(session, subscriber_id=None, kind=DeliveryKind.OPERATOR, period_key=period):
+        return False
+    runs = repo.recent_runs(session, source_id=health.source_id, limit=1)
+    warnings = list(runs[0].warnings) if runs else []
+    heading = f"Callwatch: source {health.source_id} keeps missing pages"
+    rendered = _render(mail, heading, [incomplete_source_alert(health, warnings)])
     return _claim(session, mail, to=to, period_key=period, rendered=rendered, now=now)
 
 

@@ -33,7 +33,7 @@ from monitor.clock import system_clock
 from monitor.model.call import CallIn
 from monitor.model.source import Health, UnlistRule
 from monitor.normalise.call import normalise_call
-from monitor.poll.health import alert_due, failing_source_alert
+from monitor.poll.health import alert_due, failing_source_alert, incomplete_source_alert
 from monitor.poll.lock import SourceLock
 from monitor.poll.reconcile import group_records, record_of
 from sources.base import Harvest, Source
@@ -136,6 +136,8 @@ async def _run_locked(
         with session_scope(engine) as session:
             health = repo.source_health(session, source_id=source.id)
         _alert_if_due(health, streak_before=health.consecutive_failures - 1 if health else 0)
+    elif report.status == RunStatus.INCOMPLETE:
+        _alert_if_incomplete(engine, report)
     report.seconds = time.monotonic() - started
     return report
 
@@ -159,6 +161,14 @@ def _alert_if_due(health: Health | None, streak_before: int) -> None:
         for n in range(streak_before + 1, health.consecutive_failures + 1)
     ):
         alert_logger.error("%s", failing_source_alert(health))
+
+
+def _alert_if_incomplete(engine: Engine, report: RunReport) -> None:
+    """Alert once per streak when polls in a row could not read every page (partly failing sources)."""
+    with session_scope(engine) as session:
+        health = repo.source_health(session, source_id=report.source_id)
+    if health is not None and alert_due(health.consecutive_incomplete, health.alert_after_incomplete):
+        alert_logger.error("%s", incomplete_source_alert(health, report.warnings))
 
 
 async def _keep_beating(engine: Engine, run_id: int, seconds: float) -> None:
