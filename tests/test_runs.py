@@ -138,7 +138,7 @@ def test_worker_start_marks_only_stale_runs_crashed_and_the_sources_page_shows_i
     with session_scope(world.app.engine) as session:
         config = SimpleNamespace(
             id="s1", name="Source one", kind="feed", url="http://127.0.0.1:9/", enabled=True,
-            interval_seconds=3600, alert_after_failures=1,
+            interval_seconds=3600, alert_after_failures=1, alert_after_incomplete=3,
         )  # fmt: skip
         sync_source(session, config=config, now=now)
         dead = start_run(session, source_id="s1", now=now, heartbeat=system_clock() - timedelta(minutes=5))
