@@ -24,6 +24,21 @@ logger = logging.getLogger(__name__)
 ADVISORY_KEY = 0x637761746368
 
 
+def try_file_lock(path: Path) -> IO[str] | None:
+    """An exclusive lock on `path`, taken without waiting, or None when another process holds it.
+
+    The kernel releases it when the process dies, so a killed holder never leaves it stuck.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
 class LeaderLock:
     """Non-blocking leadership: `acquire()` says whether we are the active worker."""
 
@@ -56,15 +71,8 @@ class LeaderLock:
         return bool(held)
 
     def _acquire_file(self) -> bool:
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.lock_path.open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._file = handle
-        return True
+        self._file = try_file_lock(self.lock_path)
+        return self._file is not None
 
     def still_held(self) -> bool:
         """Whether we still hold the lock (a PostgreSQL restart or network cut ends the session)."""

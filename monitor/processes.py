@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -33,10 +34,15 @@ def _link_here(app: App, host: str | None, port: int | None) -> None:
     app.settings = app.settings.model_copy(update={"base_url": f"http://{shown}:{port or app.settings.port}"})
 
 
-def _server(app: App, host: str | None, port: int | None) -> uvicorn.Server:
+def _server(
+    app: App, host: str | None, port: int | None, template_globals: dict[str, Any] | None = None
+) -> uvicorn.Server:
     _link_here(app, host, port)
+    web = create_app(app)
+    # What every page shows beside its own data (the demo's banner).
+    web.state.templates.globals.update(template_globals or {})
     config = uvicorn.Config(
-        create_app(app), host=host or app.settings.host, port=port or app.settings.port,
+        web, host=host or app.settings.host, port=port or app.settings.port,
         log_level=app.settings.log_level.lower(), proxy_headers=True, lifespan="off",
     )  # fmt: skip
     return uvicorn.Server(config)
@@ -68,11 +74,15 @@ async def worker_forever(app: App) -> None:
     await Worker(app).run(stop)
 
 
-async def run_forever(app: App, *, host: str | None = None, port: int | None = None) -> None:
+async def run_forever(
+    app: App, *, host: str | None = None, port: int | None = None,
+    template_globals: dict[str, Any] | None = None, announce: bool = True,
+) -> None:  # fmt: skip
     """Web server in the foreground, worker beside it; the worker stops when the server does."""
-    server, stop = _server(app, host, port), asyncio.Event()
+    server, stop = _server(app, host, port, template_globals), asyncio.Event()
     worker = asyncio.create_task(Worker(app).run(stop))
-    _announce(server, app, "web app and worker")
+    if announce:
+        _announce(server, app, "web app and worker")
     try:
         await server.serve()
     finally:

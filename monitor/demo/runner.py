@@ -10,8 +10,6 @@ reach the network: every source URL is the replay's loopback address.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -19,14 +17,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import uvicorn
-
 from monitor.app import App, build_app
 from monitor.demo.replay import Recording, ReplayServer
 from monitor.poll.pipeline import RunReport, run_source
+from monitor.processes import run_forever
 from monitor.settings import load_settings
-from monitor.web import create_app
-from monitor.worker import Worker
 
 SHIPPED = Path(__file__).resolve().parents[2] / "config"
 BRUSSELS = ZoneInfo("Europe/Brussels")  # db.models.people: a new subscriber's default time zone
@@ -100,7 +95,7 @@ def build_demo_app(demo: Demo, *, host: str, port: int) -> App:
     settings = load_settings(
         var_dir=demo.folder, config_dir=demo.config_dir, database_url=f"sqlite:///{demo.database}",
         outbox_dir=demo.folder / "outbox", host=host, port=port, base_url=f"http://{host}:{port}",
-        env="development",
+        env="development", log_level="WARNING",
     )  # fmt: skip
     app = build_app(settings, migrate=True)
     # The replay is on loopback: waiting a second between its pages (politeness towards a real
@@ -128,16 +123,6 @@ def next_digest_time(now: datetime) -> datetime:
 
 
 async def serve(app: App, demo: Demo) -> None:
-    """Web app in the foreground with the banner on every page, the worker beside it."""
-    web = create_app(app)
-    web.state.templates.globals["demo"] = demo.banner()
-    config = uvicorn.Config(web, host=app.settings.host, port=app.settings.port, log_level="warning",
-                            lifespan="off")  # fmt: skip
-    server, stop = uvicorn.Server(config), asyncio.Event()
-    worker = asyncio.create_task(Worker(app).run(stop))
-    try:
-        await server.serve()
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(worker, timeout=30)
+    """Web app in the foreground with the banner on every page, the worker beside it (the demo
+    prints its own addresses, so the usual announcement is left out)."""
+    await run_forever(app, template_globals={"demo": demo.banner()}, announce=False)

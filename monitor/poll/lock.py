@@ -22,6 +22,8 @@ from typing import IO, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from monitor.leader import try_file_lock
+
 logger = logging.getLogger(__name__)
 
 # The two-key advisory lock space is apart from the leader's one-key lock (pg_locks.objsubid 2 vs 1);
@@ -72,15 +74,8 @@ class SourceLock:
         path = lock_file(self.engine.url.database, self.source_id)
         if path is None:  # one process owns an in-memory database: nobody to exclude
             return True
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return False
-        self._file = handle
-        return True
+        self._file = try_file_lock(path)
+        return self._file is not None
 
     def release(self) -> None:
         if self._connection is not None:
