@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from db import repo
 from db.engine import make_engine, session_scope
@@ -174,7 +175,18 @@ def build_app(
 
 
 def sync_sources(app: App) -> None:
-    """Mirror the source files into the database (health rows for `callwatch sources`)."""
-    with session_scope(app.engine) as session:
-        for config in app.source_configs:
-            repo.sync_source(session, config=config, now=app.clock())
+    """Mirror the source files into the database (health rows for `callwatch sources`).
+
+    Two processes starting on a fresh database (two workers, a worker and a `poll`) may both find
+    a source row missing and both insert it; the loser's transaction fails on the primary key.
+    The row then exists, so running the sync again updates it instead: a lost race, not an error.
+    """
+    for attempt in range(3):
+        try:
+            with session_scope(app.engine) as session:
+                for config in app.source_configs:
+                    repo.sync_source(session, config=config, now=app.clock())
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise
