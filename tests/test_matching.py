@@ -692,3 +692,48 @@ def test_profiles_read_countries_as_the_browse_filters_do() -> None:
     ]  # fmt: skip
     with pytest.raises(SubscriptionError, match="unknown country 'XX'"):
         clean_profile(ProfileInput(countries=["XX"]))
+
+
+# --------------------------------------------------------------------------- all-of keywords, strict criteria
+
+
+def test_all_of_keywords_need_every_one_and_any_of_needs_one() -> None:
+    call = make_call(title="Green hydrogen valleys", summary_text="Electrolysers for ports.")
+    both = Criteria(keywords=("port", "ports"), keywords_all=("hydrogen", "electrolysers"))
+    assert match_call(call, both, now=NOW).matches
+    missing = Criteria(keywords_all=("hydrogen", "ammonia"))
+    result = match_call(call, missing, now=NOW)
+    assert not result.matches and "ammonia" in result.verdicts[1].detail
+    assert not match_call(call, Criteria(keywords=("ammonia",), keywords_all=("hydrogen",)), now=NOW).matches
+    calls = [call, make_call(id=2, title="Hydrogen only")]
+    for criteria in (both, missing, Criteria(keywords_all=("hydrogen",))):
+        assert [m for _, m in Matcher(calls, now=NOW).rank(criteria)] == [
+            m for _, m in rank_calls(calls, criteria, now=NOW)
+        ]
+
+
+def test_strict_drops_a_call_that_does_not_state_the_criterion() -> None:
+    silent, stated = make_call(id=1, title="A"), make_call(id=2, title="B", ecosystems=["agri-food"])
+    loose = Criteria(ecosystems=("agri-food",))
+    strict = Criteria(ecosystems=("agri-food",), strict=frozenset({"ecosystem"}))
+    assert [c.id for c, _ in rank_calls([silent, stated], loose, now=NOW)] == [2, 1]
+    assert [c.id for c, _ in rank_calls([silent, stated], strict, now=NOW)] == [2]
+    dropped = match_call(silent, strict, now=NOW)
+    assert not dropped.matches and dropped.reasons == ("ecosystem not stated (only calls that state it)",)
+    assert match_call(silent, loose, now=NOW).not_stated == ("ecosystem",)
+
+
+def test_strict_without_a_value_asks_only_that_the_call_states_it() -> None:
+    silent, stated = make_call(id=1, title="A"), make_call(id=2, title="B", countries=["PL"])
+    criteria = Criteria(strict=frozenset({"country", "deadline"}))
+    assert [c.id for c, _ in rank_calls([silent, stated], criteria, now=NOW)] == [2]
+    undated = make_call(id=3, countries=["PL"], next_deadline_at=None)
+    assert not match_call(undated, criteria, now=NOW).matches
+
+
+def test_unknown_strict_names_are_refused() -> None:
+    from monitor.match.criteria import parse_strict
+
+    assert parse_strict("ecosystem, org-type") == frozenset({"ecosystem", "org_type"})
+    with pytest.raises(ValueError, match="colour"):
+        parse_strict("colour")

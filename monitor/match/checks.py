@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.match.criteria import ELIGIBLE, NOT_ELIGIBLE, UNKNOWN, Criteria
+from monitor.match.criteria import ELIGIBLE, NOT_ELIGIBLE, STRICT_CRITERIA, UNKNOWN, Criteria
 from monitor.match.prepare import FIELD_WEIGHTS, Prepared, programme_keys
 from monitor.match.text import Term, find_places, parse_terms
 from monitor.normalise.countries import country_code
@@ -55,12 +55,19 @@ class Compiled:
 
     criteria: Criteria
     keywords: tuple[Term, ...]
+    keywords_all: tuple[Term, ...]
     exclude: tuple[Term, ...]
     countries: tuple[str, ...]
     org_types: tuple[str, ...]
     ecosystems: tuple[str, ...]
     programmes: tuple[tuple[str, frozenset[str]], ...]
     funding_types: tuple[str, ...]
+    strict: frozenset[str]  # verdict names of the strict criteria
+
+    @property
+    def terms(self) -> tuple[Term, ...]:
+        """Every keyword of the profile, "any of" first, each once."""
+        return tuple({(t.words, t.prefix, t.joins): t for t in (*self.keywords, *self.keywords_all)}.values())
 
 
 def compile_criteria(criteria: Criteria) -> Compiled:
@@ -68,12 +75,14 @@ def compile_criteria(criteria: Criteria) -> Compiled:
     return Compiled(
         criteria=criteria,
         keywords=parse_terms(criteria.keywords),
+        keywords_all=parse_terms(criteria.keywords_all),
         exclude=parse_terms(criteria.exclude),
         countries=unique(country_code(c) or c.strip().upper() for c in criteria.countries if c.strip()),
         org_types=unique(slug.strip().lower() for slug in criteria.org_types if slug.strip()),
         ecosystems=unique(slug.strip().lower() for slug in criteria.ecosystems if slug.strip()),
         programmes=tuple((p.strip(), programme_keys(p)) for p in unique(criteria.programmes) if p.strip()),
         funding_types=unique(fold(kind) for kind in criteria.funding_types if kind.strip()),
+        strict=frozenset(STRICT_CRITERIA[name] for name in criteria.strict),
     )
 
 
@@ -92,17 +101,32 @@ class Check:
     criterion: str
     outcome: str
     facts: Any = None
+    strict: bool = False  # "not eligible" only because a strict criterion is not stated
 
 
-def run_checks(prep: Prepared, comp: Compiled, *, until_failure: bool = False) -> tuple[Check, ...]:
-    """Every criterion's check in verdict order; with `until_failure`, stop after the first failure."""
+def run_checks(
+    prep: Prepared, comp: Compiled, *, until_failure: bool = False, skip: tuple[Any, ...] = ()
+) -> tuple[Check, ...]:
+    """Every criterion's check in verdict order; with `until_failure`, stop after the first failure.
+
+    A strict criterion the call does not state ("unknown") counts as "not eligible".
+    """
     checks: list[Check] = []
-    for run in _CHECKS:
+    for run in (run for run in _CHECKS if run not in skip):
         check = run(prep, comp)
+        if check is not None and check.outcome == UNKNOWN and check.criterion in comp.strict:
+            check = replace(check, outcome=NOT_ELIGIBLE, strict=True)
         if check is not None:
             checks.append(check)
             if until_failure and check.outcome == NOT_ELIGIBLE:
-                break
+                return tuple(checks)
+    asked = {check.criterion for check in checks}
+    # A strict criterion without a value ("only calls that state an ecosystem") checks just that.
+    for criterion in sorted(comp.strict - asked):
+        stated = _STATED[criterion](prep)
+        checks.append(Check(criterion, ELIGIBLE if stated else NOT_ELIGIBLE, "stated", strict=True))
+        if until_failure and not stated:
+            break
     return tuple(checks)
 
 
@@ -113,10 +137,14 @@ def _check_status(prep: Prepared, comp: Compiled) -> Check:
 
 
 def _check_keywords(prep: Prepared, comp: Compiled) -> Check | None:
-    if not comp.keywords:
+    """Found: one of the "any of" keywords (when there are some) and every "all of" keyword."""
+    if not comp.keywords and not comp.keywords_all:
         return None
-    hits = tuple((term, places) for term in comp.keywords if (places := find_places(term, prep.fields)))
-    return Check("keywords", ELIGIBLE if hits else NOT_ELIGIBLE, hits)
+    hits = tuple((term, places) for term in comp.terms if (places := find_places(term, prep.fields)))
+    found = {id(term) for term, _ in hits}
+    any_met = not comp.keywords or any(id(term) in found for term in comp.keywords)
+    all_met = all(id(term) in found for term in comp.keywords_all)
+    return Check("keywords", ELIGIBLE if any_met and all_met else NOT_ELIGIBLE, hits)
 
 
 def _check_exclude(prep: Prepared, comp: Compiled) -> Check | None:
@@ -186,6 +214,17 @@ _CHECKS: tuple[Callable[[Prepared, Compiled], Check | None], ...] = (
 )  # fmt: skip
 
 
+_STATED: dict[str, Callable[[Prepared], bool]] = {
+    "country": lambda p: bool(p.countries),
+    "organisation type": lambda p: bool(p.org_types),
+    "ecosystem": lambda p: bool(p.ecosystems),
+    "programme": lambda p: p.programme.known,
+    "funding type": lambda p: bool(p.funding_type),
+    "budget": lambda p: p.budget != (None, None),
+    "time left": lambda p: p.next_deadline is not None,
+}
+
+
 def passes(checks: Sequence[Check]) -> bool:
     """No check says "not eligible"."""
     return all(check.outcome != NOT_ELIGIBLE for check in checks)
@@ -210,13 +249,7 @@ def screen(prepared: Iterable[Any], criteria: Criteria) -> Iterator[Any]:
     Browse pages and feeds filter with the same rules as profiles, but choose the status themselves
     and count days left from the request's own `now` (prepared calls are reused across requests).
     """
-    comp = compile_criteria(replace(criteria, min_days_left=None))
-    skipped = (_check_status,)
+    comp = compile_criteria(replace(criteria, min_days_left=None, strict=criteria.strict - {"deadline"}))
     for prep in prepared:
-        if all(
-            check is None or check.outcome != NOT_ELIGIBLE
-            for run in _CHECKS
-            if run not in skipped
-            for check in (run(prep, comp),)
-        ):
+        if passes(run_checks(prep, comp, until_failure=True, skip=(_check_status,))):
             yield prep

@@ -120,6 +120,7 @@ class Matcher:
                 sets.append(set().union(*(bucket.get(value, ()) for value in (*values, ""))))
         if comp.keywords:
             sets.append(set().union(*(self._term_candidates(term) for term in comp.keywords)))
+        sets += [self._term_candidates(term) for term in comp.keywords_all]
         sets.sort(key=len)
         return sets[0].intersection(*sets[1:])
 

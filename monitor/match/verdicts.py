@@ -30,12 +30,34 @@ from monitor.render.words import DEADLINE_UNKNOWN, budget_phrase, day, days_phra
 def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> Match:
     """The match in words: a verdict per check, and the reasons (or what failed)."""
     matches = passes(checks)
-    verdicts = tuple(_VERDICTS[check.criterion](prep, comp, check) for check in checks)
+    verdicts = tuple(
+        _strict_verdict(check) if check.strict else _VERDICTS[check.criterion](prep, comp, check)
+        for check in checks
+    )
     if matches:
         reasons = _reasons(prep, comp, checks)
     else:
         reasons = tuple(v.detail for v in verdicts if v.outcome == NOT_ELIGIBLE)
     return Match(matches=matches, score=score, reasons=reasons, verdicts=verdicts)
+
+
+_STATED_WORDS: dict[str, str] = {
+    "country": "countries",
+    "organisation type": "organisation types",
+    "ecosystem": "ecosystem",
+    "programme": "programme",
+    "funding type": "funding type",
+    "budget": "budget",
+    "time left": "deadline",
+}
+
+
+def _strict_verdict(check: Check) -> Verdict:
+    """A strict criterion: the call must state it ("only calls that state this")."""
+    what = _STATED_WORDS[check.criterion]
+    if check.outcome == ELIGIBLE:
+        return Verdict(check.criterion, ELIGIBLE, f"{what} stated", None)
+    return Verdict(check.criterion, NOT_ELIGIBLE, f"{what} not stated (only calls that state it)", None)
 
 
 def _verdict_status(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
@@ -52,9 +74,15 @@ def _verdict_status(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
 
 def _verdict_keywords(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
     if not check.facts:
-        wanted = ", ".join(term.text for term in comp.keywords)
+        wanted = ", ".join(term.text for term in comp.terms)
         return Verdict("keywords", check.outcome, f"no keyword found ({wanted})", None)
     detail = "; ".join(f"{term.text} in {join(_place_names(prep, places))}" for term, places in check.facts)
+    if check.outcome == NOT_ELIGIBLE:
+        found = {id(term) for term, _ in check.facts}
+        missing = [t.text for t in comp.keywords_all if id(t) not in found]
+        if not missing:  # every "all of" keyword found, none of the "any of" ones
+            missing = [join([t.text for t in comp.keywords], "or")]
+        detail = f"{join(missing)} not found ({detail})"
     return Verdict("keywords", check.outcome, detail, _evidence(prep, check.facts[0]))
 
 
