@@ -70,7 +70,9 @@ def verdict(result: Match, criterion: str) -> Verdict:
         ("ai", "Predictive maintenance for ports", False),
         ("AI", "AI-driven logistics", True),
         ("ai", "Trustworthy AI for health", True),
-        ("hydrogen", "Hydrogens and other gases", False),
+        ("hydrogen", "Hydrogens and other gases", True),
+        ("heat pump", "Heat pumps for district heating", True),
+        ("electrolysers", "A next-generation PEM electrolyser", True),
         ("electrolyseur", "Un Électrolyseur compact", True),
         ("ÉLECTROLYSEUR", "un electrolyseur compact", True),
         ("strasse", "Die Straße", True),
@@ -190,8 +192,9 @@ def test_summary_of_a_realistic_match() -> None:
     )
     assert result.matches
     assert result.summary == "keywords: hydrogen, electrolyser · open to SMEs in PT · 41 days left"
-    # hydrogen: title 3 + call keywords 2; electrolyser: summary 1; country +1; organisation type +1.
-    assert result.score == 8.0
+    # Relevance only: the same keywords found, with the eligibility criteria left out, score the same.
+    assert result.score > 0
+    assert result.score == match(hydrogen_call(), keywords=("hydrogen", "electrolyser")).score
     assert [(v.criterion, v.outcome) for v in result.verdicts] == [
         ("status", "eligible"),
         ("keywords", "eligible"),
@@ -238,7 +241,7 @@ def test_country_eligible() -> None:
         "country", "eligible", "open to PT (EU Member States)", "Member States of the EU"
     )
     assert result.reasons == ("open to PT", "41 days left")
-    assert result.score == 1.0
+    assert result.score == 0.0  # verdicts filter and break ties; they add no points
 
 
 def test_country_unknown_still_matches() -> None:
@@ -246,7 +249,7 @@ def test_country_unknown_still_matches() -> None:
     assert result.matches
     assert verdict(result, "country") == Verdict("country", "unknown", "no country stated", None)
     assert result.reasons == ("countries not stated", "41 days left")
-    assert result.score == -0.5
+    assert result.score == 0.0
 
 
 def test_country_not_eligible() -> None:
@@ -525,7 +528,7 @@ def test_a_call_whose_deadline_could_not_be_read_is_kept_as_deadline_unknown() -
     assert [c for c, _ in Matcher([call], now=NOW).rank(criteria)] == [call]
     # Status and time left are not scored: the same as the dated call 41 days away (no urgency).
     dated = match(hydrogen_call(), keywords=("hydrogen",), countries=("PT",), org_types=("sme",))
-    assert result.score == dated.score == 7.0
+    assert result.score == dated.score > 0
 
 
 def test_an_unlisted_or_closed_call_without_a_readable_deadline_stays_out() -> None:
@@ -556,10 +559,44 @@ def test_a_passed_deadline_closes_the_call_unless_a_later_one_is_open() -> None:
 # --------------------------------------------------------------------------- score and ranking
 
 
-def test_score_with_an_unknown_and_urgency() -> None:
-    call = make_call(summary_text="Hydrogen storage.", next_deadline_at=NOW + timedelta(days=12, hours=1))
-    # summary 1, country unknown -0.5, urgency (30 - 12) / 60 = 0.3
-    assert match(call, keywords=("hydrogen",), countries=("PT",)).score == 0.8
+def test_eligibility_breaks_ties_and_adds_no_points() -> None:
+    stated = make_call(id=2, summary_text="Hydrogen storage.", countries=["PT"])
+    silent = make_call(id=1, summary_text="Hydrogen storage.")
+    criteria = Criteria(keywords=("hydrogen",), countries=("PT",))
+    ranked = rank_calls([silent, stated], criteria, now=NOW)
+    assert [call.id for call, _ in ranked] == [2, 1]
+    assert ranked[0][1].score == ranked[1][1].score
+
+
+def test_the_call_about_the_subject_outranks_the_one_that_states_many_criteria() -> None:
+    # The case: "Next-generation PEM electrolysers" ranked last for an electrolyser maker.
+    about = make_call(
+        id=1, title="Next-generation PEM electrolysers", summary_text="Stacks and balance of plant."
+    )
+    stating = make_call(
+        id=2, title="Clean energy transition", summary_text="Includes one electrolyser pilot among other topics.",
+        countries=["PT"], org_types=["sme"], ecosystems=["renewable-energy"],
+    )  # fmt: skip
+    others = [make_call(id=10 + i, title=f"Topic {i}", summary_text="Solar and wind.") for i in range(5)]
+    criteria = Criteria(keywords=("electrolyser",), countries=("PT",), org_types=("sme",))
+    ranked = rank_calls([stating, about, *others], criteria, now=NOW)
+    assert [call.id for call, _ in ranked] == [1, 2]
+
+
+def test_a_call_covering_more_of_the_profile_ranks_higher() -> None:
+    both = make_call(id=1, summary_text="Green hydrogen and ammonia for shipping.")
+    one = make_call(id=2, summary_text="Hydrogen, hydrogen and more hydrogen for shipping.")
+    filler = [make_call(id=10 + i, summary_text="Wind farms.") for i in range(5)]
+    ranked = rank_calls([one, both, *filler], Criteria(keywords=("hydrogen", "ammonia")), now=NOW)
+    assert [call.id for call, _ in ranked] == [1, 2]
+
+
+def test_rare_keywords_weigh_more_than_common_ones() -> None:
+    common = [make_call(id=10 + i, summary_text=f"Digital tools, part {i}.") for i in range(8)]
+    rare = make_call(id=1, summary_text="Quantum sensing.")
+    plain = make_call(id=2, summary_text="Digital twins.")
+    ranked = rank_calls([plain, rare, *common], Criteria(keywords=("digital", "quantum")), now=NOW)
+    assert ranked[0][0].id == 1
 
 
 def test_ranking_by_score_then_deadline_then_id() -> None:
@@ -576,9 +613,11 @@ def test_ranking_by_score_then_deadline_then_id() -> None:
     criteria = Criteria(keywords=("hydrogen",))
     ranked = rank_calls(calls, criteria, now=NOW)
     assert [call.id for call, _ in ranked] == [1, 3, 2, 4, 5]
-    assert [m.score for _, m in ranked] == [3.0, 1.0, 1.0, 1.0, 1.0]
+    scores = [m.score for _, m in ranked]
+    assert scores[0] > scores[1] == scores[2] == scores[3] == scores[4] > 0
     assert [call.id for call, _ in rank_calls(calls, criteria, now=NOW, limit=2)] == [1, 3]
-    assert ranked[0][1] == match_call(calls[4], criteria, now=NOW)
+    alone = match_call(calls[4], criteria, now=NOW)  # a corpus of one: another rarity, same words
+    assert (ranked[0][1].reasons, ranked[0][1].verdicts) == (alone.reasons, alone.verdicts)
 
 
 def test_criteria_from_a_profile() -> None:

@@ -8,9 +8,11 @@ Rules. Each criterion has three outcomes: eligible, not eligible, unknown (the c
   no later deadline still to come, counts as closed whatever its stored status says. A call its
   source still lists but whose deadline nobody could read (status unknown, no deadline at all)
   is not known to be closed: its status verdict is unknown and it is kept.
-- Keywords: found (see `monitor.match.text`) in the title, the call's own keywords (each one
-  separately) and the summary. With keywords set, one must be found.
-- Excluded words: found the same way; any one found means no match.
+- Keywords: found (see `monitor.match.text` and `monitor.match.stems`) in the title, the call's own
+  keywords (each one separately), the summary, or its programme and parent topic. With "any of"
+  keywords set, one must be found; with "all of" keywords, every one.
+- Excluded words: found the same way in the title, keywords and summary; any one found means no
+  match (a word in 50 kB of conditions does not rule a call out).
 - Country: the call lists one of the profile's countries: eligible; lists none: unknown; lists
   others only: no match.
 - Organisation type: the same with the call's organisation types. "sme" is also met by a call
@@ -24,10 +26,10 @@ Rules. Each criterion has three outcomes: eligible, not eligible, unknown (the c
   minimum: no match. No next deadline (a deadline that could not be read included): unknown, and
   the call is kept; a minimum of days left never rules out a call whose deadline is unknown.
 
-Score (higher ranks first): for each keyword found, 3 if in the title + 2 if in the call's
-keywords + 1 if in the summary; +1 for each "eligible" and -0.5 for each "unknown" verdict on
-country, organisation type, ecosystem and programme; plus up to 0.5 for a deadline less than 30
-days away ((30 - days) / 60). Rounded to 4 decimals.
+- Strict criteria: a call that does not state one ("unknown") does not match; a strict criterion
+  the profile gives no value for asks only that the call states it.
+
+Score: the relevance of the keywords found (`monitor.match.relevance`); verdicts add nothing.
 """
 
 from __future__ import annotations
@@ -37,12 +39,12 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor.match.criteria import ELIGIBLE, NOT_ELIGIBLE, STRICT_CRITERIA, UNKNOWN, Criteria
-from monitor.match.prepare import FIELD_WEIGHTS, Prepared, programme_keys
-from monitor.match.text import Term, find_places, parse_terms
+from monitor.match.prepare import Prepared, programme_keys
+from monitor.match.relevance import EXCLUDE_FIELDS, Corpus, relevance
+from monitor.match.text import Term, parse_terms
 from monitor.normalise.countries import country_code
 from monitor.normalise.vocab import fold
 
-URGENT_DAYS = 30
 SCORED_CRITERIA = frozenset({"country", "organisation type", "ecosystem", "programme"})
 
 
@@ -63,6 +65,7 @@ class Compiled:
     programmes: tuple[tuple[str, frozenset[str]], ...]
     funding_types: tuple[str, ...]
     strict: frozenset[str]  # verdict names of the strict criteria
+    corpus: Corpus  # the calls being ranked: stems, lengths, keyword rarity
 
     @property
     def terms(self) -> tuple[Term, ...]:
@@ -70,8 +73,8 @@ class Compiled:
         return tuple({(t.words, t.prefix, t.joins): t for t in (*self.keywords, *self.keywords_all)}.values())
 
 
-def compile_criteria(criteria: Criteria) -> Compiled:
-    """The criteria in the form the checks compare with."""
+def compile_criteria(criteria: Criteria, corpus: Corpus) -> Compiled:
+    """The criteria in the form the checks compare with, for the calls of `corpus`."""
     return Compiled(
         criteria=criteria,
         keywords=parse_terms(criteria.keywords),
@@ -83,6 +86,7 @@ def compile_criteria(criteria: Criteria) -> Compiled:
         programmes=tuple((p.strip(), programme_keys(p)) for p in unique(criteria.programmes) if p.strip()),
         funding_types=unique(fold(kind) for kind in criteria.funding_types if kind.strip()),
         strict=frozenset(STRICT_CRITERIA[name] for name in criteria.strict),
+        corpus=corpus,
     )
 
 
@@ -140,7 +144,7 @@ def _check_keywords(prep: Prepared, comp: Compiled) -> Check | None:
     """Found: one of the "any of" keywords (when there are some) and every "all of" keyword."""
     if not comp.keywords and not comp.keywords_all:
         return None
-    hits = tuple((term, places) for term in comp.terms if (places := find_places(term, prep.fields)))
+    hits = tuple((term, places) for term in comp.terms if (places := comp.corpus.found(term, prep)))
     found = {id(term) for term, _ in hits}
     any_met = not comp.keywords or any(id(term) in found for term in comp.keywords)
     all_met = all(id(term) in found for term in comp.keywords_all)
@@ -150,7 +154,8 @@ def _check_keywords(prep: Prepared, comp: Compiled) -> Check | None:
 def _check_exclude(prep: Prepared, comp: Compiled) -> Check | None:
     if not comp.exclude:
         return None
-    hits = tuple((term, places) for term in comp.exclude if (places := find_places(term, prep.fields)))
+    found = (comp.corpus.found(term, prep, EXCLUDE_FIELDS) for term in comp.exclude)
+    hits = tuple((term, places) for term, places in zip(comp.exclude, found, strict=True) if places)
     return Check("excluded words", NOT_ELIGIBLE if hits else ELIGIBLE, hits)
 
 
@@ -230,26 +235,34 @@ def passes(checks: Sequence[Check]) -> bool:
     return all(check.outcome != NOT_ELIGIBLE for check in checks)
 
 
-def score_of(prep: Prepared, checks: Sequence[Check]) -> float:
-    """The score that ranks a match (see the module docstring)."""
-    total = 0.0
-    for check in checks:
-        if check.criterion == "keywords":
-            total += sum(FIELD_WEIGHTS[prep.fields[i].name] for _, places in check.facts for i, _ in places)
-        elif check.criterion in SCORED_CRITERIA:
-            total += {ELIGIBLE: 1.0, UNKNOWN: -0.5}.get(check.outcome, 0.0)
-    if prep.days is not None and 0 <= prep.days < URGENT_DAYS:
-        total += (URGENT_DAYS - prep.days) / (2 * URGENT_DAYS)
-    return round(total, 4)
+def score_of(prep: Prepared, comp: Compiled, checks: Sequence[Check], df: Callable[[Term], int]) -> float:
+    """How well the call is about the profile's keywords (`monitor.match.relevance`); 0 without any.
+
+    `df` gives a keyword's document frequency in the corpus (the Matcher finds it from its index).
+    """
+    keywords = next((check for check in checks if check.criterion == "keywords"), None)
+    if keywords is None or not keywords.facts:
+        return 0.0
+    dfs = [df(term) for term, _ in keywords.facts]
+    return relevance(comp.corpus, keywords.facts, prep.fields, dfs, len(comp.terms))
 
 
-def screen(prepared: Iterable[Any], criteria: Criteria) -> Iterator[Any]:
+def eligibility_counts(checks: Sequence[Check]) -> tuple[int, int]:
+    """Verdicts "eligible" and "unknown" on country, organisation type, ecosystem and programme."""
+    scored = [check.outcome for check in checks if check.criterion in SCORED_CRITERIA]
+    return scored.count(ELIGIBLE), scored.count(UNKNOWN)
+
+
+def screen(prepared: Iterable[Any], criteria: Criteria, corpus: Corpus | None = None) -> Iterator[Any]:
     """The prepared calls on which no criterion says "not eligible", ignoring status and time left.
 
     Browse pages and feeds filter with the same rules as profiles, but choose the status themselves
     and count days left from the request's own `now` (prepared calls are reused across requests).
     """
-    comp = compile_criteria(replace(criteria, min_days_left=None, strict=criteria.strict - {"deadline"}))
+    if corpus is None:
+        prepared = list(prepared)
+        corpus = Corpus(prepared)
+    comp = compile_criteria(replace(criteria, min_days_left=None), corpus)
     for prep in prepared:
         if passes(run_checks(prep, comp, until_failure=True, skip=(_check_status,))):
             yield prep

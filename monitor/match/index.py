@@ -16,9 +16,19 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.match.checks import Check, Compiled, compile_criteria, passes, run_checks, score_of
+from monitor.match.checks import (
+    Check,
+    Compiled,
+    compile_criteria,
+    eligibility_counts,
+    passes,
+    run_checks,
+    score_of,
+)
 from monitor.match.criteria import Criteria, Match
 from monitor.match.prepare import Prepared, prepare_call
+from monitor.match.relevance import MATCH_FIELDS, Corpus
+from monitor.match.stems import stem
 from monitor.match.text import Term
 from monitor.match.verdicts import explain
 
@@ -26,10 +36,11 @@ _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def match_call(call: Any, criteria: Criteria, *, now: datetime) -> Match:
-    """Whether one call matches one profile's criteria, why, and how well."""
-    prep, comp = prepare_call(call, now), compile_criteria(criteria)
+    """Whether one call matches one profile's criteria, why, and how well (a corpus of one call)."""
+    prep = prepare_call(call, now)
+    comp = compile_criteria(criteria, Corpus([prep]))
     checks = run_checks(prep, comp)
-    return explain(prep, comp, checks, score_of(prep, checks))
+    return explain(prep, comp, checks, score_of(prep, comp, checks, _scan_df(comp, [prep])))
 
 
 def prepare(call: Any, *, now: datetime) -> Prepared:
@@ -40,28 +51,40 @@ def prepare(call: Any, *, now: datetime) -> Prepared:
 def rank_calls(
     calls: Iterable[Any], criteria: Criteria, *, now: datetime, limit: int | None = None
 ) -> list[tuple[Any, Match]]:
-    """The matching calls, best score first (ties: soonest next deadline, then lowest id)."""
-    return ranked([prepare_call(call, now) for call in calls], compile_criteria(criteria), limit)
+    """The matching calls, most relevant first (ties: `rank_key`), keyword rarity over the live ones."""
+    prepared = [prepare_call(call, now) for call in calls]
+    live = [prep for prep in prepared if prep.live]
+    comp = compile_criteria(criteria, Corpus(live))
+    return ranked(prepared, comp, _scan_df(comp, live), limit)
 
 
-def ranked(prepared: Iterable[Prepared], comp: Compiled, limit: int | None) -> list[tuple[Any, Match]]:
+def _scan_df(comp: Compiled, corpus_calls: Sequence[Prepared]) -> Callable[[Term], int]:
+    return lambda term: comp.corpus.document_frequency(term, lambda: corpus_calls)
+
+
+def ranked(
+    prepared: Iterable[Prepared], comp: Compiled, df: Callable[[Term], int], limit: int | None
+) -> list[tuple[Any, Match]]:
     """The prepared calls that match, best first, each with its `Match` in words."""
-    scored: list[tuple[float, Prepared, tuple[Check, ...]]] = []
+    scored: list[tuple[tuple[Any, ...], float, Prepared, tuple[Check, ...]]] = []
     for prep in prepared:
         checks = run_checks(prep, comp, until_failure=True)  # a call that fails is never shown here
         if passes(checks):
-            scored.append((score_of(prep, checks), prep, checks))
-    scored.sort(key=lambda item: rank_key(item[0], item[1]))
+            score = score_of(prep, comp, checks, df)
+            scored.append((rank_key(score, prep, checks), score, prep, checks))
+    scored.sort(key=lambda item: item[0])
     if limit is not None:
         scored = scored[: max(limit, 0)]
     # Wording is built only for what is returned: with a limit, most matches are never rendered.
-    return [(prep.call, explain(prep, comp, checks, score)) for score, prep, checks in scored]
+    return [(prep.call, explain(prep, comp, checks, score)) for _, score, prep, checks in scored]
 
 
-def rank_key(score: float, prep: Prepared) -> tuple[Any, ...]:
-    """Best score first, then the sooner next deadline (none last), then the lower call id."""
+def rank_key(score: float, prep: Prepared, checks: Sequence[Check] = ()) -> tuple[Any, ...]:
+    """Most relevant first; then more criteria the call states as met, fewer it leaves unknown;
+    then the sooner next deadline (none last), then the lower call id."""
+    eligible, unknown = eligibility_counts(checks)
     deadline = prep.next_deadline
-    return (-score, deadline is None, deadline or _FAR_FUTURE, prep.call.id)
+    return (-score, -eligible, unknown, deadline is None, deadline or _FAR_FUTURE, prep.call.id)
 
 
 class Matcher:
@@ -78,7 +101,10 @@ class Matcher:
         self._prepared = [prepare_call(call, now) for call in calls]
         live = [i for i, prep in enumerate(self._prepared) if prep.live]
         self._live = set(live)
-        self._words = self._index(live, lambda p: {word for field in p.fields for word in field.first_at})
+        self.corpus = Corpus([self._prepared[i] for i in live])
+        # Stems of the fields a keyword must be found in, and the folded words (for "prefix*").
+        self._stems = self._index(live, lambda p: {s for f in p.fields[:MATCH_FIELDS] for s in f.first_at})
+        self._words = self._index(live, lambda p: {w for f in p.fields[:MATCH_FIELDS] for w in f.words})
         self._vocabulary = sorted(self._words)
         # "" holds the calls that do not state the criterion (their verdict is "unknown").
         self._buckets: dict[str, dict[str, set[int]]] = {
@@ -101,9 +127,15 @@ class Matcher:
 
     def rank(self, criteria: Criteria, *, limit: int | None = None) -> list[tuple[Any, Match]]:
         """Same result as `rank_calls(calls, criteria, now=now, limit=limit)`."""
-        comp = compile_criteria(criteria)
+        comp = compile_criteria(criteria, self.corpus)
         candidates = sorted(self._candidates(comp))
-        return ranked((self._prepared[i] for i in candidates), comp, limit)
+
+        def df(term: Term) -> int:
+            return self.corpus.document_frequency(
+                term, lambda: (self._prepared[i] for i in sorted(self._term_candidates(term)))
+            )
+
+        return ranked((self._prepared[i] for i in candidates), comp, df, limit)
 
     def _candidates(self, comp: Compiled) -> set[int]:
         wanted = {
@@ -126,18 +158,20 @@ class Matcher:
 
     def _term_candidates(self, term: Term) -> set[int]:
         """Calls holding every word of the term somewhere (the phrase itself is checked later)."""
-        key = (term.words, term.prefix)
+        key = (term.key, term.raw)
         if key not in self._term_ids:
             found = [
-                self._word_ids(word, prefix) for word, prefix in zip(term.words, term.prefix, strict=True)
+                self._word_ids(word, raw, prefix)
+                for word, raw, prefix in zip(term.words, term.raw, term.prefix, strict=True)
             ]
             found.sort(key=len)
             self._term_ids[key] = found[0].intersection(*found[1:])
         return self._term_ids[key]
 
-    def _word_ids(self, word: str, prefix: bool) -> set[int]:
+    def _word_ids(self, word: str, raw: str, prefix: bool) -> set[int]:
         if not prefix:
-            return self._words.get(word, set())
+            related = (self.corpus.lexicon.related(stem(raw, lang), lang) for lang in self.corpus.languages)
+            return set().union(*(self._stems.get(key, ()) for keys in related for key in keys))
         ids: set[int] = set()
         at = bisect.bisect_left(self._vocabulary, word)
         while at < len(self._vocabulary) and self._vocabulary[at].startswith(word):

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from monitor.match.stems import language_key
 from monitor.match.text import Field, split_field
 from monitor.model.view import (
     LIVE_STATUSES,
@@ -28,11 +29,14 @@ from monitor.model.view import (
     passed_deadline,
     status_at,
 )
+from monitor.normalise.language import detect_language
 from monitor.normalise.programmes import PROGRAMMES, programme_for, programme_from_label, programme_id_for
 from monitor.normalise.vocab import fold
 
-# Where a keyword was found, in the order evidence is taken from, with its weight in the score.
-FIELD_WEIGHTS: dict[str, int] = {"title": 3, "call keywords": 2, "summary": 1}
+# The searchable texts, in the order evidence is taken from (weights: `monitor.match.relevance`).
+FIELD_NAMES = ("title", "call keywords", "summary", "programme", "conditions")
+# Conditions run to 50 kB; their start says what the call is about, the rest is legal boilerplate.
+CONDITIONS_WORDS = 1500
 _PARENTHESIS = re.compile(r"\s*\(([^)]*)\)")
 
 
@@ -50,6 +54,7 @@ class Prepared:
     """What matching reads of one call, folded and bucketed once for a given `now`."""
 
     call: Any
+    language: str  # two-letter code the call's words are stemmed in
     status: str
     undated: bool  # still listed, no deadline could be read: live, its deadline "unknown"
     passed_at: datetime | None  # the deadline that passed, for a call that is over
@@ -78,14 +83,16 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
     if "sme" in org_types or attr(call, "sme_relevant") is True:
         accepts |= {"sme", "startup"}
     funding = attr(call, "funding_type")
+    language = _language(call)
     return Prepared(
         call=call,
+        language=language,
         status=status_at(call, now),
         undated=listed_undated(call),
         passed_at=passed_deadline(call, now),
         next_deadline=ahead,
         days=days_until(ahead, now),
-        fields=_fields(call),
+        fields=_fields(call, language),
         countries=frozenset(code.upper() for code in attr(call, "countries") or ()),
         org_types=org_types,
         org_accepts=frozenset(accepts),
@@ -103,13 +110,27 @@ def attr(call: Any, name: str) -> Any:
     return () if value is None and name in ("org_types", "keywords", "deadlines") else value
 
 
-def _fields(call: Any) -> tuple[Field, ...]:
+def _language(call: Any) -> str:
+    """The language the record names, else the one its title and summary are written in."""
+    stated = attr(call, "language")
+    if stated:
+        return language_key(stated)
+    text = " ".join(filter(None, (attr(call, "title"), attr(call, "summary_text"))))
+    return language_key(detect_language(text[:1000]))
+
+
+def _fields(call: Any, language: str) -> tuple[Field, ...]:
     texts = {
         "title": attr(call, "title") or "",
         "call keywords": "; ".join(attr(call, "keywords")),
         "summary": attr(call, "summary_text") or "",
+        "programme": "; ".join(filter(None, (attr(call, "programme"), attr(call, "parent_title")))),
+        "conditions": attr(call, "conditions_text") or "",
     }
-    return tuple(split_field(name, texts[name]) for name in FIELD_WEIGHTS)
+    return tuple(
+        split_field(name, texts[name], language, max_words=CONDITIONS_WORDS if name == "conditions" else None)
+        for name in FIELD_NAMES
+    )
 
 
 def _budget_range(call: Any) -> tuple[Decimal | None, Decimal | None]:

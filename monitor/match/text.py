@@ -1,13 +1,15 @@
-"""Keywords and excluded words found in a call's texts, on word boundaries.
+"""Keywords and excluded words found in a call's texts: by stem, on word boundaries.
 
-Owns the parsed term (`Term`), a call's text split into folded words (`Field`), the search itself
-(`find_places`), and the evidence cut from a text around what was found (`sentence_of`, `trim`).
+Owns the parsed term (`Term`), a call's text split into words and stems (`Field`), the search
+itself (`find_all`, `find_places`), and the evidence cut from a text around what was found
+(`sentence_of`, `trim`).
 
-Rules. A keyword or phrase is found on word boundaries, ignoring case and accents. The words of a
-phrase must follow each other with only spaces or hyphens between them ("green hydrogen" finds
-"Green-Hydrogen"); other punctuation must be the same as in the keyword ("R&D" finds "R & D").
-A word ending in `*` is a prefix ("electroly*" finds "electrolyser" and "electrolysis"); without
-it a word is whole ("hydrogen" does not find "hydrogens").
+Rules. A keyword is found when each of its words is found as the same word (see
+`monitor.match.stems`: the same stem in the text's language, near forms, compound parts), ignoring
+case and accents. The words of a phrase must follow each other with only spaces or hyphens between
+them ("green hydrogen" finds "Green-Hydrogen"); other punctuation must be the same as in the keyword
+("R&D" finds "R & D"); quotes around a phrase are allowed and change nothing. A word ending in `*`
+is a prefix of the written word, not stemmed ("electroly*" finds "electrolyser" and "electrolysis").
 
 Must not: know about calls or profiles (texts and terms come in), do I/O.
 """
@@ -22,12 +24,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.match.stems import Lexicon, stem, stem_words
 from monitor.normalise.vocab import fold, fold_chars
 
 EVIDENCE_CHARS = 200
 _SPLIT_WORDS = re.compile(r"(\w+)")
 _WORD = re.compile(r"\w+")
-_LOOSE_JOIN = re.compile(r"[\s*-]+")
+_LOOSE_JOIN = re.compile(r"[\s*\"\u201c\u201d\u201e-]+")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
 
 _fold_word = functools.lru_cache(maxsize=200_000)(fold)
@@ -41,24 +44,30 @@ def _join_key(separator: str) -> str:
 
 @dataclass(frozen=True)
 class Term:
-    """A keyword or excluded word as the profile wrote it, split into folded words."""
+    """A keyword or excluded word as the profile wrote it, split into words."""
 
     text: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # folded
+    raw: tuple[str, ...]  # as written (NFC), for stemming
     prefix: tuple[bool, ...]  # word ends in "*"
     joins: tuple[str, ...]  # join key before each word ("" before the first)
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.words, self.prefix, self.joins)
 
 
 @functools.lru_cache(maxsize=16_384)
 def parse_term(text: str) -> Term | None:
-    """A keyword or excluded word split into folded words; None when it has no word."""
+    """A keyword or excluded word split into words; None when it has no word."""
     parts = _SPLIT_WORDS.split(unicodedata.normalize("NFC", text.strip()))
-    words = tuple(_fold_word(word) for word in parts[1::2])
+    raw = tuple(parts[1::2])
+    words = tuple(_fold_word(word) for word in raw)
     if not words or not all(words):
         return None
     prefix = tuple(after.startswith("*") for after in parts[2::2])
     joins = ("", *(_join_key(between) for between in parts[2:-1:2]))
-    return Term(text.strip(), words, prefix, joins)
+    return Term(text.strip().strip('"\u201c\u201d\u201e').strip(), words, raw, prefix, joins)
 
 
 def parse_terms(texts: Iterable[str]) -> tuple[Term, ...]:
@@ -67,72 +76,106 @@ def parse_terms(texts: Iterable[str]) -> tuple[Term, ...]:
     for text in texts:
         term = parse_term(text)
         if term is not None:
-            terms.setdefault((term.words, term.prefix, term.joins), term)
+            terms.setdefault(term.key, term)
     return tuple(terms.values())
 
 
 @dataclass(frozen=True)
 class Field:
-    """One searchable text of a call, split into folded words."""
+    """One searchable text of a call, split into folded words and their stems."""
 
     name: str
     text: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # folded, as written
+    stems: tuple[str, ...]  # folded stems in the call's language
     joins: tuple[str, ...]  # join key before each word
-    # word -> its first position. Ints, not lists of positions: thousands of prepared calls would
+    # stem -> its first position. Ints, not lists of positions: thousands of prepared calls would
     # otherwise hold millions of small lists, which Python's garbage collector scans again and again.
     first_at: dict[str, int]
 
+    def __len__(self) -> int:
+        return len(self.words)
 
-def split_field(name: str, text: str) -> Field:
-    """A text of a call split into folded words, ready to search."""
+
+def split_field(name: str, text: str, language: str, *, max_words: int | None = None) -> Field:
+    """A text of a call split into words and stems, ready to search (cut after `max_words`)."""
     text = unicodedata.normalize("NFC", text)
     parts = _SPLIT_WORDS.split(text)
-    words = tuple(map(_fold_word, parts[1::2]))
-    joins = tuple(map(_join_key, parts[0:-1:2]))
-    # Built from the end, so the earliest position of a word is the one kept.
-    first_at = dict(zip(reversed(words), range(len(words) - 1, -1, -1), strict=True))
-    return Field(name, text, words, joins, first_at)
+    raw = parts[1::2][:max_words] if max_words else parts[1::2]
+    words = tuple(map(_fold_word, raw))
+    stems = stem_words(raw, language)
+    joins = tuple(map(_join_key, parts[0 : 2 * len(raw) : 2]))
+    # Built from the end, so the earliest position of a stem is the one kept.
+    first_at = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
+    return Field(name, text, words, stems, joins, first_at)
 
 
-def _find(term: Term, field: Field) -> int | None:
-    """Position of the term's first occurrence in the field."""
-    first = term.words[0]
-    if term.prefix[0]:
-        if not any(word.startswith(first) for word in field.first_at):
-            return None
-        starts: Iterable[int] = (i for i, word in enumerate(field.words) if word.startswith(first))
-    else:
-        starts = _positions(field.words, first, field.first_at.get(first))
-    return next((start for start in starts if _continues(term, field, start)), None)
+# A term's words resolved against a lexicon for one language: the stems each word may take, or
+# the folded prefix (a `str`) for a word written with "*".
+Keys = tuple[frozenset[str] | str, ...]
 
 
-def _positions(words: tuple[str, ...], word: str, first: int | None) -> Iterable[int]:
-    at = first
-    while at is not None:
-        yield at
-        try:
-            at = words.index(word, at + 1)
-        except ValueError:
-            at = None
+def term_keys(term: Term, language: str, lexicon: Lexicon) -> Keys:
+    """What each of the term's words may be in a text of `language`, among the lexicon's stems."""
+    return tuple(
+        word if is_prefix else lexicon.related(stem(raw, language), language)
+        for word, raw, is_prefix in zip(term.words, term.raw, term.prefix, strict=True)
+    )
 
 
-def _continues(term: Term, field: Field, start: int) -> bool:
-    if start + len(term.words) > len(field.words):
+def _starts(keys: Keys, field: Field) -> list[int]:
+    first = keys[0]
+    if isinstance(first, str):
+        return [i for i, word in enumerate(field.words) if word.startswith(first)]
+    starts: list[int] = []
+    for key in first:
+        at = field.first_at.get(key)
+        while at is not None:
+            starts.append(at)
+            try:
+                at = field.stems.index(key, at + 1)
+            except ValueError:
+                at = None
+    return sorted(starts)
+
+
+def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:
+    if start + len(keys) > len(field.words):
         return False
-    for k in range(1, len(term.words)):
-        word, wanted = field.words[start + k], term.words[k]
+    for k in range(1, len(keys)):
         if field.joins[start + k] != term.joins[k]:
             return False
-        if not (word.startswith(wanted) if term.prefix[k] else word == wanted):
+        wanted = keys[k]
+        if isinstance(wanted, str):
+            if not field.words[start + k].startswith(wanted):
+                return False
+        elif field.stems[start + k] not in wanted:
             return False
     return True
 
 
-def find_places(term: Term, fields: Sequence[Field]) -> tuple[tuple[int, int], ...]:
-    """(field index, word position) of each field the term is found in."""
-    found = ((index, _find(term, field)) for index, field in enumerate(fields))
-    return tuple((index, position) for index, position in found if position is not None)
+def _present(keys: Keys, field: Field) -> bool:
+    first = keys[0]
+    if isinstance(first, str):
+        return any(word.startswith(first) for word in field.words)
+    return any(key in field.first_at for key in first)
+
+
+def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
+    """Word positions of every occurrence of the term in the field."""
+    if not _present(keys, field):
+        return []
+    return [start for start in _starts(keys, field) if _continues(term, keys, field, start)]
+
+
+def find_places(term: Term, keys: Keys, fields: Sequence[Field]) -> tuple[tuple[int, int, int], ...]:
+    """(field index, first word position, occurrences) of each field the term is found in."""
+    places: list[tuple[int, int, int]] = []
+    for index, field in enumerate(fields):
+        found = find_all(term, keys, field)
+        if found:
+            places.append((index, found[0], len(found)))
+    return tuple(places)
 
 
 # --------------------------------------------------------------------------- evidence

@@ -250,13 +250,13 @@ def _org_labels(prep: Prepared, check: Check | None) -> list[str]:
 
 
 def _place_names(prep: Prepared, places: Sequence[tuple[int, int]]) -> list[str]:
-    return [prep.fields[index].name for index, _ in places]
+    return [prep.fields[index].name for index, *_ in places]
 
 
 def _evidence(prep: Prepared, hit: tuple[Term, tuple[tuple[int, int], ...]]) -> str:
     """The sentence of the first place a term was found in, trimmed around it."""
     term, places = hit
-    index, position = places[0]
+    index, position, _ = places[0]
     return sentence_of(term, prep.fields[index].text, position)
 
 

@@ -1,0 +1,96 @@
+"""How well a call is about what a profile asks for: a BM25F score over the call's fields.
+
+Owns `Corpus` (the calls a ranking is over: their lexicon of stems, field lengths, and each term's
+document frequency) and `relevance`.
+
+Rules. Each keyword found counts by BM25F (Robertson & Zaragoza, "The Probabilistic Relevance
+Framework: BM25 and Beyond", 2009): its occurrences in each field, weighted by the field (title 3,
+the call's own keywords 2, summary 1, programme and parent topic 1, conditions 0.25) and
+normalised by the field's length against the corpus average (b = 0.75), saturate (k1 = 1.2) and
+are multiplied by the keyword's rarity among the corpus's calls (idf). The sum is then scaled by
+how much of the profile it covers: (1 + share of the profile's keywords found) / 2, so a call
+about both of a user's subjects outranks one that mentions one of them often. Eligibility does
+not add points: verdicts filter, and break ties (see `monitor.match.index.rank_key`).
+
+Must not: decide whether a call matches (that is `monitor.match.checks`), do I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from monitor.match.stems import COMPOUNDING, Lexicon
+from monitor.match.text import Keys, Term, find_places, term_keys
+
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0, "call keywords": 2.0, "summary": 1.0, "programme": 1.0, "conditions": 0.25,
+}  # fmt: skip
+# Where a keyword must be found for the call to match; conditions only add to the score.
+MATCH_FIELDS = 4
+# Where an excluded word must be found to rule a call out: its title, keywords and summary.
+EXCLUDE_FIELDS = 3
+K1, B = 1.2, 0.75
+
+
+class Corpus:
+    """The prepared calls a ranking is over: lexicon, average field lengths, document frequencies."""
+
+    def __init__(self, prepared: Sequence[Any]) -> None:
+        self.size = len(prepared)
+        stems: set[str] = set()
+        compound: set[str] = set()
+        totals = dict.fromkeys(FIELD_WEIGHTS, 0)
+        for prep in prepared:
+            for field in prep.fields:
+                stems.update(field.first_at)
+                totals[field.name] += len(field)
+            if prep.language in COMPOUNDING:
+                compound.update(key for field in prep.fields[:MATCH_FIELDS] for key in field.first_at)
+        self.languages = frozenset(prep.language for prep in prepared)
+        self.lexicon = Lexicon(stems, compound)
+        self.average = {name: max(total / max(self.size, 1), 1.0) for name, total in totals.items()}
+        self._keys: dict[tuple[Any, ...], Keys] = {}
+        self._df: dict[tuple[Any, ...], int] = {}
+
+    def keys(self, term: Term, language: str) -> Keys:
+        """The stems each of the term's words may take in a text of `language`."""
+        cache_key = (term.key, term.raw, language)
+        keys = self._keys.get(cache_key)
+        if keys is None:
+            keys = self._keys[cache_key] = term_keys(term, language, self.lexicon)
+        return keys
+
+    def found(self, term: Term, prep: Any, fields: int = MATCH_FIELDS) -> tuple[tuple[int, int, int], ...]:
+        """Where the term is in the call (all fields), or () when not in its first `fields` fields."""
+        places = find_places(term, self.keys(term, prep.language), prep.fields)
+        return places if places and places[0][0] < fields else ()
+
+    def document_frequency(self, term: Term, candidates: Callable[[], Iterable[Any]]) -> int:
+        """Calls of the corpus the term is found in; `candidates` yields every call that may hold it."""
+        cached = self._df.get(term.key)
+        if cached is None:
+            cached = self._df[term.key] = sum(1 for prep in candidates() if self.found(term, prep))
+        return cached
+
+    def idf(self, df: int) -> float:
+        return math.log(1.0 + (self.size - df + 0.5) / (df + 0.5))
+
+
+def relevance(
+    corpus: Corpus, hits: Sequence[tuple[Term, Sequence[tuple[int, int, int]]]], fields: Sequence[Any],
+    dfs: Sequence[int], n_terms: int,
+) -> float:  # fmt: skip
+    """The BM25F score of the keywords found (`hits`, with each one's document frequency)."""
+    if not hits or not n_terms:
+        return 0.0
+    total = 0.0
+    for (_, places), df in zip(hits, dfs, strict=True):
+        weighted = 0.0
+        for index, _, count in places:
+            field = fields[index]
+            norm = (1 - B) + B * len(field) / corpus.average[field.name]
+            weighted += FIELD_WEIGHTS[field.name] * count / norm
+        total += corpus.idf(df) * weighted * (K1 + 1) / (K1 + weighted)
+    return round(total * (1 + len(hits) / n_terms) / 2, 4)
