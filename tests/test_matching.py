@@ -574,7 +574,7 @@ def test_the_call_about_the_subject_outranks_the_one_that_states_many_criteria()
         id=1, title="Next-generation PEM electrolysers", summary_text="Stacks and balance of plant."
     )
     stating = make_call(
-        id=2, title="Clean energy transition", summary_text="Includes one electrolyser pilot among other topics.",
+        id=2, title="Clean energy transition", summary_text="One electrolyser pilot among other topics.",
         countries=["PT"], org_types=["sme"], ecosystems=["renewable-energy"],
     )  # fmt: skip
     others = [make_call(id=10 + i, title=f"Topic {i}", summary_text="Solar and wind.") for i in range(5)]
