@@ -25,9 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import data  # noqa: E402
 from bench.common import Figure, Result, Stats, arguments, bench_now, log, size  # noqa: E402
 from monitor.match import index as matching  # noqa: E402
-from monitor.match.checks import compile_criteria  # noqa: E402
+from monitor.match.checks import compile_criteria, run_checks  # noqa: E402
 from monitor.match.criteria import Criteria  # noqa: E402
 from monitor.match.index import Matcher, match_call  # noqa: E402
+from monitor.match.relevance import Corpus  # noqa: E402
 
 
 def matchable(calls: list[Any]) -> list[Any]:
@@ -44,17 +45,24 @@ def criteria_of(values: dict[str, Any]) -> Criteria:
     )
 
 
-def double_loop(calls: list[Any], criteria: Criteria, now: Any) -> list[tuple[Any, Any]]:
-    """Every pair through match_call, matches sorted as rank_calls sorts them."""
-    found = [(call, match) for call in calls if (match := match_call(call, criteria, now=now)).matches]
+def double_loop(calls: list[Any], criteria: Criteria, now: Any, corpus: Corpus) -> list[tuple[Any, Any]]:
+    """Every pair through match_call (keyword rarity from the same corpus), sorted as rank_calls sorts."""
+    pairs = ((call, match_call(call, criteria, now=now, corpus=corpus)) for call in calls)
+    found = [(call, match) for call, match in pairs if match.matches]
     keys = {id(call): matching.prepare(call, now=now) for call, _ in found}
-    found.sort(key=lambda item: matching.rank_key(item[1].score, keys[id(item[0])]))
+    comp = compile_criteria(criteria, corpus)
+    found.sort(
+        key=lambda item: matching.rank_key(
+            item[1].score, keys[id(item[0])], run_checks(keys[id(item[0])], comp)
+        )
+    )
     return found
 
 
-def prepared_loop(prepared: list[Any], criteria: Criteria) -> list[tuple[Any, Any]]:
+def prepared_loop(prepared: list[Any], criteria: Criteria, corpus: Corpus) -> list[tuple[Any, Any]]:
     """Every pair checked, calls prepared once, no index."""
-    return matching.ranked(prepared, compile_criteria(criteria), None)
+    comp = compile_criteria(criteria, corpus)
+    return matching.ranked(prepared, comp, corpus.document_frequency, None)
 
 
 def main() -> None:
@@ -79,12 +87,14 @@ def main() -> None:
         matcher_s.append(time.perf_counter() - start)
         log(f"run {run + 1}: Matcher {matcher_s[-1]:.1f} s; double loop on {n_sample} profiles")
         start = time.perf_counter()
-        expected = {index: double_loop(calls, criteria[index], now) for index in sample}
+        corpus = Corpus([p for p in (matching.prepare(call, now=now) for call in calls) if p.live])
+        expected = {index: double_loop(calls, criteria[index], now, corpus) for index in sample}
         baseline_s.append((time.perf_counter() - start) * scale)
         equal = equal and all(expected[index] == found[index] for index in sample)
         start = time.perf_counter()
         prepared = [matching.prepare(call, now=now) for call in calls]
-        loop = {index: prepared_loop(prepared, criteria[index]) for index in sample}
+        corpus = Corpus([p for p in prepared if p.live])
+        loop = {index: prepared_loop(prepared, criteria[index], corpus) for index in sample}
         prepared_s.append((time.perf_counter() - start) * scale)
         equal = equal and all(loop[index] == found[index] for index in sample)
         start = time.perf_counter()

@@ -35,12 +35,15 @@ from monitor.match.verdicts import explain
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
-def match_call(call: Any, criteria: Criteria, *, now: datetime) -> Match:
-    """Whether one call matches one profile's criteria, why, and how well (a corpus of one call)."""
+def match_call(call: Any, criteria: Criteria, *, now: datetime, corpus: Corpus | None = None) -> Match:
+    """Whether one call matches one profile's criteria, why, and how well.
+
+    Keyword rarity comes from `corpus` (the calls it is ranked among); without one, from the call alone.
+    """
     prep = prepare_call(call, now)
-    comp = compile_criteria(criteria, Corpus([prep]))
+    comp = compile_criteria(criteria, corpus or Corpus([prep]))
     checks = run_checks(prep, comp)
-    return explain(prep, comp, checks, score_of(prep, comp, checks, _scan_df(comp, [prep])))
+    return explain(prep, comp, checks, score_of(prep, comp, checks, comp.corpus.document_frequency))
 
 
 def prepare(call: Any, *, now: datetime) -> Prepared:
@@ -55,11 +58,7 @@ def rank_calls(
     prepared = [prepare_call(call, now) for call in calls]
     live = [prep for prep in prepared if prep.live]
     comp = compile_criteria(criteria, Corpus(live))
-    return ranked(prepared, comp, _scan_df(comp, live), limit)
-
-
-def _scan_df(comp: Compiled, corpus_calls: Sequence[Prepared]) -> Callable[[Term], int]:
-    return lambda term: comp.corpus.document_frequency(term, lambda: corpus_calls)
+    return ranked(prepared, comp, comp.corpus.document_frequency, limit)
 
 
 def ranked(

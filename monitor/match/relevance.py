@@ -38,6 +38,7 @@ class Corpus:
     """The prepared calls a ranking is over: lexicon, average field lengths, document frequencies."""
 
     def __init__(self, prepared: Sequence[Any]) -> None:
+        self.prepared = tuple(prepared)
         self.size = len(prepared)
         stems: set[str] = set()
         compound: set[str] = set()
@@ -67,11 +68,13 @@ class Corpus:
         places = find_places(term, self.keys(term, prep.language), prep.fields)
         return places if places and places[0][0] < fields else ()
 
-    def document_frequency(self, term: Term, candidates: Callable[[], Iterable[Any]]) -> int:
-        """Calls of the corpus the term is found in; `candidates` yields every call that may hold it."""
+    def document_frequency(self, term: Term, candidates: Callable[[], Iterable[Any]] | None = None) -> int:
+        """Calls of the corpus the term is found in; `candidates` yields every call that may hold it
+        (an index's answer; without one, every call of the corpus is looked at)."""
         cached = self._df.get(term.key)
         if cached is None:
-            cached = self._df[term.key] = sum(1 for prep in candidates() if self.found(term, prep))
+            pool = candidates() if candidates is not None else self.prepared
+            cached = self._df[term.key] = sum(1 for prep in pool if self.found(term, prep))
         return cached
 
     def idf(self, df: int) -> float:

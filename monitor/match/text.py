@@ -16,6 +16,7 @@ Must not: know about calls or profiles (texts and terms come in), do I/O.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import itertools
 import re
@@ -92,6 +93,7 @@ class Field:
     # stem -> its first position. Ints, not lists of positions: thousands of prepared calls would
     # otherwise hold millions of small lists, which Python's garbage collector scans again and again.
     first_at: dict[str, int]
+    vocabulary: tuple[str, ...]  # the distinct folded words, sorted: "prefix*" is found by bisection
 
     def __len__(self) -> int:
         return len(self.words)
@@ -107,7 +109,7 @@ def split_field(name: str, text: str, language: str, *, max_words: int | None = 
     joins = tuple(map(_join_key, parts[0 : 2 * len(raw) : 2]))
     # Built from the end, so the earliest position of a stem is the one kept.
     first_at = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
-    return Field(name, text, words, stems, joins, first_at)
+    return Field(name, text, words, stems, joins, first_at, tuple(sorted(set(words))))
 
 
 # A term's words resolved against a lexicon for one language: the stems each word may take, or
@@ -157,7 +159,8 @@ def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:
 def _present(keys: Keys, field: Field) -> bool:
     first = keys[0]
     if isinstance(first, str):
-        return any(word.startswith(first) for word in field.words)
+        at = bisect.bisect_left(field.vocabulary, first)
+        return at < len(field.vocabulary) and field.vocabulary[at].startswith(first)
     return any(key in field.first_at for key in first)
 
 
@@ -183,8 +186,10 @@ def find_places(term: Term, keys: Keys, fields: Sequence[Field]) -> tuple[tuple[
 
 def sentence_of(term: Term, text: str, position: int) -> str:
     """The sentence of `text` holding `term`, found at word `position`, trimmed around it."""
-    spans = [match.span() for match in itertools.islice(_WORD.finditer(text), position + len(term.words))]
-    return sentence(text, spans[position][0], spans[-1][1])
+    words = _WORD.finditer(text)
+    first = next(itertools.islice(words, position, None))
+    last = next(itertools.islice(words, len(term.words) - 2, None)) if len(term.words) > 1 else first
+    return sentence(text, first.start(), last.end())
 
 
 def sentence(text: str, start: int, end: int) -> str:
