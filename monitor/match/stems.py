@@ -60,6 +60,8 @@ def language_key(language: str | None) -> str:
 @functools.lru_cache(maxsize=500_000)
 def stem(word: str, language: str) -> str:
     """The folded stem of one word in `language` (a two-letter code)."""
+    if len(word) > 2 and word[-1] == "s" and word[:-1].isupper():
+        word = word[:-1]  # an acronym's plural ("SMEs", "KMUs"): no stemmer knows it
     stemmer = _stemmer(language)
     lowered = word.casefold()  # "Straße" and "Strasse" alike
     return fold(stemmer.stemWord(lowered) if stemmer else lowered)

@@ -10,6 +10,8 @@ case and accents. The words of a phrase must follow each other with only spaces 
 them ("green hydrogen" finds "Green-Hydrogen"); other punctuation must be the same as in the keyword
 ("R&D" finds "R & D"); quotes around a phrase are allowed and change nothing. A word ending in `*`
 is a prefix of the written word, not stemmed ("electroly*" finds "electrolyser" and "electrolysis").
+A word of two to five capitals is an acronym and is found only in capitals: "AI" finds "AI-driven"
+but not the Italian "ai mercati" ("ai", written small, finds both).
 
 Must not: know about calls or profiles (texts and terms come in), do I/O.
 """
@@ -51,11 +53,12 @@ class Term:
     words: tuple[str, ...]  # folded
     raw: tuple[str, ...]  # as written (NFC), for stemming
     prefix: tuple[bool, ...]  # word ends in "*"
+    acronym: tuple[bool, ...]  # written in capitals ("AI"): found only in capitals
     joins: tuple[str, ...]  # join key before each word ("" before the first)
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.words, self.prefix, self.joins)
+        return (self.words, self.prefix, self.joins, self.acronym)
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -68,7 +71,18 @@ def parse_term(text: str) -> Term | None:
         return None
     prefix = tuple(after.startswith("*") for after in parts[2::2])
     joins = ("", *(_join_key(between) for between in parts[2:-1:2]))
-    return Term(text.strip().strip('"\u201c\u201d\u201e').strip(), words, raw, prefix, joins)
+    acronym = tuple(_is_acronym(word) for word in raw)
+    text = text.strip().strip('"\u201c\u201d\u201e').strip()
+    return Term(text=text, words=words, raw=raw, prefix=prefix, acronym=acronym, joins=joins)
+
+
+def _in_capitals(word: str) -> bool:
+    """ "AI", "SMEs" (an acronym's plural keeps its small s)."""
+    return word.isupper() or (len(word) > 2 and word[-1] == "s" and word[:-1].isupper())
+
+
+def _is_acronym(word: str) -> bool:
+    return 2 <= len(word) <= 5 and word.isalpha() and word.isupper()
 
 
 def parse_terms(texts: Iterable[str]) -> tuple[Term, ...]:
@@ -94,6 +108,7 @@ class Field:
     # otherwise hold millions of small lists, which Python's garbage collector scans again and again.
     first_at: dict[str, int]
     vocabulary: tuple[str, ...]  # the distinct folded words, sorted: "prefix*" is found by bisection
+    capitals: frozenset[int]  # positions of the words written in capitals, for acronyms
 
     def __len__(self) -> int:
         return len(self.words)
@@ -109,7 +124,8 @@ def split_field(name: str, text: str, language: str, *, max_words: int | None = 
     joins = tuple(map(_join_key, parts[0 : 2 * len(raw) : 2]))
     # Built from the end, so the earliest position of a stem is the one kept.
     first_at = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
-    return Field(name, text, words, stems, joins, first_at, tuple(sorted(set(words))))
+    capitals = frozenset(i for i, word in enumerate(raw) if _in_capitals(word))
+    return Field(name, text, words, stems, joins, first_at, tuple(sorted(set(words))), capitals)
 
 
 # A term's words resolved against a lexicon for one language: the stems each word may take, or
@@ -168,7 +184,11 @@ def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
     """Word positions of every occurrence of the term in the field."""
     if not _present(keys, field):
         return []
-    return [start for start in _starts(keys, field) if _continues(term, keys, field, start)]
+    found = (start for start in _starts(keys, field) if _continues(term, keys, field, start))
+    if not any(term.acronym):
+        return list(found)
+    wanted = [k for k, acronym in enumerate(term.acronym) if acronym]
+    return [start for start in found if all(start + k in field.capitals for k in wanted)]
 
 
 def find_places(term: Term, keys: Keys, fields: Sequence[Field]) -> tuple[tuple[int, int, int], ...]:
