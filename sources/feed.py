@@ -225,6 +225,7 @@ def entry_to_call(
         deadline_text=deadline_text or None,
         budget_text=full_text if _MONEY_HINT.search(full_text) else None,
         countries_text=full_text or None,
+        # Title and summary are prose, not a list of who may apply: types found are only mentioned.
         org_types_text=full_text or None,
         organisation=author or None,
         extra={"categories": categories} if categories else {},

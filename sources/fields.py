@@ -36,6 +36,8 @@ FIELD_TARGETS = {
     "budget": "budget_text",
     "countries": "countries_text",
     "org_types": "org_types_text",
+    # A labelled list of who may apply (a statement of eligibility, read as exclusive), not prose.
+    "org_types_list": "org_types_text",
     "organisation": "organisation",
     "identifier": "identifier",
 }
@@ -130,7 +132,7 @@ def to_raw_call(values: Mapping[str, str]) -> RawCall:
 
     Raises ValueError (pydantic's ValidationError) when no title or an over-long key.
     """
-    data: dict[str, str] = {}
+    data: dict[str, Any] = {"org_types_listed": "org_types_list" in values}
     extra: dict[str, str] = {}
     for name, value in values.items():
         if name in FIELD_TARGETS:

@@ -60,6 +60,7 @@ CALLS = [
         funding_type="grant",
         countries=["DE", "PT", "ES"],
         org_types=["sme"],
+        org_types_exclusive=True,
         ecosystems=["renewable-energy"],
     ),
     one(
@@ -89,6 +90,7 @@ CALLS = [
         funding_type="grant",
         countries=["FR"],
         org_types=["research", "university"],
+        org_types_exclusive=True,
     ),
     one(
         5,
@@ -107,6 +109,7 @@ CALLS = [
         funding_type="grant",
         countries=["DE", "FR"],
         org_types=["research"],
+        org_types_exclusive=True,
         ecosystems=["energy-intensive"],
     ),
     # Its only deadline passed since the last poll: closed now, whatever the stored status says.

@@ -29,6 +29,7 @@ def make_call(**values: object) -> SimpleNamespace:
         "countries_text": None,
         "org_types": [],
         "org_types_text": None,
+        "org_types_exclusive": None,
         "sme_relevant": None,
         "ecosystems": [],
         "programme": None,
@@ -307,13 +308,26 @@ def test_org_type_unknown_still_matches() -> None:
 
 
 def test_org_type_not_eligible() -> None:
-    call = make_call(org_types=["research", "university"], org_types_text="Universities and RTOs")
+    text = "Only universities and RTOs may apply."
+    call = make_call(org_types=["research", "university"], org_types_text=text, org_types_exclusive=True)
     result = match(call, org_types=("sme", "startup"))
     assert not result.matches
     assert verdict(result, "organisation type") == Verdict(
         "organisation type",
         "not eligible",
         "not open to SMEs or start-ups (open to research organisations and universities)",
+        text,
+    )
+
+
+def test_org_type_only_mentioned_is_unknown() -> None:
+    call = make_call(org_types=["research", "university"], org_types_text="Universities and RTOs")
+    result = match(call, org_types=("sme", "startup"))
+    assert result.matches
+    assert verdict(result, "organisation type") == Verdict(
+        "organisation type",
+        "unknown",
+        "mentioned: research organisations and universities; SMEs or start-ups not stated",
         "Universities and RTOs",
     )
 
@@ -684,6 +698,7 @@ def generated_call(rng: random.Random, call_id: int) -> SimpleNamespace:
         countries=rng.sample(COUNTRIES, rng.randint(0, 3)),
         country_groups=rng.choice([[], ["EU"]]),
         org_types=rng.sample(ORG_TYPES, rng.randint(0, 2)),
+        org_types_exclusive=rng.choice([None, False, True]),
         sme_relevant=rng.choice([None, True]),
         ecosystems=rng.sample(ECOSYSTEMS, rng.randint(0, 2)),
         programme=programme,

@@ -125,9 +125,9 @@ def _call(id_: int, source: str, **values) -> SimpleNamespace:
     base = {name: None for name in ("url", "summary_html", "summary_text", "identifier", "programme",
                                     "programme_code", "organisation", "project", "funding_type",
                                     "type_of_action", "opens_at", "countries_text", "org_types_text",
-                                    "sme_relevant", "published_at", "budget_total", "budget_currency",
-                                    "budget_text", "contribution_min", "contribution_max", "next_deadline_at",
-                                    "final_deadline_at", "deadline_model")}  # fmt: skip
+                                    "org_types_exclusive", "sme_relevant", "published_at", "budget_total",
+                                    "budget_currency", "budget_text", "contribution_min", "contribution_max",
+                                    "next_deadline_at", "final_deadline_at", "deadline_model")}  # fmt: skip
     base.update(countries=[], country_groups=[], org_types=[], ecosystems=[], keywords=[], status="closed")
     base.update(id=id_, source_id=source, key=str(id_), title=f"title from {source}")
     base.update(values)

@@ -155,7 +155,7 @@ def test_real_detail_page_label_rows() -> None:
         "call_link": EC_TOPIC,
         "summary": SUMMARY,
         "countries": COUNTRIES,
-        "org_types": "Education and training institution, Research Institution incl. University",
+        "org_types_list": "Education and training institution, Research Institution incl. University",
     }
 
 

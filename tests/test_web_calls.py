@@ -55,6 +55,7 @@ CALLS = [
         funding_type="grant",
         countries=["DE", "PT", "ES"],
         org_types=["sme"],
+        org_types_exclusive=True,
         ecosystems=["renewable-energy"],
         budget_total=Decimal(2_000_000),
         budget_currency="EUR",
@@ -87,6 +88,7 @@ CALLS = [
         funding_type="grant",
         countries=["FR"],
         org_types=["research", "university"],
+        org_types_exclusive=True,
     ),
     call("E", "Open innovation test beds", summary_text="Applications are accepted until funds run out."),
     call(
@@ -345,6 +347,8 @@ def test_call_page_shows_stages_in_brussels_and_utc_with_eligibility_and_budget(
         "SME",
     ]
     assert "Research organisations and SMEs" in page.text and "Energy Intensive Industries" in page.text
+    # Named in prose, no wording that excludes others: "mentioned", not "only these".
+    assert "other organisations are not excluded" in page.text and "Only these may apply" not in page.text
     prose = soup.select_one(".prose")
     assert prose.decode_contents() == "<p>Fusion <strong>pilots</strong></p><p>two</p>"  # sanitised again
     actions = {a.get_text(strip=True): a["href"] for a in soup.select(".actions a")}

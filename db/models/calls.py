@@ -68,6 +68,7 @@ class Call(SQLModel, table=True):
     countries_text: str | None = Field(default=None, sa_type=Text)
     org_types: list[str] = list_field()
     org_types_text: str | None = Field(default=None, sa_type=Text)
+    org_types_exclusive: bool | None = None  # see monitor.model.call.CallIn
     ecosystems: list[str] = list_field()
     keywords: list[str] = list_field()
     sme_relevant: bool | None = None

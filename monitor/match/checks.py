@@ -15,8 +15,12 @@ Rules. Each criterion has three outcomes: eligible, not eligible, unknown (the c
   match (a word in 50 kB of conditions does not rule a call out).
 - Country: the call lists one of the profile's countries: eligible; lists none: unknown; lists
   others only: no match.
-- Organisation type: the same with the call's organisation types. "sme" is also met by a call
-  flagged as relevant for SMEs; "startup" is also met by a call open to SMEs (or so flagged).
+- Organisation type: the profile's type among the call's organisation types: eligible; not among
+  them: not eligible only when the call restricts who may apply to its types (`org_types_exclusive`:
+  "Only SMEs may apply", a source's list of eligible entities), else unknown, since a type found in
+  prose is only mentioned ("research organisations" says nothing against SMEs); no type: unknown.
+  "sme" is also met by a call flagged as relevant for SMEs; "startup" is also met by a call open to
+  SMEs (or so flagged).
 - Ecosystem, programme, funding type: the same three outcomes. Programmes are compared by their
   keys (see `monitor.match.prepare`).
 - Budget: the call's amount per project (its maximum contribution, else the total budget, from its
@@ -171,7 +175,8 @@ def _check_country(prep: Prepared, comp: Compiled) -> Check | None:
 
 
 def _check_org_type(prep: Prepared, comp: Compiled) -> Check | None:
-    return _three_way("organisation type", comp.org_types, prep.org_accepts, bool(prep.org_types))
+    # Types the call only mentions rule nobody out: not among them is "not eligible" only when exclusive.
+    return _three_way("organisation type", comp.org_types, prep.org_accepts, prep.org_exclusive)
 
 
 def _check_ecosystem(prep: Prepared, comp: Compiled) -> Check | None:

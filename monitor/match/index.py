@@ -105,10 +105,13 @@ class Matcher:
         self._stems = self._index(live, lambda p: {s for f in p.fields[:MATCH_FIELDS] for s in f.first_at})
         self._words = self._index(live, lambda p: {w for f in p.fields[:MATCH_FIELDS] for w in f.words})
         self._vocabulary = sorted(self._words)
-        # "" holds the calls that do not state the criterion (their verdict is "unknown").
+        # "" holds the calls that do not state the criterion (their verdict is "unknown"); org types a
+        # call only mentions do not rule a type out, so only an exclusive call stays out of "".
         self._buckets: dict[str, dict[str, set[int]]] = {
             "countries": self._index(live, lambda p: p.countries or {""}),
-            "org_types": self._index(live, lambda p: p.org_accepts | ({""} if not p.org_types else set())),
+            "org_types": self._index(
+                live, lambda p: p.org_accepts | ({""} if not p.org_exclusive else set())
+            ),
             "ecosystems": self._index(live, lambda p: p.ecosystems or {""}),
             "programmes": self._index(
                 live, lambda p: p.programme.keys | ({""} if not p.programme.known else set())

@@ -64,6 +64,7 @@ class Prepared:
     countries: frozenset[str]
     org_types: frozenset[str]
     org_accepts: frozenset[str]  # profile org type slugs this call satisfies
+    org_exclusive: bool  # only its org types may apply (else they are only mentioned)
     ecosystems: frozenset[str]
     programme: Programme
     funding_type: str | None
@@ -96,6 +97,7 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
         countries=frozenset(code.upper() for code in attr(call, "countries") or ()),
         org_types=org_types,
         org_accepts=frozenset(accepts),
+        org_exclusive=attr(call, "org_types_exclusive") is True,
         ecosystems=frozenset(attr(call, "ecosystems") or ()),
         programme=_call_programme(call),
         funding_type=fold(str(getattr(funding, "value", funding))) if funding else None,
@@ -176,6 +178,8 @@ def _call_programme(call: Any) -> Programme:
     found: list[tuple[str, str]] = []
     if code and (programme_id := programme_id_for(code)):
         found.append(PROGRAMMES[programme_id])
+    elif code and (entry := programme_from_label(code)):
+        found.append(entry)
     if name and (entry := _BY_NAME.get(_programme_key(name)) or programme_from_label(name)):
         found.append(entry)  # "Horizon Europe: Cluster 3 - ..." is Horizon Europe
     abbreviation, full_name = programme_for(None, identifier)
@@ -186,8 +190,8 @@ def _call_programme(call: Any) -> Programme:
         keys |= _table_keys(entry)
     keys |= _identifier_keys(identifier)
     label = name or (found[0][1] if found else None) or code
-    # A label no table knows ("New European Bauhaus Facility") is no programme of its own: unknown.
-    return Programme(frozenset(k for k in keys if k), bool(code or found), label)
+    # A label or code no table knows ("New European Bauhaus Facility") is no programme of its own: unknown.
+    return Programme(frozenset(k for k in keys if k), bool(found), label)
 
 
 def _identifier_keys(identifier: str | None) -> set[str]:

@@ -123,10 +123,13 @@ def _verdict_org_type(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
         return Verdict(
             "organisation type", ELIGIBLE, f"open to {join(_org_labels(prep, check))}{note}", evidence
         )
-    if check.outcome == UNKNOWN:
+    if check.outcome == UNKNOWN and not prep.org_types:
         return Verdict("organisation type", UNKNOWN, "no organisation type stated", evidence)
     wanted = join([plural(s) for s in comp.org_types], "or")
     offered = join([plural(s) for s in sorted(prep.org_types)])
+    if check.outcome == UNKNOWN:
+        # Types found in wording that does not exclude others: the call mentions them, no more.
+        return Verdict("organisation type", UNKNOWN, f"mentioned: {offered}; {wanted} not stated", evidence)
     return Verdict("organisation type", NOT_ELIGIBLE, f"not open to {wanted} (open to {offered})", evidence)
 
 

@@ -82,6 +82,9 @@ class CallIn(BaseModel):
     countries_text: str | None = None
     org_types: list[str] = Field(default_factory=list)
     org_types_text: str | None = None
+    # True: only these types may apply (exclusive wording, or a source's list of eligible entities);
+    # False: the text names them, no more; None: no type found.
+    org_types_exclusive: bool | None = None
     ecosystems: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     sme_relevant: bool | None = None

@@ -95,6 +95,9 @@ class RawCall(BaseModel):
     countries_text: str | None = None
     org_types: list[str] = Field(default_factory=list)
     org_types_text: str | None = None
+    # True when `org_types_text` is the source's labelled list of who may apply (euro-access "eligible
+    # entities"), not prose: normalisation then reads the list as exclusive (`org_types_exclusive`).
+    org_types_listed: bool = False
     ecosystems: list[str] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
     sme_relevant: bool | None = None

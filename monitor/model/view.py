@@ -80,9 +80,11 @@ class LogicalCall:
 MERGED_FIELDS = (
     "title", "url", "summary_html", "summary_text", "identifier", "programme", "programme_code",
     "organisation", "project", "funding_type", "type_of_action", "opens_at",
-    "countries", "country_groups", "countries_text", "org_types", "org_types_text", "ecosystems",
-    "keywords", "sme_relevant", "published_at",
+    "countries", "country_groups", "countries_text", "ecosystems", "keywords", "sme_relevant", "published_at",
 )  # fmt: skip
+# Taken together from the most trusted source that names organisation types: whether they are
+# exclusive says something of that source's list, not of another's.
+ORG_FIELDS = ("org_types", "org_types_text", "org_types_exclusive")
 BUDGET_FIELDS = ("budget_total", "budget_currency", "budget_text", "contribution_min", "contribution_max")
 DATE_FIELDS = ("status", "next_deadline_at", "final_deadline_at", "deadline_model")
 
@@ -95,6 +97,7 @@ def merge(members: Sequence[Member]) -> LogicalCall:
     for name in MERGED_FIELDS:
         chosen = next((m for m in ordered if _present(getattr(m.call, name))), ordered[0])
         values[name], provenance[name] = getattr(chosen.call, name), chosen.call.source_id
+    _take_together(values, provenance, ordered, ORG_FIELDS, lambda m: _present(m.call.org_types))
     _take_together(values, provenance, ordered, BUDGET_FIELDS, lambda m: m.call.budget_total is not None)
     dated = next((m for m in ordered if m.deadlines), ordered[0])
     _take_together(values, provenance, [dated], DATE_FIELDS, lambda m: True)

@@ -3,7 +3,8 @@
 Owns the rules every source shares: deadlines to aware UTC (with the
 portal's Brussels-17:00 rule), status derived from dates with the source's
 status kept as a hint, sanitised summaries, budget from free text, and
-countries, organisation types and ecosystems read from eligibility prose.
+countries, organisation types (and whether the call is restricted to them) and ecosystems read
+from eligibility prose.
 Pure: the clock comes in as `now`; no I/O.
 """
 
@@ -20,6 +21,7 @@ from monitor.model.zones import BRUSSELS
 from monitor.normalise.budget import read_budget
 from monitor.normalise.countries import extract_countries, programme_default_countries
 from monitor.normalise.dates import brussels_cutoff, extract_deadlines, parse_date_words
+from monitor.normalise.eligibility import org_types_exclusive
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.programmes import programme_for
 from monitor.normalise.text_quality import text_problems
@@ -43,7 +45,16 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     opens_at = raw.opens_at or _opening(raw.opens_text, warnings)
     programme = raw.programme or programme_for(raw.programme_code, raw.identifier)[1]
     values = {
-        **raw.model_dump(exclude={"deadlines", "deadline_text", "warnings", "opens_text", "status_hint"}),
+        **raw.model_dump(
+            exclude={
+                "deadlines",
+                "deadline_text",
+                "warnings",
+                "opens_text",
+                "status_hint",
+                "org_types_listed",
+            }
+        ),
         "title": " ".join(raw.title.split()),
         "summary_html": summary_html,
         "summary_text": summary_text,
@@ -198,12 +209,16 @@ def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | 
     if countries is None or not countries.codes:
         countries = programme_default_countries(raw.identifier, country_text, raw.programme) or countries
     org_text = raw.org_types_text or conditions_text or ""
+    org_types = sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else []))
     topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
+    listed = raw.org_types_listed and bool(raw.org_types_text)
     return {
         "countries": sorted(set(raw.countries) | set(countries.codes if countries else [])),
         "country_groups": countries.groups if countries else [],
         "countries_text": raw.countries_text or (countries.text if countries and countries.codes else None),
-        "org_types": sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else [])),
+        "org_types": org_types,
+        # Types found in prose are only mentioned; exclusive wording or a source's list makes them the rule.
+        "org_types_exclusive": org_types_exclusive(org_types, org_text, listed=listed),
         "ecosystems": sorted(set(raw.ecosystems) | set(extract_ecosystems(topic_text))),
     }
 

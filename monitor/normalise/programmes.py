@@ -135,15 +135,22 @@ def _load_labels() -> tuple[tuple[re.Pattern[str], tuple[str, str]], ...]:
 
 
 LABEL_RULES = _load_labels()
+_IDENTIFIER = re.compile(r"^\s*[A-Z][A-Z0-9+]*(?:-[A-Z0-9]+)+\s*$")
 
 
 def programme_from_label(label: str | None) -> tuple[str, str] | None:
     """(abbreviation, full name) of the programme a source's label belongs to; None when unknown.
 
     "Horizon Europe: Cluster 3 - Civil security for society" -> HORIZON, "LIFE - Nature and
-    Biodiversity" -> LIFE, "Interreg Czechia-Poland" -> INTERREG, "New European Bauhaus Facility" -> None.
+    Biodiversity" -> LIFE, "Interreg Czechia-Poland" -> INTERREG, "EIC Accelerator" -> HORIZON,
+    "DIGITAL-2023-SKILLS-04" -> DIGITAL (an identifier's prefix), "New European Bauhaus Facility" -> None.
     """
     folded = fold(label or "")
     if not folded:
         return None
-    return next((entry for pattern, entry in LABEL_RULES if pattern.search(folded)), None)
+    found = next((entry for pattern, entry in LABEL_RULES if pattern.search(folded)), None)
+    if found is None and _IDENTIFIER.match(label or ""):
+        # A topic or call identifier given as the label: "DIGITAL-2023-SKILLS-04" is Digital Europe.
+        abbreviation, name = programme_for(None, label)
+        found = (abbreviation, name) if abbreviation and name else None
+    return found

@@ -62,6 +62,8 @@ def parse_detail(
     html = body.decode_contents().strip() if body is not None else None
     organisation = first_text(soup, detail.organisation, base_url=url)
     # Normalisation reads countries and organisation types from the conditions: the body is all we have.
+    # It is prose (formats.md §3: no structured beneficiary field confirmed), so a type it names is only
+    # mentioned unless its wording excludes others; `org_types_listed` stays False.
     call = RawCall(
         key=node, title=title, url=url, organisation=organisation, language="en",
         funding_type=FundingType.CASCADE, published_at=brussels_cutoff(day, time(0, 0)) if day else None,

@@ -145,7 +145,12 @@ def sme_relevant(metadata: dict[str, Any], keywords: list[str]) -> bool | None:
 
 
 def _texts(record: dict[str, Any], key: str) -> dict[str, Any]:
-    """Title, parent title, description and conditions; cascades keep theirs in other keys."""
+    """Title, parent title, description and conditions; cascades keep theirs in other keys.
+
+    Both condition fields are prose written per topic or per cascade project (formats.md §1.2, §1.3),
+    not a list of eligible types: a type they name is only mentioned unless their wording excludes
+    others. The `sme` flag says a call is relevant for SMEs, not reserved to them.
+    """
     metadata = record["metadata"]
     content = record.get("content") if isinstance(record.get("content"), str) else None
     summary = record.get("summary") if isinstance(record.get("summary"), str) else None
