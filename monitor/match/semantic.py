@@ -161,8 +161,8 @@ class Embedder:
 
     def export(self, texts: Iterable[str]) -> dict[bytes, bytes]:
         """{text_key: float32 bytes} of the cached vectors of `texts` (those not cached are left out)."""
-        found = (self._cache.get(text_key(text)) for text in texts)
-        return {text_key(t): v.tobytes() for t, v in zip(texts, found, strict=False) if v is not None}
+        keys = [text_key(text) for text in texts]
+        return {key: self._cache[key].tobytes() for key in keys if key in self._cache}
 
     def prime(self, vectors: dict[bytes, bytes]) -> None:
         """Cache vectors from `export` (of this model); their texts are then never embedded again."""
