@@ -2,7 +2,7 @@
 """Set up and start Callwatch, test it, or see it work offline: the README's three commands.
 
     python3 bootstrap.py run    # venv + install + migrate + start web and scheduler
-    python3 bootstrap.py test   # venv + install (with test tools) + the whole test suite
+    python3 bootstrap.py test   # venv + install (test tools, semantic extra) + the whole test suite
     python3 bootstrap.py demo   # venv + install + `callwatch demo`: recorded sources, ./var/demo
 
 Needs nothing but Python 3.11+ and access to the package registry. The
@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
     if command in ("run", "demo"):
         ensure_environment("")
         return subprocess.call([str(BIN / "callwatch"), command, *rest])
-    ensure_environment("[test]")
+    # The tests cover the optional semantic extra too (about 100 MB, ~15 s to install).
+    ensure_environment("[test,semantic]")
     return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
 
 
