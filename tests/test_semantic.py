@@ -143,3 +143,43 @@ def test_a_text_without_a_role_prefix_is_refused(embedder: semantic.Embedder) ->
     with pytest.raises(ValueError, match="role prefix"):
         embedder.embed(["idrogeno verde"])
     assert embedder.embed([QUERY + "idrogeno verde"]).shape == (1, semantic.DIMENSIONS)
+
+
+# --------------------------------------------------------------------------- the channel in ranking
+
+
+def _dated(call: SimpleNamespace, ident: int) -> SimpleNamespace:
+    """A call from the golden output (or written above), open, with an id."""
+    from datetime import UTC, datetime
+
+    values = {"org_types": [], "countries": [], "ecosystems": [], "keywords": [], "deadlines": []}
+    values |= {k: v for k, v in vars(call).items() if k not in ("deadlines", "next_deadline_at")}
+    values |= {"id": ident, "status": "open", "next_deadline_at": datetime(2027, 3, 1, 16, tzinfo=UTC)}
+    values.setdefault("language", "en")
+    return SimpleNamespace(**values)
+
+
+def test_italian_keywords_rank_the_english_call_through_the_semantic_channel(
+    embedder: semantic.Embedder,
+) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.match.criteria import Criteria
+    from monitor.match.index import Matcher, rank_calls
+
+    now = datetime(2027, 1, 10, tzinfo=UTC)
+    calls = [
+        _dated(recorded("eccp", "DIGI-TOUR Eurocluster"), 1),
+        _dated(ELECTROLYSER, 2),
+        _dated(recorded("ft-portal", "MSCA Doctoral Networks"), 3),
+    ]
+    criteria = Criteria(keywords=("idrogeno verde", "elettrolizzatori"))
+    assert rank_calls(calls, criteria, now=now) == []  # no word in common: the lexical channel alone
+    found = rank_calls(calls, criteria, now=now, semantic=embedder)
+    assert [call.id for call, _ in found] == [2]
+    match = found[0][1]
+    assert match.reasons[0] == "about the subject of your keywords"
+    assert "similarity" in match.verdicts[1].detail
+    assert Matcher(calls, now=now, semantic=embedder).rank(criteria) == found
+    # "All of" keywords ask for the words themselves: the channel stays out.
+    assert rank_calls(calls, Criteria(keywords_all=("idrogeno",)), now=now, semantic=embedder) == []

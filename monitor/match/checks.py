@@ -110,6 +110,7 @@ class Check:
     outcome: str
     facts: Any = None
     strict: bool = False  # "not eligible" only because a strict criterion is not stated
+    similarity: float | None = None  # keywords: none found, the semantic channel's cosine instead
 
 
 def run_checks(

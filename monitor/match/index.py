@@ -27,6 +27,7 @@ from monitor.match.checks import (
 )
 from monitor.match.criteria import Criteria, Match
 from monitor.match.prepare import Prepared, prepare_call
+from monitor.match.recall import semantic_matches
 from monitor.match.relevance import MATCH_FIELDS, Corpus
 from monitor.match.stems import stem
 from monitor.match.text import Term
@@ -52,25 +53,48 @@ def prepare(call: Any, *, now: datetime) -> Prepared:
 
 
 def rank_calls(
-    calls: Iterable[Any], criteria: Criteria, *, now: datetime, limit: int | None = None
-) -> list[tuple[Any, Match]]:
-    """The matching calls, most relevant first (ties: `rank_key`), keyword rarity over the live ones."""
+    calls: Iterable[Any], criteria: Criteria, *, now: datetime, limit: int | None = None,
+    semantic: Any = None,
+) -> list[tuple[Any, Match]]:  # fmt: skip
+    """The matching calls, most relevant first (ties: `rank_key`), keyword rarity over the live ones.
+
+    `semantic`: a `monitor.match.semantic.Embedder` for the semantic recall channel (`recall`).
+    """
     prepared = [prepare_call(call, now) for call in calls]
     live = [prep for prep in prepared if prep.live]
     comp = compile_criteria(criteria, Corpus(live))
-    return ranked(prepared, comp, comp.corpus.document_frequency, limit)
+    index = _semantic_index(semantic, live)
+    return ranked(live, comp, comp.corpus.document_frequency, limit, index)
+
+
+def _semantic_index(embedder: Any, live: Sequence[Prepared]) -> Any:
+    if embedder is None:
+        return None
+    from monitor.match.semantic import SemanticIndex
+
+    return SemanticIndex(embedder, [prep.call for prep in live])
 
 
 def ranked(
-    prepared: Iterable[Prepared], comp: Compiled, df: Callable[[Term], int], limit: int | None
-) -> list[tuple[Any, Match]]:
-    """The prepared calls that match, best first, each with its `Match` in words."""
+    prepared: Sequence[Prepared], comp: Compiled, df: Callable[[Term], int], limit: int | None,
+    index: Any = None, positions: Sequence[int] | None = None,
+) -> list[tuple[Any, Match]]:  # fmt: skip
+    """The prepared calls that match, best first, each with its `Match` in words.
+
+    With a semantic `index` over `prepared`, the calls only it finds follow (`recall`); `positions`
+    then names the prepared calls to check by their words (all of them when None).
+    """
     scored: list[tuple[tuple[Any, ...], float, Prepared, tuple[Check, ...]]] = []
-    for prep in prepared:
+    matched: set[int] = set()
+    for position in positions if positions is not None else range(len(prepared)):
+        prep = prepared[position]
         checks = run_checks(prep, comp, until_failure=True)  # a call that fails is never shown here
         if passes(checks):
             score = score_of(prep, comp, checks, df)
             scored.append((rank_key(score, prep, checks), score, prep, checks))
+            matched.add(position)
+    for prep, checks, _ in semantic_matches(prepared, comp, index, matched):
+        scored.append((rank_key(0.0, prep, checks), 0.0, prep, checks))
     scored.sort(key=lambda item: item[0])
     if limit is not None:
         scored = scored[: max(limit, 0)]
@@ -95,12 +119,15 @@ class Matcher:
     checks as `match_call`, so `rank` returns exactly what `rank_calls` would.
     """
 
-    def __init__(self, calls: Sequence[Any], *, now: datetime) -> None:
+    def __init__(self, calls: Sequence[Any], *, now: datetime, semantic: Any = None) -> None:
         self.now = now
-        self._prepared = [prepare_call(call, now) for call in calls]
-        live = [i for i, prep in enumerate(self._prepared) if prep.live]
+        prepared = [prepare_call(call, now) for call in calls]
+        # Only live calls can match: keeping just them makes positions those of the semantic index.
+        self._prepared = [prep for prep in prepared if prep.live]
+        live = list(range(len(self._prepared)))
         self._live = set(live)
-        self.corpus = Corpus([self._prepared[i] for i in live])
+        self.corpus = Corpus(self._prepared)
+        self._semantic = _semantic_index(semantic, self._prepared)
         # Stems of the fields a keyword must be found in, and the folded words (for "prefix*").
         self._stems = self._index(live, lambda p: {s for f in p.fields[:MATCH_FIELDS] for s in f.first_at})
         self._words = self._index(live, lambda p: {w for f in p.fields[:MATCH_FIELDS] for w in f.words})
@@ -137,7 +164,7 @@ class Matcher:
                 term, lambda: (self._prepared[i] for i in sorted(self._term_candidates(term)))
             )
 
-        return ranked((self._prepared[i] for i in candidates), comp, df, limit)
+        return ranked(self._prepared, comp, df, limit, self._semantic, candidates)
 
     def _candidates(self, comp: Compiled) -> set[int]:
         wanted = {

@@ -17,6 +17,7 @@ when a model is loaded, so `available()` and the text functions work without the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import re
@@ -229,3 +230,9 @@ class SemanticIndex:
 
         scores = self.cosines(profile)
         return {int(i): float(scores[i]) for i in np.flatnonzero(scores >= threshold)}
+
+
+@functools.cache
+def shared_embedder() -> Embedder:
+    """The process's one embedder: its cache keeps call vectors from one digest run to the next."""
+    return Embedder()

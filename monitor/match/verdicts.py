@@ -26,6 +26,8 @@ from monitor.model.view import unread_deadline_text
 from monitor.render.labels import funding_phrase
 from monitor.render.words import DEADLINE_UNKNOWN, budget_phrase, day, days_phrase, wanted_budget
 
+SAME_SUBJECT = "about the subject of your keywords"
+
 
 def explain(prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> Match:
     """The match in words: a verdict per check, and the reasons (or what failed)."""
@@ -73,6 +75,9 @@ def _verdict_status(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
 
 
 def _verdict_keywords(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
+    if check.similarity is not None:
+        detail = f"{SAME_SUBJECT} (similarity {check.similarity:.2f}; none of the words in the text)"
+        return Verdict("keywords", check.outcome, detail, trim(attr(prep.call, "title")))
     if not check.facts:
         wanted = ", ".join(term.text for term in comp.terms)
         return Verdict("keywords", check.outcome, f"no keyword found ({wanted})", None)
@@ -218,7 +223,8 @@ def _reasons(prep: Prepared, comp: Compiled, checks: Sequence[Check]) -> tuple[s
     by = {check.criterion: check for check in checks}
     reasons: list[str] = []
     if (keywords := by.get("keywords")) is not None:
-        reasons.append("keywords: " + ", ".join(term.text for term, _ in keywords.facts))
+        found = ", ".join(term.text for term, _ in keywords.facts)
+        reasons.append(f"keywords: {found}" if found else SAME_SUBJECT)
     reasons += _eligibility_reasons(prep, by.get("country"), by.get("organisation type"))
     for criterion in ("ecosystem", "programme", "funding type", "budget"):
         check = by.get(criterion)

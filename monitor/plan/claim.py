@@ -24,6 +24,7 @@ from db.models import DeliveryKind, DeliveryStatus, Subscriber
 from monitor.app import App, MailPolicy
 from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
+from monitor.match.semantic import shared_embedder
 from monitor.render.email import MailRenderer, Rendered
 from monitor.tokens import Signer
 
@@ -39,6 +40,7 @@ class MailContext:
     mail_from: str  # the From header as configured
     sender_address: str  # its bare address
     operator_email: str | None
+    semantic: Any = None  # the semantic channel's embedder, when CALLWATCH_SEMANTIC is on
 
     @property
     def domain(self) -> str:
@@ -55,6 +57,7 @@ def mail_context(app: App) -> MailContext:
         mail_from=app.settings.mail_from,
         sender_address=parseaddr(app.settings.mail_from)[1],
         operator_email=app.settings.operator_email,
+        semantic=shared_embedder() if app.settings.semantic else None,
     )
 
 

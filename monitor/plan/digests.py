@@ -21,6 +21,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -122,9 +123,8 @@ def _build_digests(
 ) -> None:
     ids = [d.subscriber.id for d in due if d.subscriber.id is not None]
     covered = repo.last_covered(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
-    pool = _pool(
-        session, due, ids, changes_after=min(covered.values(), default=now - timedelta(days=8)), now=now
-    )
+    after = min(covered.values(), default=now - timedelta(days=8))
+    pool = _pool(session, due, ids, changes_after=after, now=now, semantic=mail.semantic)
     notes = [could_not_check(h) for h in repo.failing_sources(session)]
     for item in due:
         since = covered.get(item.subscriber.id or 0)
@@ -134,8 +134,9 @@ def _build_digests(
 
 
 def _pool(
-    session: Session, due: list[Due], ids: list[int], *, changes_after: datetime, now: datetime
-) -> Pool:
+    session: Session, due: list[Due], ids: list[int], *, changes_after: datetime, now: datetime,
+    semantic: Any = None,
+) -> Pool:  # fmt: skip
     # A call still listed whose deadline nobody could read is not closed: it stays in digests.
     found = repo.search_calls(session, status="all", limit=10**9)
     calls = [c for c in found if c.status in LIVE or listed_undated(c)]
@@ -143,7 +144,7 @@ def _pool(
     changes: Changes = repo.changes_since(session, since=changes_after)
     return Pool(
         by_id={c.id: c for c in calls},
-        matcher=Matcher(calls, now=now),
+        matcher=Matcher(calls, now=now, semantic=semantic),
         tracked=repo.tracked_calls(session, subscriber_ids=ids),
         dismissed=repo.dismissed_calls(session, profile_ids=profile_ids),
         changes=changes,
