@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from db import repo
+from monitor.match.criteria import STRICT_CRITERIA
 from monitor.people.subscriptions import SubscriptionError, check_preferences, clean_profile
+from monitor.render.words import stated_words
 from monitor.tokens import Purpose, TokenError
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
@@ -60,6 +62,7 @@ def _show(
             "values": values if editing == row.id else profile_values(row),
             "feeds": [(label, links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
             "open": editing == row.id,
+            "strict": stated_words([STRICT_CRITERIA[name] for name in row.strict if name in STRICT_CRITERIA]),
         }
         for row in rows
     ]
