@@ -502,6 +502,7 @@ def test_api_list_and_detail_and_openapi(world: MailWorld) -> None:
         "org_type",
         "ecosystem",
         "source",
+        "strict",
         "deadline_from",
         "deadline_to",
         "min_days_left",

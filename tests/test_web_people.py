@@ -489,12 +489,13 @@ def test_form_text_is_read_forgivingly() -> None:
     from monitor.web.forms import blank, preferences, profile_input
 
     typed = blank() | {
-        "keywords": '"green hydrogen", electroly*',
+        "keywords": "“green hydrogen”, electroly*",
         "budget_min": "€ 60 000",
         "budget_max": "1,500,000",
     }
     profile = profile_input(typed)
-    assert profile.keywords == ["green hydrogen, electroly*"] and profile.budget_min == 60000
+    # Quotes mark an exact phrase (the matcher reads them): typographic ones become straight.
+    assert profile.keywords == ['"green hydrogen", electroly*'] and profile.budget_min == 60000
     assert profile.budget_max == 1500000
     assert preferences(blank() | {"timezone_other": " America/Toronto "})["timezone"] == "America/Toronto"
     for field, text in (("budget_max", "-5"), ("budget_min", "NaN"), ("min_days_left", "ten")):

@@ -59,7 +59,8 @@ class Profile(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = fk_field("subscriber.id")
     name: str = "My calls"
-    keywords: list[str] = list_field()
+    keywords: list[str] = list_field()  # any of these
+    keywords_all: list[str] = list_field()  # all of these
     exclude: list[str] = list_field()
     countries: list[str] = list_field()
     org_types: list[str] = list_field()
@@ -69,6 +70,8 @@ class Profile(SQLModel, table=True):
     budget_min: Decimal | None = money_field()
     budget_max: Decimal | None = money_field()
     min_days_left: int | None = None
+    # Names of `monitor.match.criteria.STRICT_CRITERIA`: a call that does not state one is left out.
+    strict: list[str] = list_field()
     frequency: str = Field(default=Frequency.WEEKLY, max_length=10)
     feed_token_version: int = 1
     created_at: datetime = utc_field()

@@ -36,6 +36,7 @@ from db.repo.reads import LIKE_ESCAPE, like_literal
 PROFILE_FIELDS = (
     "name",
     "keywords",
+    "keywords_all",
     "exclude",
     "countries",
     "org_types",
@@ -45,6 +46,7 @@ PROFILE_FIELDS = (
     "budget_min",
     "budget_max",
     "min_days_left",
+    "strict",
     "frequency",
 )
 SUBSCRIBER_FIELDS = ("language", "timezone", "digest_weekday", "digest_hour")

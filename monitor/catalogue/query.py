@@ -11,7 +11,9 @@ worded "deadline unknown — see call page"), as digests keep them; "unknown" sh
 unknown status, listed or not; a call whose deadline has passed is closed and never shown as
 open. Text search: every word (or "quoted phrase") of `q` must occur as a substring of the title,
 identifier, programme, organisation, project, parent topic, keywords or summary, ignoring case and
-accents; a `q` with nothing searchable in it (`"`) finds nothing.
+accents; a `q` with nothing searchable in it (`"`) finds nothing. `strict` (names of
+`monitor.match.criteria.STRICT_CRITERIA`, e.g. "ecosystem,country") keeps only the calls that state
+those criteria (with a value asked, one that fits); "deadline" means a next (or, closed, last) deadline.
 
 Must not: do I/O, read the clock, or import the database (pure, like `monitor.catalogue.snapshot`).
 """
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
-from monitor.match.criteria import Criteria
+from monitor.match.criteria import STRICT_CRITERIA, Criteria, parse_strict
 from monitor.normalise.countries import user_country
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES, fold
 
@@ -56,6 +58,7 @@ class CallQuery:
     deadline_from: date | None = None
     deadline_to: date | None = None
     min_days_left: int | None = None
+    strict: tuple[str, ...] = ()  # names of STRICT_CRITERIA: only calls that state these
     sort: str = "deadline"
 
     @classmethod
@@ -78,6 +81,7 @@ class CallQuery:
             ecosystems=self.ecosystem,
             programmes=self.programme,
             funding_types=self.funding_type,
+            strict=frozenset(self.strict),
         )
 
     def params(self) -> list[tuple[str, str]]:
@@ -118,6 +122,10 @@ def parse_query(values: Mapping[str, Sequence[str]], *, sources: Sequence[str] |
     deadline_to = _date("deadline_to", _single(values, "deadline_to"))
     if deadline_from and deadline_to and deadline_from > deadline_to:
         raise QueryError("deadline_from: the window starts after deadline_to")
+    try:
+        strict = parse_strict(_listed(values, "strict"))
+    except ValueError as error:
+        raise QueryError(f"strict: {error}") from None
     sort = _single(values, "sort").lower() or "deadline"
     _check_vocabulary("sort", [sort], SORTS)
     return CallQuery(
@@ -136,6 +144,7 @@ def parse_query(values: Mapping[str, Sequence[str]], *, sources: Sequence[str] |
         deadline_from=deadline_from,
         deadline_to=deadline_to,
         min_days_left=_days("min_days_left", _single(values, "min_days_left")),
+        strict=tuple(name for name in STRICT_CRITERIA if name in strict),
         sort=sort,
     )
 

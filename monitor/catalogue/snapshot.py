@@ -18,8 +18,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from monitor.catalogue.query import CallQuery, search_terms
-from monitor.match.checks import screen
-from monitor.match.criteria import Criteria
+from monitor.match.checks import compile_criteria, run_checks, screen
+from monitor.match.criteria import UNKNOWN, Criteria
 from monitor.match.index import prepare
 from monitor.model.view import LogicalCall, days_until, listed_undated, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
@@ -98,6 +98,8 @@ class Catalogue:
         if query.status:
             candidates = [e for e in candidates if _status_fits(e.call, set(query.status), now)]
         candidates = _in_window(candidates, query, now)
+        if "deadline" in query.strict:  # `screen` leaves days to the caller: they depend on `now`
+            candidates = [e for e in candidates if (next_deadline(e.call, now) or last_deadline(e.call))]
         criteria = query.criteria()
         if criteria != Criteria():
             by_prepared = {id(e.prepared): e for e in candidates}
@@ -107,6 +109,20 @@ class Catalogue:
     def page(self, query: CallQuery, *, now: datetime, offset: int = 0, limit: int = 50) -> Page:
         found = self.filter(query, now=now)
         return Page([e.call for e in found[offset : offset + limit]], len(found), offset, limit)
+
+    def not_stated(self, calls: Iterable[LogicalCall], criteria: Criteria) -> dict[int, tuple[str, ...]]:
+        """Per call id, the criteria asked for that the call does not state (verdict names such as
+        "ecosystem", "country"), by the rules `screen` filtered with; status and time left aside
+        (they depend on the request's `now`; pages and feeds show the deadline anyway)."""
+        if criteria == Criteria():
+            return {}
+        comp, found = compile_criteria(criteria), {}
+        for call in calls:
+            entry = self._by_id.get(call.id)
+            checks = run_checks(entry.prepared, comp) if entry is not None else ()
+            silent = (c.criterion for c in checks if c.outcome == UNKNOWN)
+            found[call.id] = tuple(name for name in silent if name not in ("status", "time left"))
+        return found
 
     def get(self, call_id: int) -> LogicalCall | None:
         """The logical call whose primary record is `call_id` (see `primary_id` for any record)."""

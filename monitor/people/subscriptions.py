@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from db import repo
 from db.models import Frequency, Subscriber, SubscriberStatus
+from monitor.match.criteria import STRICT_CRITERIA, parse_strict
 from monitor.normalise.countries import user_country
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.people.addresses import usable_address
@@ -41,7 +42,8 @@ class ProfileInput:
     """Profile criteria as a person gives them, checked by `clean_profile`."""
 
     name: str = "My calls"
-    keywords: list[str] | None = None
+    keywords: list[str] | None = None  # any of these
+    keywords_all: list[str] | None = None  # all of these
     exclude: list[str] | None = None
     countries: list[str] | None = None
     org_types: list[str] | None = None
@@ -51,6 +53,7 @@ class ProfileInput:
     budget_min: Decimal | None = None
     budget_max: Decimal | None = None
     min_days_left: int | None = None
+    strict: list[str] | None = None  # names of STRICT_CRITERIA: "only calls that state this"
     frequency: str = Frequency.WEEKLY
 
 
@@ -73,9 +76,14 @@ def clean_profile(data: ProfileInput) -> dict[str, Any]:
         raise SubscriptionError("the budget minimum is above the maximum")
     if data.min_days_left is not None and not 0 <= data.min_days_left <= 365:
         raise SubscriptionError("minimum days left must be between 0 and 365")
+    try:
+        strict = parse_strict(_items(data.strict))
+    except ValueError as error:
+        raise SubscriptionError(str(error)) from None
     return {
         "name": (data.name or "My calls").strip()[:80],
         "keywords": _items(data.keywords)[:50],
+        "keywords_all": _items(data.keywords_all)[:50],
         "exclude": _items(data.exclude)[:50],
         "countries": countries,
         "org_types": org_types,
@@ -85,6 +93,7 @@ def clean_profile(data: ProfileInput) -> dict[str, Any]:
         "budget_min": data.budget_min,
         "budget_max": data.budget_max,
         "min_days_left": data.min_days_left,
+        "strict": [name for name in STRICT_CRITERIA if name in strict],
         "frequency": data.frequency,
     }
 
@@ -100,22 +109,17 @@ def _items(values: list[str] | None) -> list[str]:
     return found
 
 
+# Besides slugs and labels ("university", "research organisation"), what people also type.
+_ALIASES = {"start-up": "startup", "start-ups": "startup", "smes": "sme", "public": "public-body"}
+
+
 def _slug(text: str, vocabulary: dict[str, str], what: str) -> str:
     wanted = text.strip().lower()
     for slug, label in vocabulary.items():
         if wanted in (slug, label.lower()):
             return slug
-    aliases = {
-        "start-up": "startup",
-        "start-ups": "startup",
-        "smes": "sme",
-        "research organisation": "research",
-        "public": "public-body",
-        "university": "university",
-        "cluster organisation": "cluster",
-    }
-    if wanted in aliases and aliases[wanted] in vocabulary:
-        return aliases[wanted]
+    if wanted in _ALIASES and _ALIASES[wanted] in vocabulary:
+        return _ALIASES[wanted]
     raise SubscriptionError(f"unknown {what} {text!r}: one of {', '.join(vocabulary)}")
 
 
@@ -233,11 +237,9 @@ def sign_up(
 ) -> str:
     """The web form's sign-up, after `check_sign_up`: what was queued ("confirmation",
     "manage-link" or "nothing"), for logs and tests; the page must show the same either way.
-
-    A new, pending or unsubscribed address gets the profile and a confirmation e-mail (the
-    call to track rides in its link). A confirmed address is not changed at all: anyone can
-    type any address into the form, so it is only mailed a link to its manage page, and the
-    person adds the profile there.
+    A new, pending or unsubscribed address gets the profile and a confirmation e-mail (the call to
+    track rides in its link). A confirmed address is not changed at all: anyone can type any
+    address into the form, so it is only mailed its manage link, and the person adds the profile there.
     """
     row = repo.subscriber_by_email(session, email=email)
     if row is not None and row.status == SubscriberStatus.CONFIRMED:

@@ -35,7 +35,7 @@ from monitor.plan.changes import Changes
 from monitor.plan.claim import MailContext, claim, common_context, skip
 from monitor.plan.digest_content import Pool, digest_for
 from monitor.plan.report import PlanReport
-from monitor.plan.slots import Slot, digest_slot
+from monitor.plan.slots import Slot, digest_slot, next_digest_slot
 from monitor.poll.health import could_not_check
 from monitor.render.cards import Digest, zone
 from monitor.render.email import Rendered, translate, translator
@@ -72,7 +72,7 @@ def _due(
     claimed = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
     due = []
     for subscriber in subscribers:
-        wanted = [p for p in profiles.get(subscriber.id or 0, []) if p.frequency != "off"]
+        wanted = with_digest(profiles.get(subscriber.id or 0, []))
         if not wanted:
             continue
         slot = _slot(subscriber, wanted, now)
@@ -89,13 +89,43 @@ def _due(
 
 
 def _slot(subscriber: Subscriber, profiles: list[Profile], now: datetime) -> Slot:
-    return digest_slot(
-        now,
-        tz=zone(subscriber.timezone),
-        weekday=subscriber.digest_weekday,
-        hour=subscriber.digest_hour,
-        daily=any(p.frequency == "daily" for p in profiles),
-    )
+    return digest_slot(now, **schedule(subscriber, profiles))
+
+
+def schedule(subscriber: Subscriber, profiles: Sequence[Profile]) -> dict[str, Any]:
+    """The subscriber's digest schedule, as `monitor.plan.slots` takes it: daily when any profile is."""
+    return {
+        "tz": zone(subscriber.timezone),
+        "weekday": subscriber.digest_weekday,
+        "hour": subscriber.digest_hour,
+        "daily": any(p.frequency == "daily" for p in profiles),
+    }
+
+
+def with_digest(profiles: Sequence[Profile]) -> list[Profile]:
+    """The profiles whose matches go into digests (not "off": those are for feeds only)."""
+    return [p for p in profiles if p.frequency != "off"]
+
+
+def next_digest_at(
+    session: Session, policy: Any, subscriber: Subscriber, profiles: Sequence[Profile], *, now: datetime
+) -> datetime | None:
+    """When the subscriber's next digest is due (UTC): the current slot while it is still owed and
+    unclaimed (the worker sends it within minutes), else the next one; None without a digest profile."""
+    wanted = with_digest(profiles)
+    if not wanted:
+        return None
+    plan = schedule(subscriber, wanted)
+    slot = digest_slot(now, **plan)
+    claimed = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=[subscriber.id or 0])
+    late = slot.lateness(now) > timedelta(hours=policy.catch_up_hours)
+    if (
+        (subscriber.id, slot.period_key) not in claimed
+        and not late
+        and not _before_confirmation(subscriber, slot)
+    ):
+        return slot.scheduled_at
+    return next_digest_slot(now, **plan).scheduled_at
 
 
 def _before_confirmation(subscriber: Subscriber, slot: Slot) -> bool:
@@ -123,8 +153,8 @@ def _build_digests(
 ) -> None:
     ids = [d.subscriber.id for d in due if d.subscriber.id is not None]
     covered = repo.last_covered(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
-    after = min(covered.values(), default=now - timedelta(days=8))
-    pool = _pool(session, due, ids, changes_after=after, now=now, semantic=mail.semantic)
+    profiles = [p for d in due for p in d.profiles]
+    pool = load_pool(session, profiles, ids, covered=covered, now=now, semantic=mail.semantic)
     notes = [could_not_check(h) for h in repo.failing_sources(session)]
     for item in due:
         since = covered.get(item.subscriber.id or 0)
@@ -133,14 +163,23 @@ def _build_digests(
         _claim_digest(session, mail, item, digest, since=since, now=now, report=report)
 
 
-def _pool(
-    session: Session, due: list[Due], ids: list[int], *, changes_after: datetime, now: datetime,
+def load_pool(
+    session: Session,
+    profiles: Sequence[Profile],
+    ids: list[int],
+    *,
+    covered: dict[int, datetime],
+    now: datetime,
     semantic: Any = None,
-) -> Pool:  # fmt: skip
+) -> Pool:
+    """What digests for these subscribers (`ids`) and their profiles are planned from, loaded once;
+    `covered` is each one's last digest (`repo.last_covered`): changes since the earliest are loaded.
+    `semantic`: the embedder of the semantic recall channel, when it is on."""
     # A call still listed whose deadline nobody could read is not closed: it stays in digests.
     found = repo.search_calls(session, status="all", limit=10**9)
     calls = [c for c in found if c.status in LIVE or listed_undated(c)]
-    profile_ids = [p.id for d in due for p in d.profiles if p.id is not None]
+    profile_ids = [p.id for p in profiles if p.id is not None]
+    changes_after = min(covered.values(), default=now - timedelta(days=8))
     changes: Changes = repo.changes_since(session, since=changes_after)
     return Pool(
         by_id={c.id: c for c in calls},

@@ -50,6 +50,15 @@ def digest_slot(now: datetime, *, tz: ZoneInfo, weekday: int, hour: int, daily: 
     return Slot(key, candidate.astimezone(ZoneInfo("UTC")))
 
 
+def next_digest_slot(now: datetime, *, tz: ZoneInfo, weekday: int, hour: int, daily: bool) -> Slot:
+    """The first scheduled digest after `now` (what the manage page announces)."""
+    step = timedelta(days=1 if daily else 7)
+    later = digest_slot(now + step, tz=tz, weekday=weekday, hour=hour, daily=daily)
+    if later.scheduled_at <= now:  # a DST change made this period an hour longer
+        later = digest_slot(now + step + timedelta(hours=2), tz=tz, weekday=weekday, hour=hour, daily=daily)
+    return later
+
+
 @dataclass(frozen=True)
 class ReminderDue:
     deadline: DeadlineIn

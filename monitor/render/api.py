@@ -243,6 +243,9 @@ class CallPublic(BaseModel):
     warnings: list[str]
     days_left: int | None = Field(default=None, description="Whole days to the next deadline")
     page_url: str | None = None
+    not_stated: list[str] = Field(
+        default_factory=list, description="Asked criteria the call does not state (`strict` names)"
+    )
 
 
 class ChangePublic(BaseModel):

@@ -63,6 +63,7 @@ class CallCard:
     conflict: str | None
     links: Links
     unknown: UnknownDeadline | None = None  # no deadline could be read: "deadline unknown — see call page"
+    not_stated: str | None = None  # the profile's criteria the call does not state: "ecosystem, countries"
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,7 @@ def call_card(
     links: Links,
     why: str | None = None,
     upcoming_only: bool = True,
+    not_stated: str | None = None,
 ) -> CallCard:
     """A call (a merged `LogicalCall`) as an e-mail shows it."""
     summary = (call.summary_text or "").strip()
@@ -168,6 +170,7 @@ def call_card(
         conflict=conflict_message(conflicts[0]) if conflicts else None,
         links=links,
         unknown=unknown_deadline(call),
+        not_stated=not_stated,
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,8 @@ from monitor.normalise.vocab import fold
 from monitor.render.words import brussels_time
 
 CallPage = Callable[[int], str]
+# Call id -> the criteria asked for that the call does not state, worded ("ecosystem, countries").
+Notes = Mapping[int, str]
 
 # XML 1.0 Char minus the discouraged C1 block; the same set is invalid in iCalendar TEXT.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")

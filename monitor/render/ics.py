@@ -27,6 +27,7 @@ from monitor.render.cards import funder
 from monitor.render.entries import (
     CallPage,
     FeedMeta,
+    Notes,
     Stage,
     clean,
     first_seen,
@@ -35,7 +36,7 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
-from monitor.render.words import budget_text
+from monitor.render.words import NOT_STATED, budget_text
 
 EVENT_LENGTH = timedelta(minutes=30)
 ALARMS = (timedelta(days=7), timedelta(days=1))
@@ -44,8 +45,10 @@ PRODID = "-//Callwatch//Funding call deadlines//EN"
 _SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def calendar(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
-    """An iCalendar document with one event per deadline stage of `calls`."""
+def calendar(
+    calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None
+) -> bytes:
+    """An iCalendar document with one event per deadline stage of `calls`; `notes`: see `Notes`."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -59,7 +62,7 @@ def calendar(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> by
     for call in calls:
         page = call_page(call.id)
         for stage in stages(call.deadlines):
-            cal.add_component(_event(call, stage, page, host))
+            cal.add_component(_event(call, stage, page, host, (notes or {}).get(call.id)))
     return cal.to_ical()  # type: ignore[no-any-return]
 
 
@@ -67,7 +70,7 @@ def event_uid(call_id: int, stage: Stage, host: str) -> str:
     return f"call-{call_id}-deadline-{stage.key}@{host}"
 
 
-def _event(call: Any, stage: Stage, page: str, host: str) -> Event:
+def _event(call: Any, stage: Stage, page: str, host: str, silent: str | None) -> Event:
     deadline, changed = stage.deadline, last_change(call)
     title = one_line(call.title) or f"Call {call.id}"
     event = Event()
@@ -79,7 +82,7 @@ def _event(call: Any, stage: Stage, page: str, host: str) -> Event:
     event.add("dtstart", deadline.at.astimezone(UTC))
     event.add("dtend", deadline.at.astimezone(UTC) + EVENT_LENGTH)
     event.add("summary", f"Deadline: {title}" + (f" ({stage.name})" if stage.name else ""))
-    event.add("description", event_text(call, stage, page))
+    event.add("description", event_text(call, stage, page, silent))
     event.add("url", clean(page))
     event.add("status", "TENTATIVE" if deadline.tentative else "CONFIRMED")
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
@@ -98,14 +101,19 @@ def _alarm(before: timedelta, title: str) -> Alarm:
     return alarm
 
 
-def event_text(call: Any, stage: Stage, page: str) -> str:
-    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it)."""
+def event_text(call: Any, stage: Stage, page: str, silent: str | None = None) -> str:
+    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it); `silent` as in feeds."""
     lines = [one_line(call.title), f"Deadline: {stage_line(stage)}"]
     if stage.deadline.date_only:
         lines.append("The source gives the date only; the time shown is the usual 17:00 Brussels cut-off.")
     if stage.deadline.text:
         lines.append(f"Source wording: {one_line(stage.deadline.text)}")
-    facts = (("Programme", funder(call)), ("Identifier", call.identifier), ("Budget", budget_text(call)))
+    facts = (
+        ("Programme", funder(call)),
+        ("Identifier", call.identifier),
+        ("Budget", budget_text(call)),
+        (NOT_STATED, silent),
+    )
     lines += [f"{name}: {one_line(value)}" for name, value in facts if value]
     if call.summary_text:
         lines += ["", clean(call.summary_text).strip()[:1000]]

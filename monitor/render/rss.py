@@ -5,8 +5,10 @@ page on this site (`call_page(id)`, a permalink), title, that page as the link (
 URL is in the text: feedgen 1.0 drops the `rel` of extra Atom entry links, and two "alternate"
 links would make the entry invalid), the programme as category, and an HTML summary: deadlines in
 Brussels time, programme, budget, the source's summary (sanitised again here, whoever stored it)
-and both links; a call whose deadline could not be read says "deadline unknown — see call page"
-with the source's words (it stays in feeds; calendars, which need a date, leave it out). Atom
+and both links, and "Not stated: ecosystem, countries" (the asked criteria the call is silent on,
+given by the caller in `notes`); a call whose deadline could not be read says "deadline unknown —
+see call page" with the source's words (it stays in feeds; calendars, which need a date, leave it
+out). Atom
 carries `published` = first seen and `updated` = last change; RSS has only `pubDate`, which is the
 last change, so that a reader sorting by date shows updated calls where the feed puts them.
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes,
@@ -28,6 +30,7 @@ from monitor.render.cards import funder
 from monitor.render.entries import (
     CallPage,
     FeedMeta,
+    Notes,
     clean,
     first_seen,
     last_change,
@@ -35,21 +38,23 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
-from monitor.render.words import budget_text, opening, unknown_deadline
+from monitor.render.words import NOT_STATED, budget_text, opening, unknown_deadline
 
 
-def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
-    """An RSS 2.0 document of `calls`, in the given order."""
-    return _feed(calls, meta, call_page, dated_by_change=True).rss_str(pretty=True)  # type: ignore[no-any-return]
+def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None) -> bytes:
+    """An RSS 2.0 document of `calls`, in the given order; `notes`: see `Notes`."""
+    feed = _feed(calls, meta, call_page, notes or {}, dated_by_change=True)
+    return feed.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def atom(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage) -> bytes:
-    """An Atom document of `calls`, in the given order."""
-    return _feed(calls, meta, call_page, dated_by_change=False).atom_str(pretty=True)  # type: ignore[no-any-return]
+def atom(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None) -> bytes:
+    """An Atom document of `calls`, in the given order; `notes`: see `Notes`."""
+    feed = _feed(calls, meta, call_page, notes or {}, dated_by_change=False)
+    return feed.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
 def _feed(
-    calls: Sequence[Any], meta: FeedMeta, call_page: CallPage, *, dated_by_change: bool
+    calls: Sequence[Any], meta: FeedMeta, call_page: CallPage, notes: Notes, *, dated_by_change: bool
 ) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(clean(meta.feed_id or meta.self_url))
@@ -65,16 +70,16 @@ def _feed(
     feed.lastBuildDate(meta.updated)
     feed.ttl(60)
     for call in calls:
-        _item(feed.add_entry(order="append"), call, call_page(call.id), dated_by_change)
+        _item(feed.add_entry(order="append"), call, call_page(call.id), notes.get(call.id), dated_by_change)
     return feed
 
 
-def _item(entry: Any, call: Any, page: str, dated_by_change: bool) -> None:
+def _item(entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool) -> None:
     entry.id(clean(page))
     entry.guid(clean(page), permalink=True)
     entry.title(one_line(call.title) or f"Call {call.id}")
     entry.link(href=clean(page), rel="alternate")
-    entry.summary(clean(item_html(call, page)), type="html")
+    entry.summary(clean(item_html(call, page, silent)), type="html")
     if call.programme:
         entry.category(term=one_line(call.programme))
     # feedgen writes `published` as RSS pubDate: RSS gets the last change, Atom the first sighting.
@@ -82,8 +87,9 @@ def _item(entry: Any, call: Any, page: str, dated_by_change: bool) -> None:
     entry.updated(last_change(call))
 
 
-def item_html(call: Any, page: str) -> str:
-    """The HTML body of a feed item; every value from a source is escaped or sanitised."""
+def item_html(call: Any, page: str, silent: str | None = None) -> str:
+    """The HTML body of a feed item; every value from a source is escaped or sanitised. `silent`:
+    the criteria of the feed's filter or profile the call does not state ("ecosystem, countries")."""
     unknown = unknown_deadline(call)
     if unknown is not None:
         parts = [f'<p><strong>Deadline:</strong> <a href="{_esc(page)}">{_esc(unknown.line())}</a></p>']
@@ -94,6 +100,7 @@ def item_html(call: Any, page: str) -> str:
         ("Programme", funder(call)),
         ("Identifier", call.identifier),
         ("Budget", budget_text(call)),
+        (NOT_STATED, silent),
     ]
     parts += [f"<p><strong>{name}:</strong> {_esc(value)}</p>" for name, value in facts if value]
     summary = sanitise_html(call.summary_html) if call.summary_html else None

@@ -3,9 +3,10 @@
 Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
 ("€60,000": Babel's CLDR data, no cents on whole amounts, a currency's own symbol or code, never
 "EUR"), budgets, "41 days left", "deadline unknown — see call page" with the source's own words
-for a deadline nobody could read, deadline conflicts between sources, and typed changes as
-sentences ("deadline moved from 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Names of
-funding types and fields are `labels`'s. Every function takes `language` ("en" by default).
+for a deadline nobody could read, "Not stated: ecosystem, countries", conflicts between sources,
+"Monday 7 December 08:00" (a digest's time), and typed changes as sentences ("deadline moved from
+12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Names of funding types and fields are
+`labels`'s. Every function takes `language` ("en" by default).
 Must not: do I/O, read a clock (instants come in) or know where the text ends up.
 """
 
@@ -106,15 +107,30 @@ def conflict_values(conflict: Conflict, *, language: str = "en") -> dict[str, st
 
 def conflict_message(conflict: Conflict, *, language: str = "en") -> str:
     """'sources disagree on the deadline: ft-portal says …; eccp says …'."""
-    said = conflict_values(conflict, language=language)
-    return "sources disagree on the deadline: " + "; ".join(
-        f"{src} says {text}" for src, text in said.items()
-    )
+    said = conflict_values(conflict, language=language).items()
+    return "sources disagree on the deadline: " + "; ".join(f"{src} says {text}" for src, text in said)
 
 
 def days_phrase(days: int, *, language: str = "en") -> str:
     """'deadline today', '1 day left', '41 days left'."""
     return "deadline today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+
+
+# Criteria by verdict name, as a card names those a call is silent on ("Not stated: ecosystem, countries").
+STATED_WORDS = {"country": "countries", "organisation type": "organisation types", "ecosystem": "ecosystem",
+                "programme": "programme", "funding type": "funding type", "budget": "budget",
+                "time left": "deadline"}  # fmt: skip
+NOT_STATED = "Not stated"  # a key of templates/mail/locale: e-mails translate it
+
+
+def stated_words(criteria: Sequence[str]) -> str | None:
+    """'ecosystem, countries' for these criteria (verdict names); None for none."""
+    return ", ".join(dict.fromkeys(STATED_WORDS.get(name, name) for name in criteria)) or None
+
+
+def weekday_time(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
+    """'Monday 7 December 08:00' in `tz`: when the next digest is due."""
+    return format_datetime(at, "EEEE d MMMM HH:mm", tzinfo=tz, locale=language)
 
 
 # The one wording of a call whose deadline could not be read (it is not closed: see
@@ -207,18 +223,14 @@ def budget_phrase(
     language: str = "en",
 ) -> str:
     """What a call gives per project, as a match reason says it ('€10,000 to €60,000 per project').
-
-    `per_project` says that `high` is the call's maximum contribution rather than its total budget.
-    """
+    `per_project` says that `high` is the call's maximum contribution rather than its total budget."""
+    amount = functools.partial(money, currency=currency, language=language)
     if per_project and high is not None:
-        if low is None:
-            return f"up to {money(high, currency, language=language)} per project"
-        if low == high:
-            return f"{money(high, currency, language=language)} per project"
-        spread = f"{money(low, currency, language=language)} to {money(high, currency, language=language)}"
-        return f"{spread} per project"
-    total = f"{money(high, currency, language=language)} in total" if high is not None else ""
-    start = f"from {money(low, currency, language=language)} per project" if low is not None else ""
+        if low is None or low == high:
+            return f"{'up to ' if low is None else ''}{amount(high)} per project"
+        return f"{amount(low)} to {amount(high)} per project"
+    total = f"{amount(high)} in total" if high is not None else ""
+    start = f"from {amount(low)} per project" if low is not None else ""
     return ", ".join(part for part in (start, total) if part)
 
 
@@ -245,10 +257,8 @@ def describe_change(
         return _deadline_change(kind, _deadline(old), _deadline(new))
     if field_name == "listed":
         return "listed again by its source" if kind == "added" else "no longer listed by its source"
-    if field_name == "summary_text":
-        return "description updated"
-    if field_name == "conditions_text":
-        return "eligibility conditions updated"
+    if field_name in ("summary_text", "conditions_text"):
+        return "description updated" if field_name == "summary_text" else "eligibility conditions updated"
     label = field_label(field_name, language=language)
     before, after = _value(field_name, old, currency), _value(field_name, new, currency)
     if kind == "added":
@@ -275,10 +285,8 @@ def _value(field_name: str, value: str | None, currency: str | None) -> str:
 
 
 def _deadline(value: str | None) -> dict[str, Any] | None:
-    if not value:
-        return None
     try:
-        data = json.loads(value)
+        data = json.loads(value or "null")
         data["at"] = datetime.fromisoformat(data["at"])
     except (ValueError, KeyError, TypeError):
         return None

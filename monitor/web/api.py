@@ -22,6 +22,7 @@ from db.engine import session_scope
 from monitor.app import App
 from monitor.catalogue.query import MAX_PER_PAGE, MAX_TEXT, SORTS, STATUSES, CallQuery, QueryError
 from monitor.catalogue.snapshot import Catalogue
+from monitor.match.criteria import STRICT_CRITERIA
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import CallDetailPublic, CallsPublic, SourcePublic, call_summary
 from monitor.render.csv import CSV_COLUMNS, csv_row
@@ -79,6 +80,9 @@ FILTER_PARAMETERS = [
     _parameter("deadline_to", "Next deadline on or before this Brussels day", _DATE),
     _parameter("min_days_left", "At least this many whole days left before the next deadline",
                {"type": "integer", "minimum": 0, "maximum": 3650}),
+    _parameter("strict", "Only calls that state these criteria (with a value asked, one that fits); "
+               "`not_stated` of each call names the asked criteria it does not state",
+               {"enum": [*STRICT_CRITERIA]}, many=True),
     _parameter("sort", "deadline (soonest first, the default), updated or new", {"enum": [*SORTS]}),
 ]  # fmt: skip
 _FILTERS_DOC = {"parameters": FILTER_PARAMETERS}
@@ -113,13 +117,25 @@ def api_calls(
     base, now, per_page = _base(app), app.clock(), min(per_page, MAX_PER_PAGE)
     found = selected.catalogue.page(selected.query, now=now, offset=(page - 1) * per_page, limit=per_page)
     following = [*selected.query.params(), ("page", str(page + 1)), ("per_page", str(per_page))]
+    silent = selected.catalogue.not_stated(found.calls, selected.query.criteria())
     return {
         "total": found.total,
         "page": page,
         "per_page": per_page,
-        "calls": [call_summary(c, now=now, page_url=f"{base}/calls/{c.id}") for c in found.calls],
+        "calls": [
+            {**call_summary(c, now=now, page_url=f"{base}/calls/{c.id}"), "not_stated": _names(silent, c.id)}
+            for c in found.calls
+        ],
         "next": f"{base}/api/calls?{urlencode(following)}" if found.has_next else None,
     }
+
+
+def _names(silent: dict[int, tuple[str, ...]], call_id: int) -> list[str]:
+    """The verdict names of the criteria a call does not state, as the `strict` parameter spells them."""
+    return [_STRICT_NAME.get(name, name) for name in silent.get(call_id, ())]
+
+
+_STRICT_NAME = {verdict: name for name, verdict in STRICT_CRITERIA.items()}
 
 
 @router.get(

@@ -28,12 +28,17 @@ from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import SourcePublic, change_summary
 from monitor.render.labels import field_topic, funding_label
-from monitor.render.words import money, unknown_deadline, utc
+from monitor.render.words import money, stated_words, unknown_deadline, utc
 from monitor.web.deps import AppDep, CatalogueDep, TemplatesDep
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
 SORT_LABELS = {"deadline": "Next deadline", "updated": "Recently changed", "new": "Newly found"}
+# The browse form's "only calls that state this" boxes (`strict=`), by STRICT_CRITERIA name.
+STRICT_CHOICES = (("country", "an eligible country"), ("org_type", "who may apply"),
+                  ("ecosystem", "an ecosystem"), ("programme", "a programme"),
+                  ("funding_type", "a funding type"), ("budget", "a budget"),
+                  ("deadline", "a deadline"))  # fmt: skip
 
 router = APIRouter()
 
@@ -68,6 +73,7 @@ def browse(request: Request, app: AppDep, catalogue: CatalogueDep, templates: Te
         form = form_fields(items, expanded=True)
         return render(templates, "calls", 400, error=str(error), form=form, **context)
     found = snapshot.page(query, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    silent = snapshot.not_stated(found.calls, query.criteria())
     return render(
         templates,
         "calls",
@@ -76,7 +82,7 @@ def browse(request: Request, app: AppDep, catalogue: CatalogueDep, templates: Te
         found=found,
         page=page,
         per_page=PER_PAGE,
-        rows=[list_row(call, now) for call in found.calls],
+        rows=[list_row(call, now, stated_words(silent.get(call.id, ()))) for call in found.calls],
         links=page_links(query.params(), page, found),
         **context,
     )
@@ -131,6 +137,7 @@ def vocabularies(snapshot: Catalogue) -> dict[str, Any]:
         "org_types": list(ORG_TYPES.items()),
         "ecosystems": list(ECOSYSTEMS.items()),
         "sources": [(s, s) for s in snapshot.sources],
+        "strict": STRICT_CHOICES,
         "programmes": sorted({e.call.programme for e in snapshot.entries if e.call.programme}),
         "sorts": SORT_LABELS,
     }
@@ -147,7 +154,8 @@ def form_fields(params: list[tuple[str, str]], *, expanded: bool) -> dict[str, A
         return (given.get(name) or [""])[-1][:100]
 
     status = [s.lower() for s in given.get("status", [])] or ["open", "forthcoming"]
-    lists = {name: given.get(name, []) for name in ("funding_type", "org_type", "ecosystem", "source")}
+    names = ("funding_type", "org_type", "ecosystem", "source", "strict")
+    lists = {name: given.get(name, []) for name in names}
     texts = {name: ", ".join(given.get(name, []))[:400] for name in ("programme", "country")}
     singles = {name: last(name) for name in ("deadline_from", "deadline_to", "min_days_left")}
     return {
@@ -159,7 +167,8 @@ def form_fields(params: list[tuple[str, str]], *, expanded: bool) -> dict[str, A
     }  # fmt: skip
 
 
-def list_row(call: LogicalCall, now: datetime) -> dict[str, Any]:
+def list_row(call: LogicalCall, now: datetime, not_stated: str | None = None) -> dict[str, Any]:
+    """A row of the browse table; `not_stated` names the asked criteria the call is silent on."""
     at = next_deadline(call, now)
     return {
         "call": call,
@@ -167,6 +176,7 @@ def list_row(call: LogicalCall, now: datetime) -> dict[str, Any]:
         "next_deadline": at,
         "days_left": days_left(call, now),
         "unknown": unknown_deadline(call),
+        "not_stated": not_stated,
     }
 
 

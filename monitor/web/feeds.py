@@ -3,7 +3,8 @@
 Routes (GET and HEAD):
 - `/feeds/calls.{rss,atom,ics}?<browse-page filters>`: public. RSS and Atom list at most 100 calls
   (`limit` lowers it), the most recently changed first unless `sort` is given; the calendar holds
-  every deadline stage of at most 1000 calls. Bad filter values answer 400 with the reason.
+  every deadline stage of at most 1000 calls. Bad filter values answer 400 with the reason. Each
+  item says which asked criteria the call does not state ("Not stated: ecosystem, countries").
 - `/feeds/profile/{token}.{rss,atom,ics}`: the calls that match the profile now (what its digest
   would list; calls marked "not relevant" left out), newest change first.
 - `/feeds/tracked/{token}.ics`: every stage of every call the subscriber tracks, whatever its status.
@@ -39,12 +40,13 @@ from db.models import SubscriberStatus
 from monitor.catalogue.query import CallQuery, QueryError
 from monitor.catalogue.snapshot import Catalogue, Entry
 from monitor.match.checks import screen
-from monitor.match.criteria import Criteria
+from monitor.match.criteria import Criteria, Match
 from monitor.match.index import rank_calls
 from monitor.model.view import live_at
 from monitor.people.subscriptions import subscriber_for
 from monitor.render import ics, rss
 from monitor.render.entries import FeedMeta
+from monitor.render.words import stated_words
 from monitor.tokens import Purpose, Signer, TokenError
 from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
 from monitor.web.feed_cache import Plan, latest
@@ -96,7 +98,8 @@ def public_feed(
 
     def build() -> bytes:
         calls = [entry.call for entry in snapshot.filter(query, now=now)[:limit]]
-        return RENDER[fmt](calls, meta, call_page=links.call)
+        notes = worded(snapshot.not_stated(calls, query.criteria()).items())
+        return RENDER[fmt](calls, meta, call_page=links.call, notes=notes)
 
     etag = snapshot.etag("public", fmt, search, mark)
     return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, False, build))
@@ -130,9 +133,10 @@ def profile_feed(
     )
 
     def build() -> bytes:
-        entries = profile_entries(snapshot, profile.criteria, profile.dismissed, now)
         cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
-        return RENDER[fmt]([e.call for e in entries[:cap]], meta, call_page=links.call)
+        found = profile_entries(snapshot, profile.criteria, profile.dismissed, now)[:cap]
+        notes = worded((entry.call.id, match.not_stated) for entry, match in found)
+        return RENDER[fmt]([entry.call for entry, _ in found], meta, call_page=links.call, notes=notes)
 
     subject = _digest(token, repr(profile))
     etag = snapshot.etag("profile", fmt, subject, mark)
@@ -254,10 +258,16 @@ def _digest(*parts: str) -> str:
 # --------------------------------------------------------------------------- selection (pure)
 
 
+def worded(silent: Iterable[tuple[int, Sequence[str]]]) -> dict[int, str]:
+    """Call id -> "ecosystem, countries", for the calls silent on some criterion asked for."""
+    return {call_id: words for call_id, names in silent if (words := stated_words(names))}
+
+
 def profile_entries(
     snapshot: Catalogue, criteria: Criteria, dismissed: Iterable[int], now: datetime
-) -> list[Entry]:
-    """The calls `rank_calls` matches for the profile, minus dismissed ones, newest change first.
+) -> list[tuple[Entry, Match]]:
+    """The calls `rank_calls` matches for the profile (with their match), minus dismissed ones,
+    newest change first.
 
     The snapshot's prepared calls narrow the field cheaply (every rule but status and time left);
     `rank_calls` then decides on the few left, with `now`.
@@ -268,8 +278,9 @@ def profile_entries(
     hidden = set(dismissed)
     candidates = [e for e in candidates if not _ids(e) & hidden]
     by_call = {id(e.call): e for e in candidates}
-    matched = [by_call[id(call)] for call, _ in rank_calls([e.call for e in candidates], criteria, now=now)]
-    matched.sort(key=lambda e: (e.updated_at, e.call.id), reverse=True)
+    ranked = rank_calls([e.call for e in candidates], criteria, now=now)
+    matched = [(by_call[id(call)], match) for call, match in ranked]
+    matched.sort(key=lambda pair: (pair[0].updated_at, pair[0].call.id), reverse=True)
     return matched
 
 

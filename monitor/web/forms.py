@@ -23,11 +23,11 @@ from monitor.render.email import available_languages
 from monitor.render.labels import funding_choice
 
 TEXT_FIELDS = (
-    "email", "name", "keywords", "exclude", "countries", "programmes", "budget_min", "budget_max",
-    "min_days_left", "frequency", "language", "timezone", "timezone_other", "digest_weekday", "digest_hour",
-    "track",
+    "email", "name", "keywords", "keywords_all", "exclude", "countries", "programmes", "budget_min",
+    "budget_max", "min_days_left", "frequency", "language", "timezone", "timezone_other", "digest_weekday",
+    "digest_hour", "track",
 )  # fmt: skip
-CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types")
+CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types", "strict")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano"}
 # The zones of EU, EEA and candidate countries; any other IANA zone can be typed.
@@ -82,8 +82,9 @@ def profile_input(values: dict[str, Any]) -> ProfileInput:
     """A ProfileInput from typed values; SubscriptionError for a number that is not one."""
     return ProfileInput(
         name=values["name"].strip() or "My calls",
-        keywords=[_unquote(values["keywords"])],
-        exclude=[_unquote(values["exclude"])],
+        keywords=[_straight_quotes(values["keywords"])],
+        keywords_all=[_straight_quotes(values["keywords_all"])],
+        exclude=[_straight_quotes(values["exclude"])],
         countries=[values["countries"]],
         org_types=values["org_types"],
         ecosystems=values["ecosystems"],
@@ -92,6 +93,7 @@ def profile_input(values: dict[str, Any]) -> ProfileInput:
         budget_min=_money(values["budget_min"], "minimum budget"),
         budget_max=_money(values["budget_max"], "maximum budget"),
         min_days_left=_whole(values["min_days_left"], "minimum days left"),
+        strict=values["strict"],
         frequency=values["frequency"] or "weekly",
     )
 
@@ -116,12 +118,14 @@ def profile_values(profile: Any) -> dict[str, Any]:
     return blank() | {
         "name": profile.name,
         "keywords": ", ".join(profile.keywords),
+        "keywords_all": ", ".join(profile.keywords_all),
         "exclude": ", ".join(profile.exclude),
         "countries": ", ".join(profile.countries),
         "programmes": ", ".join(profile.programmes),
         "org_types": list(profile.org_types),
         "ecosystems": list(profile.ecosystems),
         "funding_types": list(profile.funding_types),
+        "strict": list(profile.strict),
         "budget_min": _plain_number(profile.budget_min),
         "budget_max": _plain_number(profile.budget_max),
         "min_days_left": "" if profile.min_days_left is None else str(profile.min_days_left),
@@ -139,9 +143,9 @@ def preference_values(subscriber: Any) -> dict[str, Any]:
     }
 
 
-def _unquote(text: str) -> str:
-    # People type phrases in quotes, as in web search; a phrase is matched as written anyway.
-    return text.translate(str.maketrans("", "", '"“”„«»'))
+def _straight_quotes(text: str) -> str:
+    # "Quotes for an exact phrase": typographic quotes (pasted from a document) mean the same.
+    return text.translate(str.maketrans("“”„«»", '"""""'))
 
 
 def _money(text: str, what: str) -> Decimal | None:

@@ -19,9 +19,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from db import repo
+from monitor.match.criteria import STRICT_CRITERIA, Criteria
 from monitor.people.subscriptions import SubscriptionError, check_preferences, clean_profile
+from monitor.plan.digests import next_digest_at
+from monitor.render.cards import zone
+from monitor.render.words import stated_words, weekday_time
 from monitor.tokens import Purpose, TokenError
-from monitor.web.deps import PagesDep, form_for
+from monitor.web.deps import PagesDep, form_for, get_catalogue
+from monitor.web.feeds import profile_entries
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
 from monitor.web.pages import Pages
 from monitor.web.security import CheckedForm
@@ -54,12 +59,15 @@ def _show(
     links = pages.links
     editing, values = state.get("editing"), state.get("values")
     rows = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
+    counts = _match_counts(pages, request, session, rows)
     profiles = [
         {
             "row": row,
             "values": values if editing == row.id else profile_values(row),
             "feeds": [(label, links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
             "open": editing == row.id,
+            "matching": counts.get(row.id, 0),
+            "strict": stated_words([STRICT_CRITERIA[name] for name in row.strict if name in STRICT_CRITERIA]),
         }
         for row in rows
     ]
@@ -76,10 +84,27 @@ def _show(
         profiles=profiles,
         new_profile=values if editing == "new" else blank(),
         tracked=_tracked(session, subscriber.id),
+        next_digest=_next_digest(pages, session, subscriber, rows),
         calendar_url=links.tracked_calendar(subscriber),
         unsubscribe_url=links.unsubscribe(subscriber),
         choices=pages.choices,
     )
+
+
+def _match_counts(pages: Pages, request: Request, session: Any, rows: list[Any]) -> dict[int, int]:
+    """How many calls each profile matches now: what its feed lists (and, new ones, its digest)."""
+    snapshot, now = get_catalogue(request).get(), pages.app.clock()
+    dismissed = repo.dismissed_calls(session, profile_ids=[row.id for row in rows])
+    return {
+        row.id: len(profile_entries(snapshot, Criteria.from_profile(row), dismissed.get(row.id, ()), now))
+        for row in rows
+    }
+
+
+def _next_digest(pages: Pages, session: Any, subscriber: Any, rows: list[Any]) -> str | None:
+    """'Monday 7 December 08:00' in the subscriber's zone, from the planner's own schedule."""
+    at = next_digest_at(session, pages.mail.policy, subscriber, rows, now=pages.app.clock())
+    return weekday_time(at, zone(subscriber.timezone)) if at is not None else None
 
 
 def _saved(token: str, what: str, anchor: str) -> RedirectResponse:
