@@ -795,3 +795,47 @@ def test_unknown_strict_names_are_refused() -> None:
     assert parse_strict("ecosystem, org-type") == frozenset({"ecosystem", "org_type"})
     with pytest.raises(ValueError, match="colour"):
         parse_strict("colour")
+
+
+# --------------------------------------------------------------------------- languages
+
+
+@pytest.mark.parametrize(
+    ("language", "keyword", "title"),
+    [
+        ("pl", "pompy ciepła", "Wsparcie dla pomp ciepła w budynkach"),
+        ("pl", "magazynowanie energii", "Projekty magazynowania energii"),
+        ("de", "Wärmepumpe", "Förderung von Wärmepumpen"),
+        ("de", "Gutschein", "Innovationsgutscheine für KMU"),  # inside a compound
+        ("de", "Wasserstoff", "Wasserstoffprojekte in Häfen"),  # at the start of one
+        ("it", "cooperativa agricola", "Bando per cooperative agricole"),
+        ("it", "agroalimentare", "Filiere agroalimentari locali"),
+        ("fr", "pompe à chaleur", "Aides aux pompes à chaleur"),
+        ("fr", "électrolyseur", "Nouveaux électrolyseurs"),
+        ("es", "bomba de calor", "Ayudas para bombas de calor"),
+        ("es", "pequeña empresa", "Apoyo a pequeñas empresas"),
+        ("pt", "eletrolisador", "Eletrolisadores para hidrogénio verde"),
+        ("pt", "inovação", "Vales de inovações para PME"),
+    ],
+)
+def test_inflected_and_compound_keywords_match_in_the_calls_language(
+    language: str, keyword: str, title: str
+) -> None:
+    call = make_call(title=title, language=language)
+    assert match(call, keywords=(keyword,)).matches
+    assert [c for c, _ in Matcher([call], now=NOW).rank(Criteria(keywords=(keyword,)))] == [call]
+
+
+def test_the_language_is_detected_when_the_record_does_not_name_it() -> None:
+    call = make_call(
+        title="Wsparcie dla pomp ciepła", summary_text="Program dla małych i średnich przedsiębiorstw."
+    )
+    assert match(call, keywords=("pompy ciepła",)).matches
+
+
+def test_a_compound_part_must_leave_a_word_of_its_own() -> None:
+    # "Gutscheine" is the keyword's own plural, not a compound; "Bau" is too short to be a part.
+    assert match(make_call(title="Neue Gutscheine", language="de"), keywords=("Gutschein",)).matches
+    assert not match(make_call(title="Bauernhöfe", language="de"), keywords=("Bau",)).matches
+    # English does not compound: "pump" is not found in "sumppump".
+    assert not match(make_call(title="Sumppumps", language="en"), keywords=("pumps",)).matches
