@@ -6,9 +6,12 @@ itself (`find_all`, `find_places`), and the evidence cut from a text around what
 
 Rules. A keyword is found when each of its words is found as the same word (see
 `monitor.match.stems`: the same stem in the text's language, near forms, compound parts), ignoring
-case and accents. The words of a phrase must follow each other with only spaces or hyphens between
-them ("green hydrogen" finds "Green-Hydrogen"); other punctuation must be the same as in the keyword
-("R&D" finds "R & D"); quotes around a phrase are allowed and change nothing. A word ending in `*`
+case and accents. Several words with only spaces between them are found near each other, in any
+order (at most NEAR_WORDS apart: "circular construction" finds "construction products with
+circularity principles"). In quotes, or joined by hyphens or other punctuation, they are a phrase:
+the words must follow each other with only spaces or hyphens between them ("green hydrogen" in quotes
+finds "Green-Hydrogen", not "hydrogen, green"), other punctuation the same as in the keyword ("R&D"
+finds "R & D"). A word ending in `*`
 is a prefix of the written word, not stemmed ("electroly*" finds "electrolyser" and "electrolysis").
 A word of two to five capitals is an acronym and is found only in capitals: "AI" finds "AI-driven"
 but not the Italian "ai mercati" ("ai", written small, finds both).
@@ -31,6 +34,9 @@ from monitor.match.stems import Lexicon, stem, stem_words
 from monitor.normalise.vocab import fold, fold_chars
 
 EVIDENCE_CHARS = 200
+NEAR_WORDS = 6  # how far apart the words of a loose keyword may be ("construction … circularity")
+_QUOTES = "\"\u201c\u201d\u201e'"
+
 _SPLIT_WORDS = re.compile(r"(\w+)")
 _WORD = re.compile(r"\w+")
 _LOOSE_JOIN = re.compile(r"[\s*\"\u201c\u201d\u201e-]+")
@@ -55,10 +61,12 @@ class Term:
     prefix: tuple[bool, ...]  # word ends in "*"
     acronym: tuple[bool, ...]  # written in capitals ("AI"): found only in capitals
     joins: tuple[str, ...]  # join key before each word ("" before the first)
+    # Several words with only spaces between them and no quotes: found near each other, any order.
+    loose: bool = False
 
     @property
     def key(self) -> tuple[Any, ...]:
-        return (self.words, self.prefix, self.joins, self.acronym)
+        return (self.words, self.prefix, self.joins, self.acronym, self.loose)
 
 
 @functools.lru_cache(maxsize=16_384)
@@ -72,8 +80,10 @@ def parse_term(text: str) -> Term | None:
     prefix = tuple(after.startswith("*") for after in parts[2::2])
     joins = ("", *(_join_key(between) for between in parts[2:-1:2]))
     acronym = tuple(_is_acronym(word) for word in raw)
-    text = text.strip().strip('"\u201c\u201d\u201e').strip()
-    return Term(text=text, words=words, raw=raw, prefix=prefix, acronym=acronym, joins=joins)
+    quoted = text.strip()[:1] in _QUOTES
+    loose = len(words) > 1 and not quoted and all(not between.strip() for between in parts[2:-1:2])
+    text = text.strip().strip(_QUOTES).strip()
+    return Term(text=text, words=words, raw=raw, prefix=prefix, acronym=acronym, joins=joins, loose=loose)
 
 
 def _in_capitals(word: str) -> bool:
@@ -184,11 +194,26 @@ def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
     """Word positions of every occurrence of the term in the field."""
     if not _present(keys, field):
         return []
+    if term.loose:
+        return _near(keys, field)
     found = (start for start in _starts(keys, field) if _continues(term, keys, field, start))
     if not any(term.acronym):
         return list(found)
     wanted = [k for k, acronym in enumerate(term.acronym) if acronym]
     return [start for start in found if all(start + k in field.capitals for k in wanted)]
+
+
+def _near(keys: Keys, field: Field) -> list[int]:
+    """Positions of the first word that have every other word within NEAR_WORDS of them."""
+    others = [_starts(keys[k : k + 1], field) for k in range(1, len(keys))]
+    if not all(others):
+        return []
+    return [start for start in _starts(keys, field) if all(_within(positions, start) for positions in others)]
+
+
+def _within(positions: list[int], start: int) -> bool:
+    at = bisect.bisect_left(positions, start - NEAR_WORDS)
+    return at < len(positions) and positions[at] <= start + NEAR_WORDS
 
 
 def find_places(term: Term, keys: Keys, fields: Sequence[Field]) -> tuple[tuple[int, int, int], ...]:
@@ -208,7 +233,8 @@ def sentence_of(term: Term, text: str, position: int) -> str:
     """The sentence of `text` holding `term`, found at word `position`, trimmed around it."""
     words = _WORD.finditer(text)
     first = next(itertools.islice(words, position, None))
-    last = next(itertools.islice(words, len(term.words) - 2, None)) if len(term.words) > 1 else first
+    # A loose keyword's first word may be its last in the text: then the sentence is around that word.
+    last = next(itertools.islice(words, len(term.words) - 2, None), first) if len(term.words) > 1 else first
     return sentence(text, first.start(), last.end())
 
 
