@@ -153,18 +153,29 @@ def term_keys(term: Term, language: str, lexicon: Lexicon) -> Keys:
 
 def _starts(keys: Keys, field: Field) -> list[int]:
     first = keys[0]
-    if isinstance(first, str):
-        return [i for i, word in enumerate(field.words) if word.startswith(first)]
+    if isinstance(first, str):  # a prefix: the field's words that start with it, then where they are
+        at = end = bisect.bisect_left(field.vocabulary, first)
+        while end < len(field.vocabulary) and field.vocabulary[end].startswith(first):
+            end += 1
+        return _positions(field.words, field.vocabulary[at:end])
+    return _positions(field.stems, first, field.first_at)
+
+
+def _positions(items: tuple[str, ...], wanted: Any, first_at: dict[str, int] | None = None) -> list[int]:
     starts: list[int] = []
-    for key in first:
-        at = field.first_at.get(key)
+    for key in wanted:
+        at = first_at.get(key) if first_at is not None else _index(items, key, 0)
         while at is not None:
             starts.append(at)
-            try:
-                at = field.stems.index(key, at + 1)
-            except ValueError:
-                at = None
+            at = _index(items, key, at + 1)
     return sorted(starts)
+
+
+def _index(items: tuple[str, ...], key: str, start: int) -> int | None:
+    try:
+        return items.index(key, start)
+    except ValueError:
+        return None
 
 
 def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:

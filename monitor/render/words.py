@@ -1,8 +1,7 @@
 """The wording of a call's facts, the only copy, for e-mails, pages, feeds, the API and match reasons.
 
 Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
-("€60,000": Babel's CLDR data, no cents on whole amounts, a currency's own symbol or code, never
-"EUR"), budgets, "41 days left", "deadline unknown — see call page" with the source's own words
+and budgets ("€60,000": worded in `monitor.render.money`, re-exported here), "41 days left", "deadline unknown — see call page" with the source's own words
 for a deadline nobody could read, "Not stated: ecosystem, countries", conflicts between sources,
 "Monday 7 December 08:00" (a digest's time), and typed changes as sentences ("deadline moved from
 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Funding types and fields: `labels`. Each
@@ -13,44 +12,37 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol, overload
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_datetime
-from babel.numbers import format_currency
-from babel.numbers import get_currency_precision as _precision
 
 from monitor.model.call import DeadlineIn
 from monitor.model.view import Conflict, deadline_unknown, undated, unread_deadline_text
 from monitor.model.zones import BRUSSELS
 from monitor.render.labels import field_label
 
-MONEY_FIELDS = frozenset({"budget_total", "contribution_min", "contribution_max"})
-_currency = functools.lru_cache(maxsize=8192)(format_currency)  # Babel: ~0.2 ms an amount, words repeat
+# Money and budgets are worded in `monitor.render.money`; callers import all wording from here.
+from monitor.render.money import MONEY_FIELDS
+from monitor.render.money import Budgeted as Budgeted
+from monitor.render.money import budget_phrase as budget_phrase
+from monitor.render.money import budget_text as budget_text
+from monitor.render.money import money as money
+from monitor.render.money import wanted_budget as wanted_budget
 
 _WORDS_DATE, _WORDS_TIME, _SHORT = "d MMMM y", "d MMMM y HH:mm", "d MMM y HH:mm"
-_FRACTION = re.compile(r"\.0+")
-# CLDR puts a space between a currency written as letters and the digits; Babel does not.
-_CODE_AND_DIGIT = re.compile(r"(?<=[A-Za-z])(?=[\d-])|(?<=\d)(?=[A-Za-z])")
-
-
-class Budgeted(Protocol):
-    budget_total: Decimal | None
-    contribution_max: Decimal | None
-    budget_currency: str | None
 
 
 # --------------------------------------------------------------------------- dates
 
 
+@functools.lru_cache(maxsize=16_384)
 def when(at: datetime, tz: ZoneInfo = BRUSSELS, *, with_time: bool = True, language: str = "en") -> str:
-    """'19 March 2027 17:00' in `tz` (without the time: '19 March 2027')."""
+    """'19 March 2027 17:00' in `tz` (without the time: '19 March 2027'); cached, as Babel is slow."""
     return format_datetime(at, _WORDS_TIME if with_time else _WORDS_DATE, tzinfo=tz, locale=language)
 
 
@@ -172,69 +164,6 @@ def source_wording(text: str | None) -> str | None:
     if len(flat) > WORDING_SHOWN:
         flat = flat[:WORDING_SHOWN].rsplit(" ", 1)[0] + "…"
     return flat or None
-
-
-# --------------------------------------------------------------------------- money and budgets
-
-
-@overload
-def money(amount: None, currency: str | None, *, language: str = "en") -> None: ...
-@overload
-def money(amount: Decimal | int | float, currency: str | None, *, language: str = "en") -> str: ...
-def money(amount: Decimal | int | float | None, currency: str | None, *, language: str = "en") -> str | None:
-    """'€60,000', '€60,000.50', 'PLN 60,000', '£5,000'; no currency means euros."""
-    if amount is None:
-        return None
-    value, code = Decimal(str(amount)), (currency or "EUR").upper()
-    if value == value.to_integral_value() or _precision(code) == 0:
-        text = _currency(value, code, format=_whole(language), locale=language, currency_digits=False)
-    else:
-        text = _currency(value, code, locale=language)
-    return _CODE_AND_DIGIT.sub(" ", text)
-
-
-@functools.cache
-def _whole(language: str) -> str:
-    """The language's currency pattern without its fraction digits ('¤#,##0')."""
-    return _FRACTION.sub("", Locale.parse(language).currency_formats["standard"].pattern)
-
-
-def budget_text(call: Budgeted, *, language: str = "en") -> str | None:
-    """A call's budget line: '€2,000,000 in total, up to €500,000 per project'."""
-    total = money(call.budget_total, call.budget_currency, language=language)
-    per_project = money(call.contribution_max, call.budget_currency, language=language)
-    if total and per_project and call.contribution_max != call.budget_total:
-        return f"{total} in total, up to {per_project} per project"
-    return total or (f"up to {per_project} per project" if per_project else None)
-
-
-def budget_phrase(
-    low: Decimal | None,
-    high: Decimal | None,
-    currency: str | None,
-    *,
-    per_project: bool,
-    language: str = "en",
-) -> str:
-    """What a call gives per project, as a match reason says it ('€10,000 to €60,000 per project').
-    `per_project` says that `high` is the call's maximum contribution rather than its total budget."""
-    amount = functools.partial(money, currency=currency, language=language)
-    if per_project and high is not None:
-        if low is None or low == high:
-            return f"{'up to ' if low is None else ''}{amount(high)} per project"
-        return f"{amount(low)} to {amount(high)} per project"
-    total = f"{amount(high)} in total" if high is not None else ""
-    start = f"from {amount(low)} per project" if low is not None else ""
-    return ", ".join(part for part in (start, total) if part)
-
-
-def wanted_budget(low: Decimal | None, high: Decimal | None, *, language: str = "en") -> str:
-    """A profile's budget range in euros: '€10,000 to €60,000', 'at least €10,000', 'at most …'."""
-    if low is not None and high is not None:
-        return f"{money(low, None, language=language)} to {money(high, None, language=language)}"
-    if low is not None:
-        return f"at least {money(low, None, language=language)}"
-    return f"at most {money(high or Decimal(0), None, language=language)}"
 
 
 def describe_change(
