@@ -21,6 +21,7 @@ from monitor.catalogue.query import CallQuery, search_terms
 from monitor.match.checks import compile_criteria, run_checks, screen
 from monitor.match.criteria import UNKNOWN, Criteria
 from monitor.match.index import prepare
+from monitor.match.relevance import Corpus
 from monitor.model.view import LogicalCall, days_until, listed_undated, next_deadline, status_at
 from monitor.model.zones import BRUSSELS
 from monitor.normalise.vocab import fold
@@ -73,6 +74,14 @@ class Catalogue:
     built_at: datetime | None = None
     _by_id: dict[int, Entry] = field(default_factory=dict, repr=False)
     _primary_of: dict[int, int] = field(default_factory=dict, repr=False)
+    _corpus: Corpus | None = field(default=None, repr=False)
+
+    @property
+    def corpus(self) -> Corpus:
+        """The stems of every call (built on first use), so keywords meet their inflected forms."""
+        if self._corpus is None:
+            self._corpus = Corpus([entry.prepared for entry in self.entries])
+        return self._corpus
 
     @classmethod
     def build(
@@ -103,7 +112,8 @@ class Catalogue:
         criteria = query.criteria()
         if criteria != Criteria():
             by_prepared = {id(e.prepared): e for e in candidates}
-            candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in candidates), criteria)]
+            found = screen((e.prepared for e in candidates), criteria, self.corpus)
+            candidates = [by_prepared[id(p)] for p in found]
         return _sorted(list(candidates), query.sort, now)
 
     def page(self, query: CallQuery, *, now: datetime, offset: int = 0, limit: int = 50) -> Page:
@@ -116,7 +126,7 @@ class Catalogue:
         (they depend on the request's `now`; pages and feeds show the deadline anyway)."""
         if criteria == Criteria():
             return {}
-        comp, found = compile_criteria(criteria), {}
+        comp, found = compile_criteria(criteria, self.corpus), {}
         for call in calls:
             entry = self._by_id.get(call.id)
             checks = run_checks(entry.prepared, comp) if entry is not None else ()

@@ -274,7 +274,7 @@ def profile_entries(
     """
     live = [e for e in snapshot.entries if live_at(e.call, now)]
     by_prepared = {id(e.prepared): e for e in live}
-    candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in live), criteria)]
+    candidates = [by_prepared[id(p)] for p in screen((e.prepared for e in live), criteria, snapshot.corpus)]
     hidden = set(dismissed)
     candidates = [e for e in candidates if not _ids(e) & hidden]
     by_call = {id(e.call): e for e in candidates}
