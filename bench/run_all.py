@@ -188,7 +188,30 @@ def markdown(results: list[dict[str, Any]], facts: dict[str, Any], command: str,
             out += (table(result) if "polls" not in result["params"] else []) + details(result) + [""]
         if EXPLAIN.get(name):
             out += [EXPLAIN[name], ""]
+    out += relevance_section()
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).rstrip() + "\n"
+
+
+RELEVANCE = ROOT / "bench" / "relevance" / "RESULTS.md"
+
+
+def relevance_section() -> list[str]:
+    """Quality, not time: the averaged table of the last `bench/relevance.py` run (its RESULTS.md)."""
+    if not RELEVANCE.exists():
+        return []
+    lines = RELEVANCE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| system"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return [
+        "", "## 7. Relevance: labelled calls × profiles", "",
+        "Measured by `bench/relevance.py` (about a minute, most of it the semantic extra embedding the "
+        "calls; it runs at every full run and on its own) over the labelled set in `bench/relevance/` "
+        "(calls, profiles, the judging rule in RULES.md); macro averages over profiles, precision "
+        f"counting label 1 or 2 as right, recall counting label 2. Set: {lines[2].strip()}.",
+        "", *lines[start:end], "",
+        "Per profile, and the fully relevant calls each system missed: bench/relevance/RESULTS.md. "
+        "Target (issue #14): Callwatch above every baseline on both F1 and nDCG@10.",
+    ]  # fmt: skip
 
 
 EXPLAIN: dict[str, str] = {}
@@ -241,6 +264,8 @@ def main() -> None:
         log("warning: load average above 1.5; figures will be distorted by other work on this machine")
     results: list[dict[str, Any]] = []
     command = " ".join(["bench/run_all.py", *sys.argv[1:]])
+    if not args.only and args.size == "full":  # relevance is quality, measured in seconds
+        subprocess.run([sys.executable, str(ROOT / "bench" / "relevance.py")], check=False)
     for name, databases in PLAN:
         if args.only and name not in args.only:
             continue
