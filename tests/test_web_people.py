@@ -18,7 +18,8 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Profile, RateHit, Subscriber
-from monitor.people.subscriptions import ProfileInput, SubscriptionError, check_sign_up
+from monitor.people.signups import check_sign_up
+from monitor.people.subscriptions import ProfileInput, SubscriptionError
 from monitor.web import manage as manage_pages
 from monitor.web import people as people_pages
 from monitor.web import signup as signup_pages
@@ -254,7 +255,7 @@ def test_every_state_changing_form_needs_the_token_except_one_click(world: MailW
     targets = [
         f"{world.web}/subscribe", confirm, confirm + "/resend", track, dismiss, manage + "/preferences",
         manage + "/profiles", f"{manage}/profiles/{profile_id}", f"{manage}/profiles/{profile_id}/delete",
-        manage + "/untrack", manage + "/reset-feeds", manage + "/delete",
+        manage + "/untrack", manage + "/track", manage + "/reset-feeds", manage + "/delete",
     ]  # fmt: skip
     # Every POST route of the people pages is in that list, or is the one-click unsubscribe.
     routes = [*people_pages.router.routes, *signup_pages.router.routes, *manage_pages.router.routes]

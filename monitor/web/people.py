@@ -23,6 +23,9 @@ from fastapi.responses import HTMLResponse, Response
 from db import repo
 from db.engine import session_scope
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
+from monitor.plan.digests import next_digest_at, with_digest
+from monitor.render.cards import zone
+from monitor.render.words import weekday_time
 from monitor.tokens import Purpose, TokenError
 from monitor.web import manage, signup
 from monitor.web.deps import PagesDep, form_for
@@ -39,9 +42,17 @@ WORDING = {
 router = APIRouter(include_in_schema=False)
 
 
-def _wanted_call(session: Any, payload: dict[str, Any]) -> Any:
-    """The call a sign-up asked to track (carried in the confirmation link), if still stored."""
-    return repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
+def _wanted_calls(session: Any, subscriber: Any, payload: dict[str, Any]) -> list[Any]:
+    """The calls confirming will track: the one carried in the link, and every track request kept
+    pending for the address (one per merged call, in the order asked)."""
+    ids = [int(payload["c"])] if payload.get("c") else []
+    ids += repo.pending_calls(session, subscriber_id=subscriber.id)
+    calls: dict[int, Any] = {}
+    for call_id in ids:
+        call = repo.logical_call(session, call_id=call_id)
+        if call is not None:
+            calls.setdefault(call.id, call)
+    return list(calls.values())
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
@@ -61,14 +72,13 @@ def confirm_page(token: str, request: Request, pages: PagesDep) -> HTMLResponse:
                     resend_url=f"/confirm/{token}/resend",
                 )
             return pages.refused(request, error)
-        call = _wanted_call(session, payload)
         return pages.page(
             request,
             "confirm",
             email=subscriber.email,
             already=subscriber.status == "confirmed",
             action=f"/confirm/{token}",
-            track_title=call.title if call is not None else None,
+            track_titles=[call.title for call in _wanted_calls(session, subscriber, payload)],
         )
 
 
@@ -77,21 +87,42 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
     app = pages.app
 
     def work(session: Any, subscriber: Any, payload: dict[str, Any]) -> Response:
+        calls = _wanted_calls(session, subscriber, payload)
         confirm(session, subscriber, now=app.clock(), origin="web")
-        call = _wanted_call(session, payload)
-        if call is not None:
+        # Already confirmed: this click is the owner's consent to what the page listed.
+        repo.apply_pending(session, subscriber_id=subscriber.id, now=app.clock())
+        for call in calls:
             repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=app.clock())
-        tracking = f" You now track “{call.title}”." if call is not None else ""
         return pages.page(
             request,
             "done",
             title="Subscription confirmed",
-            message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!{tracking}",
+            message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!",
+            tracking=[call.title for call in calls],
+            next_steps=what_comes(pages, session, subscriber),
             link=pages.links.manage(subscriber),
             link_text="Review your profile and preferences",
         )
 
     return pages.acting(request, Purpose.CONFIRM, token, work, form)
+
+
+def what_comes(pages: Pages, session: Any, subscriber: Any) -> list[str]:
+    """What the subscriber will receive from now on, from the planner's own rules."""
+    profiles = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
+    at = next_digest_at(session, pages.mail.policy, subscriber, profiles, now=pages.app.clock())
+    days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
+    listed = ", ".join(days[:-1]) + " and " + days[-1] if len(days) > 1 else "".join(days)
+    steps = [f"For every call you track: a reminder {listed} days before each deadline, and an alert "
+             "when it changes."]  # fmt: skip
+    if at is None or not with_digest(profiles):
+        steps.insert(0, "No digest: you chose only reminders and changes for the calls you track.")
+    else:
+        when = weekday_time(at, zone(subscriber.timezone))
+        steps.insert(
+            0, f"Your first digest: {when} ({subscriber.timezone}), with the open calls that fit you."
+        )
+    return steps
 
 
 @router.post("/confirm/{token}/resend", response_class=HTMLResponse)
