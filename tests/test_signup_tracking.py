@@ -114,6 +114,9 @@ def test_a_confirmed_address_finds_its_track_requests_waiting_on_the_manage_page
         waiting = page.split("Calls waiting for you", 1)[1].split("</ul>", 1)[0]
         assert TITLES["B"] in waiting and TITLES["D"] in waiting
         assert "nothing is sent about them until you track them here" in page
+        exported = http.get(manage + "/export").json()
+        assert exported["calls_waiting_to_be_tracked"] == [call_b, call_d]
+        assert exported["tracked_calls"] == []
         # While D waits, a reminder due for it is not sent (30 days before 1 March, 08:00 Lisbon).
         assert world.cli("reminders", "--now", "2027-01-30T08:10:00Z").exit_code == 0
         assert "reminder" not in _kinds(world)
@@ -215,3 +218,20 @@ def test_the_forms_offer_the_three_choices_and_the_pages_say_what_happens(world:
     assert len(world.messages_to("lena@example.org")) == PER_ADDRESS.count
     tracked, pending = _follows(world, "lena@example.org")
     assert tracked == [] and pending == sorted([world.call_id("A"), world.call_id("B")])
+
+
+def test_asking_again_for_a_confirmation_link_says_exactly_what_happened(world: MailWorld) -> None:
+    world.seed(CALLS, now=utc("2026-11-21T09:00:00Z"))
+    assert world.cli("subscribe", MIRA, "--keywords", "x", "--now", "2026-11-21T10:00:00Z").exit_code == 0
+    [first] = world.messages_to(MIRA)
+    expired = link(first, "confirm")
+    world.web_clock.at = utc("2026-11-24T10:01:00Z")  # the link works for 3 days
+    with world.http() as http:
+        sent = world.submit(http, expired, action=expired + "/resend")
+        world.settle()
+        world.web_clock.at += timedelta(minutes=4)
+        paced = world.submit(http, expired, action=expired + "/resend")
+    assert f"A new confirmation link is on its way to {MIRA}" in sent.text
+    assert f"A confirmation link was sent to {MIRA} 4 minutes ago: use that one" in paced.text
+    assert "You can ask for another in 6 minutes." in paced.text
+    assert len(world.wait_for_messages(MIRA, 3, timeout=1)) == 2

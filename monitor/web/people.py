@@ -15,6 +15,7 @@ new one. Must not render pages itself: `monitor.web.pages.Pages` does.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -142,13 +143,29 @@ def confirm_resend(token: str, request: Request, pages: PagesDep, form: ResendFo
         if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
             return pages.refused(request, TokenError("this link is no longer valid"))
         queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
+        message = _resent(pages, subscriber, queued)
     if queued:
         pages.deliver()
-    return pages.page(
-        request,
-        "done",
-        title="Check your inbox",
-        message="If this address still needs confirming, a new link is on its way.",
+    return pages.page(request, "done", title="Check your inbox", message=message)
+
+
+def _resent(pages: Pages, subscriber: Any, queued: bool) -> str:
+    """What the resend button did; exact, since only the link's holder can press it."""
+    if queued:
+        return f"A new confirmation link is on its way to {subscriber.email}. It works for 3 days."
+    if subscriber.status == "confirmed":
+        return f"{subscriber.email} is already confirmed: nothing to do."
+    sent_at = subscriber.confirmation_sent_at
+    ago = (
+        max(0, round((pages.app.clock() - sent_at.replace(tzinfo=UTC)).total_seconds() / 60))
+        if sent_at
+        else 0
+    )
+    wait = max(1, pages.mail.policy.confirmation_interval_minutes - ago)
+    return (
+        f"A confirmation link was sent to {subscriber.email} {ago} minute{'s' if ago != 1 else ''} ago: "
+        f"use that one, it does everything this one would have. You can ask for another in {wait} "
+        f"minute{'s' if wait != 1 else ''}."
     )
 
 
@@ -246,6 +263,8 @@ def _act_on_call(
                 return pages.refused(request, TokenError("this profile no longer exists"))
             repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=now())  # type: ignore[arg-type]
         title = call.title
+        if verb == "track" and subscriber.status != "confirmed":
+            title += f" (no e-mail is sent to {subscriber.email} while it is {subscriber.status})"
         link = pages.links.manage(subscriber)
     done = WORDING[verb][2]
     return pages.page(

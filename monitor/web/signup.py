@@ -99,7 +99,10 @@ def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Re
             )
             logger.info("web sign-up: %s", outcome)
         title = call.title if call is not None else None
-    response = pages.page(request, "inbox", email=address, track_title=title, limit=PER_ADDRESS.count)
+    minutes = pages.mail.policy.confirmation_interval_minutes
+    response = pages.page(
+        request, "inbox", email=address, track_title=title, limit=PER_ADDRESS.count, interval=minutes
+    )
     response.background = BackgroundTask(pages.deliver)
     return response
 
