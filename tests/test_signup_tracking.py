@@ -91,6 +91,9 @@ def test_the_third_track_request_in_ten_minutes_is_tracked_on_confirmation(world
     assert "No digest: you chose only reminders and changes for the calls you track." in done.text
     assert "a reminder 30, 14, 7 and 1 days before each deadline" in done.text
     assert _follows(world) == (ids, [])
+    with session_scope(world.app.engine) as session:  # the same form three times: one profile
+        mira = repo.subscriber_by_email(session, email=MIRA)
+        assert [p.frequency for p in repo.profiles_of(session, subscriber_ids=[mira.id])[mira.id]] == ["off"]
 
 
 def test_a_confirmed_address_finds_its_track_requests_waiting_on_the_manage_page(world: MailWorld) -> None:

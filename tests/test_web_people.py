@@ -129,6 +129,7 @@ def test_a_new_address_confirms_by_e_mail_and_then_tracks_the_call(world: MailWo
         assert "You will also track" in page.text and "Green hydrogen electrolyser pilots" in page.text
         done = world.submit(http, confirm_url)
     assert done.status_code == 200 and "Subscription confirmed" in done.text
+    assert "Your first digest: Monday 23 November 08:00 (Europe/Lisbon)" in done.text
     assert _subscriber(world).status == "confirmed" and _tracked(world) == [call_a]
     [profile] = _profiles(world)
     assert (profile.name, profile.keywords, profile.countries) == (

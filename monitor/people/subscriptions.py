@@ -174,7 +174,8 @@ def subscribe(
     track_call_id: int | None = None,
     **preferences: Any,
 ) -> SubscribeResult:
-    """Add a profile to an address (creating the subscriber), and ask it to confirm unless it has.
+    """Add a profile to an address (creating the subscriber; an identical profile is not added
+    twice), and ask it to confirm unless it has.
 
     `track_call_id` rides in the confirmation link: the call is tracked when the address confirms.
     """
@@ -191,7 +192,13 @@ def subscribe(
     elif prefs:
         repo.update_subscriber(session, subscriber_id=row.id, **prefs)  # type: ignore[arg-type]
     assert row.id is not None
-    added = repo.add_profile(session, subscriber_id=row.id, now=now, **values)
+    # The same profile sent again (a second "Track this call" with the form as it was): kept once.
+    same = [
+        p
+        for p in repo.profiles_of(session, subscriber_ids=[row.id]).get(row.id, [])
+        if all(getattr(p, name) == value for name, value in values.items())
+    ]
+    added = same[0] if same else repo.add_profile(session, subscriber_id=row.id, now=now, **values)
     repo.record_consent(session, subscriber_id=row.id, event="subscribed", source=origin, now=now)
     queued = False
     if confirmed:

@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from db import repo
 from db.engine import session_scope
+from db.models import DeliveryKind
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
 from monitor.plan.digests import next_digest_at, with_digest
 from monitor.render.cards import zone
@@ -120,9 +121,9 @@ def what_comes(pages: Pages, session: Any, subscriber: Any) -> list[str]:
         steps.insert(0, "No digest: you chose only reminders and changes for the calls you track.")
     else:
         when = weekday_time(at, zone(subscriber.timezone))
-        steps.insert(
-            0, f"Your first digest: {when} ({subscriber.timezone}), with the open calls that fit you."
-        )
+        sent = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=[subscriber.id])
+        first = "next digest" if sent else "first digest"
+        steps.insert(0, f"Your {first}: {when} ({subscriber.timezone}), with the open calls that fit you.")
     return steps
 
 
