@@ -244,8 +244,11 @@ def track(token: str, request: Request, pages: PagesDep, form: TrackForm) -> Res
 
     def work(session: Any, subscriber: Any, _: Any) -> Response:
         wanted = form.get("call_id")
-        if wanted.isdigit() and int(wanted) in repo.pending_calls(session, subscriber_id=subscriber.id):
-            repo.track_call(session, subscriber_id=subscriber.id, call_id=int(wanted), now=pages.app.clock())
+        call = repo.logical_call(session, call_id=int(wanted)) if wanted.isdigit() else None
+        # The request may name another record of what is now one merged call.
+        members = {m.call.id for m in call.members} if call is not None else set()
+        for call_id in members & set(repo.pending_calls(session, subscriber_id=subscriber.id)):
+            repo.track_call(session, subscriber_id=subscriber.id, call_id=call_id, now=pages.app.clock())
         return _saved(token, "tracked", "tracked")
 
     return pages.acting(request, Purpose.MANAGE, token, work, form)

@@ -93,8 +93,10 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
         confirm(session, subscriber, now=app.clock(), origin="web")
         # Already confirmed: this click is the owner's consent to what the page listed.
         repo.apply_pending(session, subscriber_id=subscriber.id, now=app.clock())
-        for call in calls:
-            repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=app.clock())
+        # The call the link carries (a link mailed before track requests were kept has no pending row).
+        carried = repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
+        if carried is not None:
+            repo.track_call(session, subscriber_id=subscriber.id, call_id=carried.id, now=app.clock())
         return pages.page(
             request,
             "done",
