@@ -94,6 +94,7 @@ def public_feed(
         self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
         page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
         updated=latest(index.newest, crossed),
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:
@@ -130,6 +131,7 @@ def profile_feed(
         updated=latest(index.newest, crossed, profile.changed),
         description="Calls that match your Callwatch profile",
         feed_id=f"tag:{_host(links.base_url)},2026:profile/{profile.id}",
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:
@@ -169,6 +171,7 @@ def tracked_feed(
         updated=latest(index.newest, *tracked.values()),
         description="Deadlines of the calls you track on Callwatch",
         feed_id=f"tag:{_host(links.base_url)},2026:tracked/{sid}",
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:
