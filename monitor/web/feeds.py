@@ -48,6 +48,7 @@ from monitor.render import ics, rss
 from monitor.render.entries import FeedMeta
 from monitor.render.words import stated_words
 from monitor.tokens import Purpose, Signer, TokenError
+from monitor.web import errors
 from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
 from monitor.web.feed_cache import Plan, latest
 
@@ -80,7 +81,7 @@ def public_feed(
     try:
         query, limit, params = public_query(request.query_params.multi_items(), snapshot.sources, fmt)
     except QueryError as error:
-        return PlainTextResponse(f"{error}\n", status_code=400)
+        return errors.plain(f"{error}\n", 400)  # the reason quotes the value asked: no markup back
     index = cache.index(snapshot)
     mark, crossed = index.clock_mark(now, query.min_days_left)
     search = urlencode(params)
