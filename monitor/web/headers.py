@@ -38,7 +38,7 @@ TOKEN_PATHS = ("/confirm/", "/unsubscribe/", "/manage/", "/track/", "/dismiss/",
                "/feeds/tracked/")  # fmt: skip
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_POLICY = (
