@@ -107,7 +107,7 @@ def assert_secured(response: httpx.Response, path: str) -> None:
     headers = response.headers
     where = f"{response.request.method} {path} ({response.status_code})"
     assert headers.get("x-content-type-options") == "nosniff", where
-    referrer = "no-referrer" if path.startswith(SIGNED) else "strict-origin-when-cross-origin"
+    referrer = "same-origin" if path.startswith(SIGNED) else "strict-origin-when-cross-origin"
     assert headers.get("referrer-policy") == referrer, where
     policy = headers.get("content-security-policy", "")
     if headers.get("content-type", "").startswith("text/html"):
@@ -159,7 +159,7 @@ def test_signed_pages_and_the_call_page_answer_with_their_policy(world: MailWorl
         assert "javascript" in script.headers["content-type"] and "data-local-time" in script.text
         manage = http.get(f"/manage/{values['manage']}")
         assert manage.status_code == 200 and manage.headers["cache-control"] == "no-store"
-        assert manage.headers["referrer-policy"] == "no-referrer"
+        assert manage.headers["referrer-policy"] == "same-origin"
         assert http.head(f"/manage/{values['manage']}").headers["content-security-policy"] == PAGE_POLICY
 
 

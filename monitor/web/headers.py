@@ -3,9 +3,12 @@
 Owns which policy each response gets, decided by what the response is (its Content-Type and path),
 so no route can forget it:
 
-- every response: `X-Content-Type-Options: nosniff` and a `Referrer-Policy`: `no-referrer` on
+- every response: `X-Content-Type-Options: nosniff` and a `Referrer-Policy`: `same-origin` on
   paths that carry a signed token (confirm, unsubscribe, manage, track, dismiss, private feeds),
-  so the token never leaves in a Referer; `strict-origin-when-cross-origin` elsewhere;
+  so the token never leaves for another site in a Referer; `strict-origin-when-cross-origin`
+  elsewhere. Not `no-referrer`: with it browsers send `Origin: null` with the page's own forms,
+  which the CSRF origin check (monitor.web.security) must refuse; the only Referer `same-origin`
+  sends goes to this site, whose logs hold the token already (it is in the page's URL);
 - HTML pages: a content security policy that runs scripts and styles from the site only
   (`default-src 'self'`, no inline code: the call page's script is /static/call.js, the
   stylesheet /static/style.css), `frame-ancestors 'none'` and `X-Frame-Options: DENY`;
@@ -52,7 +55,7 @@ _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.D
 
 
 def referrer_policy(path: str) -> str:
-    return "no-referrer" if path.startswith(TOKEN_PATHS) else "strict-origin-when-cross-origin"
+    return "same-origin" if path.startswith(TOKEN_PATHS) else "strict-origin-when-cross-origin"
 
 
 def script_hashes(html: bytes) -> str:
