@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from tests.mailworld import CALLS, MailWorld, utc
 
 ANNA = "anna@example.org"
 SCRIPT = "<script>alert(1)</script>"
+ROOT = Path(__file__).resolve().parents[1]
 SIGNED = (
     "/confirm/",
     "/unsubscribe/",
@@ -130,6 +132,15 @@ def inline_code(html: str) -> list[str]:
         found += [f"{tag.name} {name}=" for name in tag.attrs if name == "style" or name.startswith("on")]
         found += [f"{tag.name} {name}" for name, v in tag.attrs.items() if str(v).startswith("javascript:")]
     return found
+
+
+def test_no_web_template_holds_inline_code() -> None:
+    """Every template, also those of states the route walk does not reach (the page policy would
+    block inline scripts, <style>, style="" and on…= handlers: they would silently do nothing)."""
+    inline = re.compile(r"<style|<script(?![^>]*\bsrc=)|\sstyle=|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+    templates = sorted((ROOT / "templates" / "web").glob("*.html"))
+    assert len(templates) > 10
+    assert [(t.name, m.group()) for t in templates for m in inline.finditer(t.read_text())] == []
 
 
 def test_every_route_sends_the_security_headers(world: MailWorld) -> None:
