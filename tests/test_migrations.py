@@ -17,7 +17,7 @@ from tests.dbfixtures import postgres_url, scratch_postgres
 
 EXPECTED_TABLES = {
     "source", "fetchrun", "call", "deadline", "callchange", "subscriber", "profile", "consent",
-    "trackedcall", "dismissal", "delivery", "ratehit", "alembic_version",
+    "trackedcall", "dismissal", "delivery", "ratehit", "shown", "alembic_version",
 }  # fmt: skip
 
 
