@@ -32,8 +32,8 @@ class ShownLog:
 
     def shown(self, profile_id: int, call_ids: Iterable[int]) -> bool:
         """Whether any of these ids (a call and its records) was listed for the profile."""
-        listed = self.calls.get(profile_id, set())
-        return any(cid in listed for cid in call_ids)
+        listed = self.calls.get(profile_id)
+        return listed is not None and not listed.isdisjoint(call_ids)
 
 
 def shown_log(session: Session, *, subscriber_ids: Sequence[int]) -> dict[int, ShownLog]:

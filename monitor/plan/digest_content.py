@@ -44,6 +44,7 @@ class Pool:
     shown: dict[int, ShownLog]  # subscriber id -> what their digests listed
     digested: set[int]  # subscribers who had a digest already (sent or on its way)
     owners: dict[int, int]  # call record id -> the id of the live call it belongs to
+    ids: dict[int, frozenset[int]]  # live call id -> it and its records' ids (`ids_of`), made once
 
     def log(self, subscriber: Subscriber) -> ShownLog:
         return self.shown.get(subscriber.id or 0) or ShownLog()
@@ -82,9 +83,7 @@ def digest_contents(
     tracked, log = pool.tracked.get(subscriber.id or 0, {}), pool.log(subscriber)
     limit = policy.max_calls_per_section
     ranked = sorted(matched, key=lambda cid: (-matched[cid][0].score, cid))
-    fresh = [
-        cid for cid in ranked if any(not log.shown(p, ids_of(pool.by_id[cid])) for p in profiles_of[cid])
-    ]
+    fresh = [cid for cid in ranked if any(not log.shown(p, pool.ids[cid]) for p in profiles_of[cid])]
     changes = _changed(pool, log, tracked, after=since or now - timedelta(days=7))
     # Calls listed as new carry their days left there; "Closing soon" lists the others.
     soon = now + timedelta(days=policy.closing_soon_days)
@@ -123,7 +122,7 @@ def shown_rows(
         (pid, cid)
         for cid in listed
         for pid in contents.profiles_of.get(cid, [])
-        if not log.shown(pid, ids_of(pool.by_id[cid]))
+        if not log.shown(pid, pool.ids[cid])
     ]
     changes = [
         (contents.matched[cid][1] if cid in contents.matched else None, cid, change)
@@ -180,8 +179,8 @@ def _changed(
     found = []
     for cid in sorted({pool.owners[i] for i in (*log.first_at, *tracked) if i in pool.owners}):
         call = pool.by_id[cid]
-        starts = [log.first_at[i] for i in ids_of(call) if i in log.first_at]
-        starts += [tracked[i] for i in ids_of(call) if i in tracked]
+        starts = [log.first_at[i] for i in pool.ids[cid] if i in log.first_at]
+        starts += [tracked[i] for i in pool.ids[cid] if i in tracked]
         if not starts:
             continue
         since = max(after, min(starts))

@@ -195,6 +195,7 @@ def load_pool(
         shown=repo.shown_log(session, subscriber_ids=ids),
         digested=repo.had_digest(session, subscriber_ids=ids),
         owners={i: c.id for c in calls for i in ids_of(c)},
+        ids={c.id: frozenset(ids_of(c)) for c in calls},
     )
 
 
