@@ -11,6 +11,7 @@ result down; tests build `Settings(...)` directly.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -24,6 +25,8 @@ from monitor.match.semantic import available as semantic_available
 # Values people paste from examples; refused in production.
 _PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "dev", "development", "callwatch"}
 _MIN_SECRET_LENGTH = 32
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
 
 
 class SettingsError(Exception):
@@ -44,6 +47,9 @@ class Settings(BaseSettings):
     mail_from: str = "Callwatch <callwatch@localhost>"
     contact: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # Right of the @ in calendar event UIDs; kept apart from base_url so moving the site renames no
+    # event (README, operations). Set it to the old host to keep the UIDs published before it existed.
+    ics_domain: str = "callwatch"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     secret_key: SecretStr | None = None
@@ -94,6 +100,14 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("ics_domain")
+    @classmethod
+    def _ics_domain(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DOMAIN.match(value):
+            raise ValueError("must be a domain name such as calls.example.org (letters, digits, dots, -)")
+        return value
 
     @field_validator("mail_from")
     @classmethod

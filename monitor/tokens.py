@@ -1,7 +1,12 @@
 """Signed tokens for links in e-mails and feeds: confirm, manage, unsubscribe, dismiss, track, feed.
 
 Owns: one salt per purpose (a token made for one purpose is refused for any
-other), the lifetimes (a confirmation link lasts 3 days; the others years),
+other), the lifetimes (a confirmation link lasts 3 days; the others years)
+with an allowance for clock skew (a link minted by a worker whose clock runs
+up to 5 minutes ahead of the web process is accepted; one dated further in
+the future is refused as not valid yet, a 400 rather than "expired", since a
+fresh link from the same clock would be refused too; lifetimes end on time:
+a few minutes off 3 days or 5 years change nothing anyone could notice),
 secret rotation (tokens signed with a previous secret, listed in
 CALLWATCH_OLD_SECRET_KEYS, still verify; new ones use the current secret)
 and revocation (the payload carries the subscriber's `token_version`; the
@@ -18,7 +23,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from monitor.clock import Clock, system_clock
 
@@ -35,6 +40,9 @@ class Purpose(StrEnum):
 CONFIRM_VALID = timedelta(days=3)
 LONG_VALID = timedelta(days=5 * 366)
 LIFETIME = {purpose: LONG_VALID for purpose in Purpose} | {Purpose.CONFIRM: CONFIRM_VALID}
+# Worker and web process may run on hosts whose clocks disagree by a little (NTP keeps them within
+# seconds; a VM after resume, a minute or two); more than this is a clock to fix, or a `--now` run.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class TokenError(Exception):
@@ -71,18 +79,25 @@ class Signer:
     def read(self, purpose: Purpose, token: str) -> dict[str, Any]:
         """The payload of an authentic, unexpired token for `purpose`; TokenError otherwise."""
         serializer = self._serializer(purpose)
-        max_age = int(LIFETIME[purpose].total_seconds())
         try:
-            payload = serializer.loads(token, max_age=max_age)
-        except SignatureExpired as exc:
-            old = serializer.load_payload(exc.payload) if exc.payload is not None else None
-            raise TokenError("this link has expired", expired=True, payload=_dict(old)) from None
+            # No max_age here: itsdangerous refuses any timestamp after its clock; age is checked below.
+            payload, signed_at = serializer.loads(token, return_timestamp=True)
         except BadSignature:
             raise TokenError("this link is not valid") from None
         result = _dict(payload)
         if result is None:
             raise TokenError("this link is not valid")
+        age = self.clock() - signed_at
+        if age < -CLOCK_SKEW:
+            raise TokenError(f"this link is dated {_ahead(-age)} in the future, so it is not valid yet")
+        if age > LIFETIME[purpose]:
+            raise TokenError("this link has expired", expired=True, payload=result)
         return result
+
+
+def _ahead(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minutes" if minutes < 120 else f"{minutes // 60} hours"
 
 
 def _dict(value: Any) -> dict[str, Any] | None:

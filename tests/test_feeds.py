@@ -5,7 +5,7 @@ is written out below.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,7 @@ class Record:
 @dataclass
 class Member:
     call: Record
+    changes: int = 0
 
 
 @dataclass
@@ -224,7 +225,7 @@ def test_calendar_has_one_event_per_stage_with_utc_times_and_alarms() -> None:
     assert str(cal["PRODID"]) == ics.PRODID
     assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H" in body and b"X-PUBLISHED-TTL:PT6H" in body
     found = events(body)
-    host = "callwatch.example.eu"
+    host = "callwatch"  # FeedMeta.uid_domain's default, not the site's host
     assert set(found) == {
         f"call-7-deadline-stage-1@{host}",
         f"call-3-deadline-label-stage-1@{host}",
@@ -254,10 +255,10 @@ def test_closed_and_past_stages_are_listed_without_alarms() -> None:
         DeadlineIn(at=utc("2027-05-20T15:00:00"), label="Stage 2"),
     ]
     found = events(ics.calendar([call], META, call_page=page))
-    closed = found["call-3-deadline-label-stage-1@callwatch.example.eu"]
+    closed = found["call-3-deadline-label-stage-1@callwatch"]
     assert closed.walk("VALARM") == []
     assert "(closed)" in str(closed["DESCRIPTION"])
-    assert len(found["call-3-deadline-label-stage-2@callwatch.example.eu"].walk("VALARM")) == 2
+    assert len(found["call-3-deadline-label-stage-2@callwatch"].walk("VALARM")) == 2
 
 
 def test_moved_deadline_keeps_its_uid_and_raises_the_sequence() -> None:
@@ -265,12 +266,43 @@ def test_moved_deadline_keeps_its_uid_and_raises_the_sequence() -> None:
     moved = calls()[0]
     moved.deadlines = [DeadlineIn(at=utc("2027-01-17T16:00:00"))]
     moved.members[0].call.last_changed_at = utc("2026-11-25T10:00:00")
+    moved.members[0].changes = 1
     after = events(ics.calendar([moved], META, call_page=page))
     assert set(after) == set(before)
     [uid] = after
     assert after[uid].decoded("DTSTART") == utc("2027-01-17T16:00:00")
     assert after[uid].decoded("SEQUENCE") > before[uid].decoded("SEQUENCE")
     assert after[uid].decoded("LAST-MODIFIED") == utc("2026-11-25T10:00:00")
+
+
+def test_two_changes_within_a_second_give_two_sequence_values() -> None:
+    call = calls()[0]
+    seen = []
+    for changes, at in (
+        (0, "2026-11-25T10:00:00"),
+        (1, "2026-11-25T10:00:00.400"),
+        (2, "2026-11-25T10:00:00.900"),
+    ):
+        call.members[0].call.last_changed_at = utc(at)
+        call.members[0].changes = changes
+        [event] = events(ics.calendar([call], META, call_page=page)).values()
+        seen.append(event.decoded("SEQUENCE"))
+    assert seen[0] < seen[1] < seen[2]
+    # Above what minutes alone gave before changes were counted: published events still update.
+    assert seen[0] == int((utc("2026-11-25T10:00:00") - utc("2020-01-01T00:00:00")).total_seconds() // 60)
+
+
+def test_uids_name_the_configured_domain_not_the_site() -> None:
+    moved = replace(
+        META, self_url="https://new.example.org/feeds/calls.ics", page_url="https://new.example.org/calls"
+    )
+    assert set(events(ics.calendar(calls(), moved, call_page=page))) == set(
+        events(ics.calendar(calls(), META, call_page=page))
+    )
+    named = replace(META, uid_domain="calls.example.org")
+    assert {uid.split("@")[1] for uid in events(ics.calendar(calls(), named, call_page=page))} == {
+        "calls.example.org"
+    }
 
 
 def test_calendar_text_is_escaped_as_rfc_5545_says() -> None:

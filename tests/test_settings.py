@@ -103,3 +103,13 @@ def test_development_secret_is_generated_once_and_private(tmp_path: Path) -> Non
 def test_nothing_is_created_by_loading_settings(tmp_path: Path) -> None:
     load_settings(var_dir=tmp_path / "var")
     assert not (tmp_path / "var").exists()
+
+
+def test_the_calendar_domain_is_a_domain_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().ics_domain == "callwatch"
+    monkeypatch.setenv("CALLWATCH_ICS_DOMAIN", " Calls.Example.ORG ")
+    assert load_settings().ics_domain == "calls.example.org"
+    for bad in ("https://calls.example.org", "calls example", "-calls.example.org", "calls..example.org", ""):
+        monkeypatch.setenv("CALLWATCH_ICS_DOMAIN", bad)
+        with pytest.raises(SettingsError, match="CALLWATCH_ICS_DOMAIN: must be a domain name"):
+            load_settings()

@@ -12,14 +12,18 @@ from typing import Any
 
 import feedparser
 import httpx
+from fastapi.testclient import TestClient
 from icalendar import Calendar
 from lxml import etree
 
 from db import repo
 from db.engine import session_scope
 from db.models import Profile, Subscriber
+from monitor.app import build_app
 from monitor.model.call import CallIn, DeadlineIn
+from monitor.settings import load_settings
 from monitor.tokens import Purpose
+from monitor.web import create_app
 from tests.mailworld import MailWorld, call_in, utc
 
 NASTY = "Tourism vouchers <script>alert(1)</script> & <img src=x onerror=alert(1)>"
@@ -154,7 +158,7 @@ def test_calendar_has_every_stage_with_utc_times_alarms_and_escaping(world: Mail
     ids = seed(world)
     response = get(world, "/feeds/calls.ics?country=DE")
     found = events(response)
-    host = "127.0.0.1"
+    host = "callwatch"
     starts = {uid: event.decoded("DTSTART") for uid, event in found.items()}
     assert starts == {
         f"call-{ids['H1']}-deadline-stage-1@{host}": utc("2027-01-10T16:00:00Z"),
@@ -184,10 +188,37 @@ def test_moved_deadline_keeps_its_event_uid(world: MailWorld) -> None:
     assert after.headers["etag"] != before.headers["etag"]
     old, new = events(before), events(after)
     assert set(new) == set(old)
-    uid = f"call-{ids['S4']}-deadline-label-stage-1@127.0.0.1"
+    uid = f"call-{ids['S4']}-deadline-label-stage-1@callwatch"  # CALLWATCH_ICS_DOMAIN's default
     assert old[uid].decoded("DTSTART") == utc("2027-01-20T16:00:00Z")
     assert new[uid].decoded("DTSTART") == utc("2027-01-27T16:00:00Z")
     assert new[uid].decoded("SEQUENCE") > old[uid].decoded("SEQUENCE")
+
+
+def test_moving_the_site_keeps_every_event_uid(world: MailWorld) -> None:
+    seed(world)
+    here = events(get(world, "/feeds/calls.ics"))
+    moved = build_app(load_settings(base_url="https://calls.example.org"))
+    moved.clock = world.web_clock
+    try:
+        with TestClient(create_app(moved)) as client:
+            there = client.get("/feeds/calls.ics")
+    finally:
+        moved.engine.dispose()
+    assert there.status_code == 200 and "https://calls.example.org/calls/" in there.text
+    elsewhere = {str(e["UID"]): e for e in Calendar.from_ical(there.content).walk("VEVENT")}
+    assert len(here) == 5 and set(elsewhere) == set(here)
+    assert {uid.split("@")[1] for uid in here} == {"callwatch"}
+
+
+def test_two_changes_within_a_second_give_two_sequence_values(world: MailWorld) -> None:
+    ids = seed(world)
+    uid = f"call-{ids['S4']}-deadline-label-stage-1@callwatch"
+    seen = [events(get(world, "/feeds/calls.ics?country=DE"))[uid].decoded("SEQUENCE")]
+    start = utc("2026-11-21T09:30:00Z")
+    for step, first in enumerate(("2027-01-27T16:00:00Z", "2027-01-28T16:00:00Z")):
+        world.seed([two_stage(first=first)], now=start + timedelta(milliseconds=400 * step))
+        seen.append(events(get(world, "/feeds/calls.ics?country=DE"))[uid].decoded("SEQUENCE"))
+    assert seen[0] < seen[1] < seen[2]
 
 
 def test_conditional_get(world: MailWorld) -> None:
@@ -394,10 +425,10 @@ def test_tracked_calendar_shows_tracked_calls_only(world: MailWorld) -> None:
     assert response.headers["cache-control"] == "private, max-age=300"
     found = events(response)
     assert set(found) == {
-        f"call-{ids['V2']}-deadline-stage-1@127.0.0.1",
-        f"call-{ids['C3']}-deadline-stage-1@127.0.0.1",
+        f"call-{ids['V2']}-deadline-stage-1@callwatch",
+        f"call-{ids['C3']}-deadline-stage-1@callwatch",
     }
-    assert str(found[f"call-{ids['V2']}-deadline-stage-1@127.0.0.1"]["SUMMARY"]) == f"Deadline: {NASTY}"
+    assert str(found[f"call-{ids['V2']}-deadline-stage-1@callwatch"]["SUMMARY"]) == f"Deadline: {NASTY}"
     etag = response.headers["etag"]
     assert get(world, url, **{"If-None-Match": etag}).status_code == 304
     assert world.cli("track", ED, str(ids["H1"]), "--now", "2026-11-21T11:00:00Z").exit_code == 0

@@ -18,7 +18,8 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Profile, RateHit, Subscriber
-from monitor.people.subscriptions import ProfileInput, SubscriptionError, check_sign_up
+from monitor.people.signups import check_sign_up
+from monitor.people.subscriptions import ProfileInput, SubscriptionError
 from monitor.web import manage as manage_pages
 from monitor.web import people as people_pages
 from monitor.web import signup as signup_pages
@@ -132,6 +133,7 @@ def test_a_new_address_confirms_by_e_mail_and_then_tracks_the_call(world: MailWo
         assert "You will also track" in page.text and "Green hydrogen electrolyser pilots" in page.text
         done = world.submit(http, confirm_url)
     assert done.status_code == 200 and "Subscription confirmed" in done.text
+    assert "Your first digest: Monday 23 November 08:00 (Europe/Lisbon)" in done.text
     assert _subscriber(world).status == "confirmed" and _tracked(world) == [call_a]
     [profile] = _profiles(world)
     assert (profile.name, profile.keywords, profile.countries) == (
@@ -258,7 +260,7 @@ def test_every_state_changing_form_needs_the_token_except_one_click(world: MailW
     targets = [
         f"{world.web}/subscribe", confirm, confirm + "/resend", track, dismiss, manage + "/preferences",
         manage + "/profiles", f"{manage}/profiles/{profile_id}", f"{manage}/profiles/{profile_id}/delete",
-        manage + "/untrack", manage + "/reset-feeds", manage + "/delete",
+        manage + "/untrack", manage + "/track", manage + "/reset-feeds", manage + "/delete",
     ]  # fmt: skip
     # Every POST route of the people pages is in that list, or is the one-click unsubscribe.
     routes = [*people_pages.router.routes, *signup_pages.router.routes, *manage_pages.router.routes]

@@ -98,6 +98,9 @@ class TrackedCall(SQLModel, table=True):
     subscriber_id: int = fk_field("subscriber.id")
     call_id: int = fk_field("call.id")
     created_at: datetime = utc_field()
+    # Asked for on the web but not yet consented to by the inbox's owner (an unconfirmed address,
+    # or a confirmed one whose owner has not clicked): kept, so no request is lost, but no mail.
+    pending: bool = False
 
 
 class Dismissal(SQLModel, table=True):

@@ -40,7 +40,16 @@ from db.repo.deliveries import (
     period_claimed,
     skipped_digests,
 )
-from db.repo.follows import dismiss_call, dismissed_calls, track_call, tracked_calls, untrack_call
+from db.repo.follows import (
+    apply_pending,
+    dismiss_call,
+    dismissed_calls,
+    pending_calls,
+    request_track,
+    track_call,
+    tracked_calls,
+    untrack_call,
+)
 from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.history import changes_since, primary_ids
 from db.repo.people import (
@@ -137,6 +146,9 @@ __all__ = [
     "profile",
     "record_consent",
     "track_call",
+    "request_track",
+    "pending_calls",
+    "apply_pending",
     "untrack_call",
     "tracked_calls",
     "dismiss_call",

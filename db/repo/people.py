@@ -29,7 +29,7 @@ from db.models import (
     SubscriberStatus,
     TrackedCall,
 )
-from db.repo.follows import dismissed_calls, tracked_calls
+from db.repo.follows import dismissed_calls, pending_calls, tracked_calls
 from db.repo.reads import LIKE_ESCAPE, like_literal
 
 # Profile columns a caller may set (everything else is bookkeeping).
@@ -246,6 +246,7 @@ def export_subscriber(session: Session, *, subscriber_id: int) -> dict[str, Any]
             {**_plain(p), "dismissed_calls": sorted(dismissed.get(p.id or 0, set()))} for p in profiles
         ],
         "tracked_calls": [{"call_id": cid, "since": at.isoformat()} for cid, at in sorted(tracked.items())],
+        "calls_waiting_to_be_tracked": pending_calls(session, subscriber_id=subscriber_id),
         "consent_events": [_plain(c, exclude={"subscriber_id"}) for c in consents],
         "emails": [
             _plain(d, exclude={"message", "subscriber_id", "lease_until", "next_attempt_at"})

@@ -1,7 +1,8 @@
 """Calls as users see them: one merged view per cross-source group, searched and versioned.
 
 Owns: `search_calls` (a literal substring over every source's text), `logical_call(s)` (the
-stored members of a group handed to `monitor.model.view.merge`), `catalogue_version`, and the
+stored members of a group, with their count of history lines, handed to
+`monitor.model.view.merge`), `catalogue_version`, and the
 LIKE escaping every query on user text uses.
 Must not: write anything, decide groups (`monitor.poll.reconcile` does) or merge fields itself.
 """
@@ -92,15 +93,27 @@ def logical_calls(session: Session, *, primary_ids: Sequence[int]) -> list[Logic
             ).all()
         )
     kinds = {source.id: source.kind for source in list_sources(session)}
-    deadlines = deadlines_for(session, call_ids=[row.id for row in rows if row.id is not None])
+    row_ids = [row.id for row in rows if row.id is not None]
+    deadlines = deadlines_for(session, call_ids=row_ids)
+    changes = change_counts(session, call_ids=row_ids)
     members: dict[int, list[Member]] = defaultdict(list)
     for row in rows:
         primary = row.group_id or row.id
         assert primary is not None
         members[primary].append(
-            Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id or 0, []))
-        )
+            Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id or 0, []),
+                   changes=changes.get(row.id or 0, 0))
+        )  # fmt: skip
     return [merge(members[primary_id]) for primary_id in ids if primary_id in members]
+
+
+def change_counts(session: Session, *, call_ids: Sequence[int]) -> dict[int, int]:
+    """How many typed history lines each call has (a calendar event's revision grows with it)."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(call_ids):
+        query = select(CallChange.call_id, func.count()).where(col(CallChange.call_id).in_(chunk))
+        found.update(session.exec(query.group_by(col(CallChange.call_id))).all())  # type: ignore[arg-type]
+    return found
 
 
 def logical_call(session: Session, *, call_id: int) -> LogicalCall | None:

@@ -70,16 +70,12 @@ class Compiled:
     funding_types: tuple[str, ...]
     strict: frozenset[str]  # verdict names of the strict criteria
     corpus: Corpus  # the calls being ranked: stems, lengths, keyword rarity
-
-    @property
-    def terms(self) -> tuple[Term, ...]:
-        """Every keyword of the profile, "any of" first, each once."""
-        return tuple({(t.words, t.prefix, t.joins): t for t in (*self.keywords, *self.keywords_all)}.values())
+    terms: tuple[Term, ...] = ()  # every keyword, "any of" first, each once (set by compile_criteria)
 
 
 def compile_criteria(criteria: Criteria, corpus: Corpus) -> Compiled:
     """The criteria in the form the checks compare with, for the calls of `corpus`."""
-    return Compiled(
+    compiled = Compiled(
         criteria=criteria,
         keywords=parse_terms(criteria.keywords),
         keywords_all=parse_terms(criteria.keywords_all),
@@ -92,6 +88,8 @@ def compile_criteria(criteria: Criteria, corpus: Corpus) -> Compiled:
         strict=frozenset(STRICT_CRITERIA[name] for name in criteria.strict),
         corpus=corpus,
     )
+    both = (*compiled.keywords, *compiled.keywords_all)
+    return replace(compiled, terms=tuple({term.key: term for term in both}.values()))
 
 
 def unique(values: Iterable[str]) -> tuple[str, ...]:
@@ -121,7 +119,7 @@ def run_checks(
     A strict criterion the call does not state ("unknown") counts as "not eligible".
     """
     checks: list[Check] = []
-    for run in (run for run in _CHECKS if run not in skip):
+    for run in _CHECKS if not skip else [run for run in _CHECKS if run not in skip]:
         check = run(prep, comp)
         if check is not None and check.outcome == UNKNOWN and check.criterion in comp.strict:
             check = replace(check, outcome=NOT_ELIGIBLE, strict=True)

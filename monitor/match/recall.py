@@ -37,7 +37,7 @@ def semantic_matches(
     from monitor.match.semantic import profile_text
 
     near = index.similar(profile_text(term.text for term in comp.keywords))
-    without_words = replace(comp, keywords=(), keywords_all=())
+    without_words = replace(comp, keywords=(), keywords_all=(), terms=())
     found: list[tuple[Prepared, tuple[Check, ...], float]] = []
     for position in sorted(near, key=lambda i: (-near[i], i)):
         prep = prepared[position]

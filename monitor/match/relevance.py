@@ -32,6 +32,7 @@ MATCH_FIELDS = 4
 # Where an excluded word must be found to rule a call out: its title, keywords and summary.
 EXCLUDE_FIELDS = 3
 K1, B = 1.2, 0.75
+Places = tuple[tuple[int, int, int], ...]
 
 
 class Corpus:
@@ -54,6 +55,11 @@ class Corpus:
         self.average = {name: max(total / max(self.size, 1), 1.0) for name, total in totals.items()}
         self._keys: dict[tuple[Any, ...], Keys] = {}
         self._df: dict[tuple[Any, ...], int] = {}
+        # Where each term was found in each call of the corpus: 10,000 profiles share their terms, so
+        # a term is looked for once per call, not once per profile. Calls from outside (a `match_call`
+        # with this corpus) are not kept: only the corpus's own objects have ids that stay theirs.
+        self._members = {id(prep) for prep in self.prepared}
+        self._places: dict[tuple[Any, ...], dict[int, Places]] = {}
 
     def keys(self, term: Term, language: str) -> Keys:
         """The stems each of the term's words may take in a text of `language`."""
@@ -63,10 +69,15 @@ class Corpus:
             keys = self._keys[cache_key] = term_keys(term, language, self.lexicon)
         return keys
 
-    def found(self, term: Term, prep: Any, fields: int = MATCH_FIELDS) -> tuple[tuple[int, int, int], ...]:
+    def found(self, term: Term, prep: Any, fields: int = MATCH_FIELDS) -> Places:
         """Where the term is in the call (all fields), or () when not in its first `fields` fields."""
-        places = find_places(term, self.keys(term, prep.language), prep.fields)
-        return places if places and places[0][0] < fields else ()
+        if fields != MATCH_FIELDS or id(prep) not in self._members:
+            return find_places(term, self.keys(term, prep.language), prep.fields, fields)
+        seen = self._places.setdefault((term.key, term.raw), {})
+        places = seen.get(id(prep))
+        if places is None:
+            places = seen[id(prep)] = find_places(term, self.keys(term, prep.language), prep.fields, fields)
+        return places
 
     def document_frequency(self, term: Term, candidates: Callable[[], Iterable[Any]] | None = None) -> int:
         """Calls of the corpus the term is found in; `candidates` yields every call that may hold it

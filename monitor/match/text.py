@@ -198,7 +198,7 @@ def _present(keys: Keys, field: Field) -> bool:
     if isinstance(first, str):
         at = bisect.bisect_left(field.vocabulary, first)
         return at < len(field.vocabulary) and field.vocabulary[at].startswith(first)
-    return any(key in field.first_at for key in first)
+    return not field.first_at.keys().isdisjoint(first)
 
 
 def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
@@ -227,10 +227,15 @@ def _within(positions: list[int], start: int) -> bool:
     return at < len(positions) and positions[at] <= start + NEAR_WORDS
 
 
-def find_places(term: Term, keys: Keys, fields: Sequence[Field]) -> tuple[tuple[int, int, int], ...]:
-    """(field index, first word position, occurrences) of each field the term is found in."""
+def find_places(
+    term: Term, keys: Keys, fields: Sequence[Field], needed: int | None = None
+) -> tuple[tuple[int, int, int], ...]:
+    """(field index, first word position, occurrences) of each field the term is found in; with
+    `needed`, nothing unless it is in one of the first `needed` fields (the rest is then not read)."""
     places: list[tuple[int, int, int]] = []
     for index, field in enumerate(fields):
+        if needed is not None and index == needed and not places:
+            return ()
         found = find_all(term, keys, field)
         if found:
             places.append((index, found[0], len(found)))

@@ -34,6 +34,7 @@ class Member:
     call: Any  # db.models.Call (kept untyped: this module does not import the tables)
     kind: str
     deadlines: list[DeadlineIn]
+    changes: int = 0  # typed history lines (CallChange rows) stored for this record
 
     @property
     def rank(self) -> tuple[int, str, int]:

@@ -4,9 +4,9 @@ Owns the consent rules: double opt-in (a new or returning address gets a
 confirmation e-mail, at most one per address per 10 minutes, and nothing
 else until it confirms), consent events stored with time and origin, and
 links that act only for the subscriber and purpose they were signed for
-(a revoked `token_version` or a different purpose is refused), and the web
-sign-up rule: the form never changes a confirmed address (anyone can type
-any address); that address is mailed its manage link instead.
+(a revoked `token_version` or a different purpose is refused); confirming
+turns the address's pending track requests into follows. The web form's
+own rules are `monitor.people.signups`'.
 
 Every function takes a session; the caller commits.
 """
@@ -27,7 +27,7 @@ from monitor.match.criteria import STRICT_CRITERIA, parse_strict
 from monitor.normalise.countries import user_country
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.people.addresses import usable_address
-from monitor.people.confirmations import request_confirmation, send_manage_link
+from monitor.people.confirmations import request_confirmation
 from monitor.plan.claim import MailContext
 from monitor.render.email import available_languages
 from monitor.tokens import Purpose, Signer, TokenError
@@ -174,7 +174,8 @@ def subscribe(
     track_call_id: int | None = None,
     **preferences: Any,
 ) -> SubscribeResult:
-    """Add a profile to an address (creating the subscriber), and ask it to confirm unless it has.
+    """Add a profile to an address (creating the subscriber; an identical profile is not added
+    twice), and ask it to confirm unless it has.
 
     `track_call_id` rides in the confirmation link: the call is tracked when the address confirms.
     """
@@ -191,7 +192,13 @@ def subscribe(
     elif prefs:
         repo.update_subscriber(session, subscriber_id=row.id, **prefs)  # type: ignore[arg-type]
     assert row.id is not None
-    added = repo.add_profile(session, subscriber_id=row.id, now=now, **values)
+    # The same profile sent again (a second "Track this call" with the form as it was): kept once.
+    same = [
+        p
+        for p in repo.profiles_of(session, subscriber_ids=[row.id]).get(row.id, [])
+        if all(getattr(p, name) == value for name, value in values.items())
+    ]
+    added = same[0] if same else repo.add_profile(session, subscriber_id=row.id, now=now, **values)
     repo.record_consent(session, subscriber_id=row.id, event="subscribed", source=origin, now=now)
     queued = False
     if confirmed:
@@ -213,51 +220,6 @@ def subscribe(
     return SubscribeResult(row, created, queued, added.id)
 
 
-def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]) -> str:
-    """The cleaned address, once everything a sign-up form sent is valid; SubscriptionError names
-    the first bad value. The answer never depends on whether the address is known."""
-    try:
-        address = usable_address(email)
-    except ValueError as exc:
-        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
-    clean_profile(profile)
-    check_preferences(**preferences)
-    return address
-
-
-def sign_up(
-    session: Session,
-    mail: MailContext,
-    *,
-    email: str,
-    profile: ProfileInput,
-    preferences: dict[str, Any],
-    now: datetime,
-    track_call_id: int | None = None,
-) -> str:
-    """The web form's sign-up, after `check_sign_up`: what was queued ("confirmation",
-    "manage-link" or "nothing"), for logs and tests; the page must show the same either way.
-    A new, pending or unsubscribed address gets the profile and a confirmation e-mail (the call to
-    track rides in its link). A confirmed address is not changed at all: anyone can type any
-    address into the form, so it is only mailed its manage link, and the person adds the profile there.
-    """
-    row = repo.subscriber_by_email(session, email=email)
-    if row is not None and row.status == SubscriberStatus.CONFIRMED:
-        sent = send_manage_link(session, mail, row, now=now, track_call_id=track_call_id)
-        return "manage-link" if sent else "nothing"
-    result = subscribe(
-        session,
-        mail,
-        email=email,
-        profile=profile,
-        now=now,
-        origin="web",
-        track_call_id=track_call_id,
-        **preferences,
-    )
-    return "confirmation" if result.confirmation_queued else "nothing"
-
-
 def subscriber_for(
     session: Session, signer: Signer, purpose: Purpose, token: str
 ) -> tuple[Subscriber, dict[str, Any]]:
@@ -270,12 +232,13 @@ def subscriber_for(
 
 
 def confirm(session: Session, subscriber: Subscriber, *, now: datetime, origin: str) -> bool:
-    """Confirm; False when it already was (a second click changes nothing)."""
+    """Confirm (and track the calls asked for meanwhile); False when it already was."""
     if subscriber.status == SubscriberStatus.CONFIRMED:
         return False
     assert subscriber.id is not None
     repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.CONFIRMED, now=now)
     repo.record_consent(session, subscriber_id=subscriber.id, event="confirmed", source=origin, now=now)
+    repo.apply_pending(session, subscriber_id=subscriber.id, now=now)
     return True
 
 

@@ -46,6 +46,7 @@ class FeedMeta:
     updated: datetime
     description: str = "EU funding calls for SMEs, from Callwatch"
     feed_id: str | None = None  # Atom id; the self URL when not given
+    uid_domain: str = "callwatch"  # right of the @ in calendar UIDs: CALLWATCH_ICS_DOMAIN
 
 
 def clean(text: str | None) -> str:

@@ -1,11 +1,14 @@
 """iCalendar documents of calls' deadlines (icalendar). Pure: calls and metadata in, bytes out.
 
 Owns what a calendar event says about a deadline and how it is identified: one VEVENT per
-deadline stage, UID `call-<id>-deadline-<stage>@<host>` (the stage key never contains the date,
-so a moved deadline keeps its UID and moves in subscribers' calendars). DTSTART is the deadline
+deadline stage, UID `call-<id>-deadline-<stage>@<domain>` (the stage key never contains the date,
+so a moved deadline keeps its UID and moves in subscribers' calendars; the domain is the
+CALLWATCH_ICS_DOMAIN setting handed in as `FeedMeta.uid_domain`, never the site's host, so moving
+the site renames no event). DTSTART is the deadline
 in UTC (a date-only deadline is shown at the time the rest of Callwatch uses, the 17:00 Brussels
 cut-off, and says so), DTEND 30 minutes later. DTSTAMP and LAST-MODIFIED are the call's last
-change and SEQUENCE grows with it, so clients take a moved deadline as a newer version. Every
+change; SEQUENCE grows with every change (see `sequence`), so clients take a moved deadline as a
+newer version. Every
 stage is listed, past and closed ones too (a calendar is a record; deleting yesterday's deadline
 would surprise), but only stages not marked closed carry alarms: 7 days and 1 day before
 (display alarms). A call whose deadline could not be read has no stage and so no event: a
@@ -19,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
@@ -58,27 +60,26 @@ def calendar(
     cal.add("x-wr-caldesc", one_line(meta.description))
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
-    host = urlsplit(meta.page_url).hostname or "callwatch"
     for call in calls:
         page = call_page(call.id)
         for stage in stages(call.deadlines):
-            cal.add_component(_event(call, stage, page, host, (notes or {}).get(call.id)))
+            cal.add_component(_event(call, stage, page, meta.uid_domain, (notes or {}).get(call.id)))
     return cal.to_ical()  # type: ignore[no-any-return]
 
 
-def event_uid(call_id: int, stage: Stage, host: str) -> str:
-    return f"call-{call_id}-deadline-{stage.key}@{host}"
+def event_uid(call_id: int, stage: Stage, domain: str) -> str:
+    return f"call-{call_id}-deadline-{stage.key}@{domain}"
 
 
-def _event(call: Any, stage: Stage, page: str, host: str, silent: str | None) -> Event:
+def _event(call: Any, stage: Stage, page: str, domain: str, silent: str | None) -> Event:
     deadline, changed = stage.deadline, last_change(call)
     title = one_line(call.title) or f"Call {call.id}"
     event = Event()
-    event.add("uid", event_uid(call.id, stage, host))
+    event.add("uid", event_uid(call.id, stage, domain))
     event.add("dtstamp", changed)
     event.add("last-modified", changed)
     event.add("created", first_seen(call))
-    event.add("sequence", sequence(changed))
+    event.add("sequence", sequence(call))
     event.add("dtstart", deadline.at.astimezone(UTC))
     event.add("dtend", deadline.at.astimezone(UTC) + EVENT_LENGTH)
     event.add("summary", f"Deadline: {title}" + (f" ({stage.name})" if stage.name else ""))
@@ -123,6 +124,10 @@ def event_text(call: Any, stage: Stage, page: str, silent: str | None = None) ->
     return "\n".join(lines)
 
 
-def sequence(changed: datetime) -> int:
-    """A revision number that grows with the call's last change (minutes since 2020)."""
-    return max(0, int((changed - _SEQUENCE_EPOCH).total_seconds() // 60))
+def sequence(call: Any) -> int:
+    """The event's revision: the minutes from 2020 to the call's last change plus the number of
+    typed changes stored for its records. The count makes every change count, two within one
+    minute (or one second) too; the minutes keep it above the numbers Callwatch published before
+    it counted changes (minutes alone), so calendars holding those events still take updates."""
+    minutes = int((last_change(call) - _SEQUENCE_EPOCH).total_seconds() // 60)
+    return max(0, minutes) + sum(member.changes for member in call.members)

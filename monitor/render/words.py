@@ -2,8 +2,9 @@
 
 Owns dates in words ("19 March 2027 17:00"; "19 Mar 2027 17:00" only in compact tables), money
 and budgets ("€60,000": worded in `monitor.render.money`, re-exported here), "41 days left",
-"deadline unknown — see call page" with the source's own words for a deadline nobody could read, "Not stated: ecosystem, countries", conflicts between sources,
-"Monday 7 December 08:00" (a digest's time), and typed changes as sentences ("deadline moved from
+"deadline unknown — see call page" with the source's own words for a deadline nobody could read,
+"Not stated: ecosystem, countries", conflicts between sources, "Monday 7 December 08:00" (a digest's
+time), and typed changes as sentences ("deadline moved from
 12 March 2027 17:00 to 19 March 2027 17:00 (Brussels)"). Funding types and fields: `labels`. Each
 function takes `language` ("en" by default). Must not: do I/O, read a clock, know where text ends up.
 """

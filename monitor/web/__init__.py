@@ -5,7 +5,9 @@ what routes share in `state` (read through `monitor.web.deps`) and includes each
 Must not start a scheduler (that is the worker's job, or `callwatch run`'s, which runs both in one
 process). Routes live in one module per audience: `calls` (browse, detail, source health), `api`
 (JSON API, CSV), `feeds` (RSS, Atom, iCalendar), `people` (sign-up, signed links, manage page).
-All of them read calls through one `CatalogueCache` (monitor.catalogue.snapshot).
+All of them read calls through one `CatalogueCache` (monitor.catalogue.snapshot). Every response
+gets its security headers from `monitor.web.headers` (also the home of /static), every error body
+its shape from `monitor.web.errors`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,15 +27,16 @@ from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
 from monitor.render.templating import make_environment
-from monitor.web import api, calls, feeds, people
+from monitor.web import api, calls, errors, feeds, people
 from monitor.web.deps import AppDep
 from monitor.web.feed_cache import FeedCache
+from monitor.web.headers import STATIC, STATIC_URL, SecurityHeaders, asset
 from monitor.web.pages import Pages
 
 
 def create_app(app: App) -> FastAPI:
     # /docs and /redoc with their assets served from the package: the CDN is unreachable offline.
-    web = FastAPIOffline(title="Callwatch", version="0.1.0")
+    web = FastAPIOffline(title="Callwatch", version="0.1.0", default_response_class=errors.SafeJSONResponse)
     templates = make_environment()
     pages = Pages(app, templates, deliver=lambda: asyncio.run(deliver(app)))
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
@@ -41,6 +45,11 @@ def create_app(app: App) -> FastAPI:
     for router in (people.router, calls.router, api.router, feeds.router):
         web.include_router(router)
     web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    web.mount(STATIC_URL, StaticFiles(directory=STATIC), name="static")
+    templates.globals["asset"] = asset
+    errors.install(web)
+    # Added first, so it runs inside AnswerHead: a HEAD is hashed and headed as the GET it stands for.
+    web.add_middleware(SecurityHeaders)
     web.add_middleware(AnswerHead)
     return web
 

@@ -48,6 +48,7 @@ from monitor.render import ics, rss
 from monitor.render.entries import FeedMeta
 from monitor.render.words import stated_words
 from monitor.tokens import Purpose, Signer, TokenError
+from monitor.web import errors
 from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
 from monitor.web.feed_cache import Plan, latest
 
@@ -80,7 +81,7 @@ def public_feed(
     try:
         query, limit, params = public_query(request.query_params.multi_items(), snapshot.sources, fmt)
     except QueryError as error:
-        return PlainTextResponse(f"{error}\n", status_code=400)
+        return errors.plain(f"{error}\n", 400)  # the reason quotes the value asked: no markup back
     index = cache.index(snapshot)
     mark, crossed = index.clock_mark(now, query.min_days_left)
     search = urlencode(params)
@@ -94,6 +95,7 @@ def public_feed(
         self_url=f"{links.base_url}/feeds/calls.{fmt}" + (f"?{search}" if search else ""),
         page_url=links.browse() + (f"?{urlencode(filters)}" if filters else ""),
         updated=latest(index.newest, crossed),
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:
@@ -130,6 +132,7 @@ def profile_feed(
         updated=latest(index.newest, crossed, profile.changed),
         description="Calls that match your Callwatch profile",
         feed_id=f"tag:{_host(links.base_url)},2026:profile/{profile.id}",
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:
@@ -169,6 +172,7 @@ def tracked_feed(
         updated=latest(index.newest, *tracked.values()),
         description="Deadlines of the calls you track on Callwatch",
         feed_id=f"tag:{_host(links.base_url)},2026:tracked/{sid}",
+        uid_domain=app.settings.ics_domain,
     )
 
     def build() -> bytes:

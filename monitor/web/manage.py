@@ -38,6 +38,7 @@ FLASH = {
     "added": "The profile is added. Matching calls will be in your next digest.",
     "deleted": "The profile is deleted.",
     "untracked": "You no longer track that call.",
+    "tracked": "You now track that call: a reminder before each deadline and an alert when it changes.",
     "feeds": "Your private feed links are new; the old ones no longer work. Update your feed reader "
     "and calendar with the links below.",
 }
@@ -48,6 +49,7 @@ PreferencesForm, UntrackForm, ResetFeedsForm = (
     form_for("untrack"),
     form_for("reset-feeds"),
 )
+TrackForm = form_for("track")
 
 router = APIRouter(include_in_schema=False)
 
@@ -86,6 +88,7 @@ def _show(
         profiles=profiles,
         new_profile=values if editing == "new" else blank(),
         tracked=_tracked(session, subscriber.id),
+        waiting=_calls(session, repo.pending_calls(session, subscriber_id=subscriber.id)),
         next_digest=_next_digest(pages, session, subscriber, rows),
         calendar_url=links.tracked_calendar(subscriber),
         unsubscribe_url=links.unsubscribe(subscriber),
@@ -243,6 +246,22 @@ def untrack(token: str, request: Request, pages: PagesDep, form: UntrackForm) ->
     return pages.acting(request, Purpose.MANAGE, token, work, form)
 
 
+@router.post("/manage/{token}/track", response_class=HTMLResponse)
+def track(token: str, request: Request, pages: PagesDep, form: TrackForm) -> Response:
+    """A call waiting under "Calls waiting for you": the owner's click tracks it."""
+
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        wanted = form.get("call_id")
+        call = repo.logical_call(session, call_id=int(wanted)) if wanted.isdigit() else None
+        # The request may name another record of what is now one merged call.
+        members = {m.call.id for m in call.members} if call is not None else set()
+        for call_id in members & set(repo.pending_calls(session, subscriber_id=subscriber.id)):
+            repo.track_call(session, subscriber_id=subscriber.id, call_id=call_id, now=pages.app.clock())
+        return _saved(token, "tracked", "tracked")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
 @router.post("/manage/{token}/reset-feeds", response_class=HTMLResponse)
 def reset_feeds(token: str, request: Request, pages: PagesDep, form: ResetFeedsForm) -> Response:
     def work(session: Any, subscriber: Any, _: Any) -> Response:
@@ -255,9 +274,16 @@ def reset_feeds(token: str, request: Request, pages: PagesDep, form: ResetFeedsF
 def _tracked(session: Any, subscriber_id: int) -> list[Any]:
     """The calls a subscriber tracks, one per merged call, soonest deadline first."""
     tracked = repo.tracked_calls(session, subscriber_ids=[subscriber_id]).get(subscriber_id, {})
+    return sorted(
+        _calls(session, tracked), key=lambda c: (c.next_deadline_at is None, c.next_deadline_at, c.id)
+    )
+
+
+def _calls(session: Any, call_ids: Any) -> list[Any]:
+    """The stored calls among these ids, one per merged call, in the given order."""
     calls: dict[int, Any] = {}
-    for call_id in tracked:
+    for call_id in call_ids:
         call = repo.logical_call(session, call_id=call_id)
         if call is not None:
             calls.setdefault(call.id, call)
-    return sorted(calls.values(), key=lambda c: (c.next_deadline_at is None, c.next_deadline_at, c.id))
+    return list(calls.values())

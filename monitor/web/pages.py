@@ -23,13 +23,9 @@ from monitor.tokens import Purpose, Signer, TokenError
 from monitor.web.forms import choices
 from monitor.web.security import CheckedForm, CsrfGuard, RateLimiter
 
-# Pages behind a secret link must not be cached, framed, or leak the link in a Referer.
-PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-}
+# Pages behind a secret link must not be cached; that they are not framed and do not leak the link
+# in a Referer is monitor.web.headers' (for every page, by path).
+PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 
 
 class Pages:

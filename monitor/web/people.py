@@ -15,6 +15,7 @@ new one. Must not render pages itself: `monitor.web.pages.Pages` does.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,7 +23,11 @@ from fastapi.responses import HTMLResponse, Response
 
 from db import repo
 from db.engine import session_scope
+from db.models import DeliveryKind
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
+from monitor.plan.digests import next_digest_at, with_digest
+from monitor.render.cards import zone
+from monitor.render.words import weekday_time
 from monitor.tokens import Purpose, TokenError
 from monitor.web import manage, signup
 from monitor.web.deps import PagesDep, form_for
@@ -39,9 +44,17 @@ WORDING = {
 router = APIRouter(include_in_schema=False)
 
 
-def _wanted_call(session: Any, payload: dict[str, Any]) -> Any:
-    """The call a sign-up asked to track (carried in the confirmation link), if still stored."""
-    return repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
+def _wanted_calls(session: Any, subscriber: Any, payload: dict[str, Any]) -> list[Any]:
+    """The calls confirming will track: the one carried in the link, and every track request kept
+    pending for the address (one per merged call, in the order asked)."""
+    ids = [int(payload["c"])] if payload.get("c") else []
+    ids += repo.pending_calls(session, subscriber_id=subscriber.id)
+    calls: dict[int, Any] = {}
+    for call_id in ids:
+        call = repo.logical_call(session, call_id=call_id)
+        if call is not None:
+            calls.setdefault(call.id, call)
+    return list(calls.values())
 
 
 @router.get("/confirm/{token}", response_class=HTMLResponse)
@@ -61,14 +74,13 @@ def confirm_page(token: str, request: Request, pages: PagesDep) -> HTMLResponse:
                     resend_url=f"/confirm/{token}/resend",
                 )
             return pages.refused(request, error)
-        call = _wanted_call(session, payload)
         return pages.page(
             request,
             "confirm",
             email=subscriber.email,
             already=subscriber.status == "confirmed",
             action=f"/confirm/{token}",
-            track_title=call.title if call is not None else None,
+            track_titles=[call.title for call in _wanted_calls(session, subscriber, payload)],
         )
 
 
@@ -77,21 +89,44 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
     app = pages.app
 
     def work(session: Any, subscriber: Any, payload: dict[str, Any]) -> Response:
+        calls = _wanted_calls(session, subscriber, payload)
         confirm(session, subscriber, now=app.clock(), origin="web")
-        call = _wanted_call(session, payload)
-        if call is not None:
-            repo.track_call(session, subscriber_id=subscriber.id, call_id=call.id, now=app.clock())
-        tracking = f" You now track “{call.title}”." if call is not None else ""
+        # Already confirmed: this click is the owner's consent to what the page listed.
+        repo.apply_pending(session, subscriber_id=subscriber.id, now=app.clock())
+        # The call the link carries (a link mailed before track requests were kept has no pending row).
+        carried = repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
+        if carried is not None:
+            repo.track_call(session, subscriber_id=subscriber.id, call_id=carried.id, now=app.clock())
         return pages.page(
             request,
             "done",
             title="Subscription confirmed",
-            message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!{tracking}",
+            message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!",
+            tracking=[call.title for call in calls],
+            next_steps=what_comes(pages, session, subscriber),
             link=pages.links.manage(subscriber),
             link_text="Review your profile and preferences",
         )
 
     return pages.acting(request, Purpose.CONFIRM, token, work, form)
+
+
+def what_comes(pages: Pages, session: Any, subscriber: Any) -> list[str]:
+    """What the subscriber will receive from now on, from the planner's own rules."""
+    profiles = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
+    at = next_digest_at(session, pages.mail.policy, subscriber, profiles, now=pages.app.clock())
+    days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
+    listed = ", ".join(days[:-1]) + " and " + days[-1] if len(days) > 1 else "".join(days)
+    steps = [f"For every call you track: a reminder {listed} days before each deadline, and an alert "
+             "when it changes."]  # fmt: skip
+    if at is None or not with_digest(profiles):
+        steps.insert(0, "No digest: you chose only reminders and changes for the calls you track.")
+    else:
+        when = weekday_time(at, zone(subscriber.timezone))
+        sent = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=[subscriber.id])
+        first = "next digest" if sent else "first digest"
+        steps.insert(0, f"Your {first}: {when} ({subscriber.timezone}), with the open calls that fit you.")
+    return steps
 
 
 @router.post("/confirm/{token}/resend", response_class=HTMLResponse)
@@ -111,13 +146,29 @@ def confirm_resend(token: str, request: Request, pages: PagesDep, form: ResendFo
         if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
             return pages.refused(request, TokenError("this link is no longer valid"))
         queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
+        message = _resent(pages, subscriber, queued)
     if queued:
         pages.deliver()
-    return pages.page(
-        request,
-        "done",
-        title="Check your inbox",
-        message="If this address still needs confirming, a new link is on its way.",
+    return pages.page(request, "done", title="Check your inbox", message=message)
+
+
+def _resent(pages: Pages, subscriber: Any, queued: bool) -> str:
+    """What the resend button did; exact, since only the link's holder can press it."""
+    if queued:
+        return f"A new confirmation link is on its way to {subscriber.email}. It works for 3 days."
+    if subscriber.status == "confirmed":
+        return f"{subscriber.email} is already confirmed: nothing to do."
+    sent_at = subscriber.confirmation_sent_at
+    ago = (
+        max(0, round((pages.app.clock() - sent_at.replace(tzinfo=UTC)).total_seconds() / 60))
+        if sent_at
+        else 0
+    )
+    wait = max(1, pages.mail.policy.confirmation_interval_minutes - ago)
+    return (
+        f"A confirmation link was sent to {subscriber.email} {ago} minute{'s' if ago != 1 else ''} ago: "
+        f"use that one, it does everything this one would have. You can ask for another in {wait} "
+        f"minute{'s' if wait != 1 else ''}."
     )
 
 
@@ -215,6 +266,8 @@ def _act_on_call(
                 return pages.refused(request, TokenError("this profile no longer exists"))
             repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=now())  # type: ignore[arg-type]
         title = call.title
+        if verb == "track" and subscriber.status != "confirmed":
+            title += f" (no e-mail is sent to {subscriber.email} while it is {subscriber.status})"
         link = pages.links.manage(subscriber)
     done = WORDING[verb][2]
     return pages.page(

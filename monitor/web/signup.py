@@ -3,10 +3,14 @@ tracked once the address is confirmed); POST /subscribe checks it and answers "C
 
 Owns what that answer may reveal about an address: nothing. A new, pending or
 confirmed address, and one over its per-address limit, get the very same page;
-what happens behind it is `monitor.people.subscriptions.sign_up`'s business, and the
+what happens behind it is `monitor.people.signups.sign_up`'s business, and the
 e-mail it queues is sent after the answer has gone (so its timing does not tell
-either). Only a client over its own limit is told so (429 with Retry-After):
-that says something about the client, not about any address.
+either). So the page says what will happen in every case at once, in words that fit
+each: a call to track is kept whatever the e-mail pacing, and is tracked when the link
+(new or already sent) is used. Opened from "Track this call", the form proposes no
+digest (only reminders and changes), which the person may change. Only a client
+over its own limit is told so (429 with Retry-After): that says something about the
+client, not about any address.
 
 Client addresses come from `request.client`: behind a reverse proxy, uvicorn
 must be told to trust its X-Forwarded-For (`callwatch serve` passes
@@ -25,7 +29,8 @@ from starlette.background import BackgroundTask
 
 from db import repo
 from db.engine import session_scope
-from monitor.people.subscriptions import SubscriptionError, check_sign_up, sign_up
+from monitor.people.signups import check_sign_up, keep_track_request, sign_up
+from monitor.people.subscriptions import SubscriptionError
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.forms import blank, preferences, profile_input, typed
 from monitor.web.pages import Pages
@@ -50,6 +55,8 @@ def subscribe_page(request: Request, pages: PagesDep, track: str = "") -> HTMLRe
     with session_scope(pages.app.engine) as session:
         call = _call(session, track)
         values = blank() | {"track": str(call.id) if call is not None else ""}
+        if call is not None:  # came to track a call: no digest unless the person asks for one
+            values["frequency"] = "off"
         return _form_page(pages, request, values, call)
 
 
@@ -75,8 +82,12 @@ def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Re
             address = check_sign_up(values["email"], profile, prefs)
         except SubscriptionError as error:
             return _form_page(pages, request, values, call, status=422, error=str(error))
-        # Over the per-address limit: the same answer, and nothing done (no enumeration).
-        if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is None:
+        # Over the per-address limit: the same answer, no profile saved and no e-mail (no
+        # enumeration), but a call to track is still kept (the page says both).
+        call_id = call.id if call is not None else None
+        if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is not None:
+            keep_track_request(session, email=address, call_id=call_id, now=now)
+        else:
             outcome = sign_up(
                 session,
                 pages.mail,
@@ -84,10 +95,14 @@ def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Re
                 profile=profile,
                 preferences=prefs,
                 now=now,
-                track_call_id=call.id if call is not None else None,
+                track_call_id=call_id,
             )
             logger.info("web sign-up: %s", outcome)
-    response = pages.page(request, "inbox", email=address)
+        title = call.title if call is not None else None
+    minutes = pages.mail.policy.confirmation_interval_minutes
+    response = pages.page(
+        request, "inbox", email=address, track_title=title, limit=PER_ADDRESS.count, interval=minutes
+    )
     response.background = BackgroundTask(pages.deliver)
     return response
 
