@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +85,9 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
                 timezone="Europe/Brussels", digest_weekday=0, digest_hour=8,
             )  # fmt: skip
             assert row.id is not None
-            repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.CONFIRMED, now=now)
+            # Confirmed a week before: no digest is owed for a slot that passed before confirmation.
+            confirmed = now - timedelta(days=7)
+            repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.CONFIRMED, now=confirmed)
             repo.add_profile(session, subscriber_id=row.id, now=now, frequency="weekly", **values)
     engine.dispose()
 
@@ -96,6 +99,7 @@ def reset(url: str) -> None:
 
     engine = make_engine(url)
     with engine.begin() as connection:
+        connection.execute(text("DELETE FROM shown"))  # what the last run's digests listed
         connection.execute(text("DELETE FROM delivery"))
     engine.dispose()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from db.engine import session_scope
-from db.models import Delivery, Subscriber
+from db.models import Delivery, Shown, Subscriber
 from tests.mailworld import CALLS, MailWorld, call_in, utc
 
 CALLWATCH = str(Path(sys.executable).parent / "callwatch")
@@ -40,6 +40,15 @@ def _rows(world: MailWorld, kind: str = "digest") -> dict[str, Delivery]:
     with session_scope(world.app.engine) as session:
         rows = session.exec(select(Delivery).where(Delivery.kind == kind)).all()
         return {row.to_address: row for row in rows}
+
+
+def _shown(world: MailWorld) -> dict[int, list[int]]:
+    """The shown-log's call ids by the delivery that listed them."""
+    found: dict[int, list[int]] = {}
+    with session_scope(world.app.engine) as session:
+        for row in session.exec(select(Shown).order_by(Shown.id)):
+            found.setdefault(row.delivery_id, []).append(row.call_id)
+    return found
 
 
 def _digests(world: MailWorld) -> list:
@@ -114,6 +123,9 @@ def test_sender_killed_after_37_of_100_loses_nothing(world: MailWorld) -> None:
     assert victim["process"].returncode == -signal.SIGKILL
     del victim["process"]
     assert len(handler.received) == 37
+    # Every digest was claimed, with its shown-log rows, before the first was sent: none is lost.
+    logged = _shown(world)
+    assert set(logged) == {row.id for row in _rows(world).values()}
 
     # Restarted at once: the 63 never tried go out; the one in flight stays leased to the dead sender.
     again = world.cli("digest", "--now", DIGEST_AT)
@@ -127,6 +139,11 @@ def test_sender_killed_after_37_of_100_loses_nothing(world: MailWorld) -> None:
     # Exactly one duplicate: the 37th, which the server took before its sender died, same Message-ID.
     assert len(handler.received) == 101 and ids.most_common(1)[0][1] == 2
     assert all(row.status == "sent" for row in _rows(world).values())
+    # The restart and the re-send recorded nothing twice; next week has nothing new for anyone.
+    assert _shown(world) == logged
+    assert all(len(calls) == len(set(calls)) == 2 for calls in logged.values())  # A and D
+    assert world.cli("digest", "--now", "2026-11-30T08:05:00Z").exit_code == 0
+    assert len(handler.received) == 101
 
 
 def test_digest_run_twice_at_once_sends_one_per_subscriber(world: MailWorld) -> None:
@@ -146,6 +163,10 @@ def test_digest_run_twice_at_once_sends_one_per_subscriber(world: MailWorld) -> 
     assert world.cli("digest", "--now", DIGEST_AT).exit_code == 0  # and a third, later
     per_address = Counter(r.rcpt_tos[0] for r in _digests(world))
     assert len(per_address) == 20 and set(per_address.values()) == {1}
+    # The claim that lost the race logged nothing: each digest's calls once, under its one row.
+    logged = _shown(world)
+    assert set(logged) == {row.id for row in _rows(world).values()}
+    assert all(len(calls) == len(set(calls)) == 2 for calls in logged.values())
 
 
 def test_scraped_title_cannot_add_a_header(world: MailWorld) -> None:

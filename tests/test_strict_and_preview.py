@@ -157,7 +157,9 @@ def test_the_profile_form_takes_any_of_all_of_and_strict_and_the_manage_page_cou
     with world.http() as http:
         page = http.get(manage).text
         # "vouchers" matches AG, NE, DG and ND; the weekly digest is Monday at 08:00 Brussels time.
-        assert "4 calls match now · next digest Monday 23 November 08:00" in " ".join(page.split())
+        assert "4 calls match now (4 not yet in a digest) · next digest Monday 23 November 08:00" in " ".join(
+            page.split()
+        )
         for text in ("Any of these words", "All of these words", "Only calls that name an ecosystem",
                      "Words match their plural and inflected forms",
                      "title, keywords and summary only"):  # fmt: skip
@@ -171,7 +173,7 @@ def test_the_profile_form_takes_any_of_all_of_and_strict_and_the_manage_page_cou
         assert saved.status_code == 303, saved.text
         page = " ".join(http.get(manage).text.split())
         # All of "cascade", agri-food stated, Portugal stated: AG only (GR is a grant, NE states neither).
-        assert "1 call matches now · next digest Monday 23 November 08:00" in page
+        assert "1 call matches now (1 not yet in a digest) · next digest Monday 23 November 08:00" in page
         assert "Only calls that state</dt><dd>countries, ecosystem" in page
 
         bad = world.submit(http, manage, {**values, "strict": ["colour"]}, action=f"{manage}/profiles/{pid}")

@@ -69,8 +69,12 @@ def _tracked(world: MailWorld, email: str = ANNA) -> list[int]:
 
 
 def _confirmed(world: MailWorld, email: str = ANNA) -> str:
-    """A confirmed subscriber made with the CLI; returns their manage link."""
-    result = world.cli("subscribe", email, "--keywords", "hydrogen", "--country", "PT", "--confirmed")
+    """A confirmed subscriber made with the CLI at the world's time (a digest is owed only for slots
+    after the confirmation); returns their manage link."""
+    at = world.web_clock.at.isoformat()
+    result = world.cli(
+        "subscribe", email, "--keywords", "hydrogen", "--country", "PT", "--confirmed", "--now", at
+    )
     assert result.exit_code == 0, result.output
     with session_scope(world.app.engine) as session:
         return world.app.links.manage(repo.subscriber_by_email(session, email=email))

@@ -1,4 +1,4 @@
-"""SQLModel tables: sources and their runs, calls with deadlines and history, people, and deliveries.
+"""SQLModel tables: sources and their runs, calls with deadlines and history, people, deliveries, shown-log.
 
 Owns: the one list of tables (`__all__`): importing this package registers every table on
 `SQLModel.metadata`, which Alembic reads, and callers write `from db.models import Call`.
@@ -19,6 +19,7 @@ from db.models.people import (
     SubscriberStatus,
     TrackedCall,
 )
+from db.models.shown import Shown
 from db.models.sources import FetchRun, RunStatus, Source
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "Delivery",
     "DeliveryStatus",
     "DeliveryKind",
+    "Shown",
 ]

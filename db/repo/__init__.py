@@ -12,6 +12,7 @@ caller's `session_scope` does.
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
 - `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
 - `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail.
 
 Must not: import anything of the project but `db` and `monitor.model`; deciding (regrouping,
@@ -30,6 +31,7 @@ from db.repo.deliveries import (
     deliveries,
     drop_old_messages,
     finish_delivery,
+    had_digest,
     last_covered,
     last_operator_watermark,
     last_watermark,
@@ -82,6 +84,7 @@ from db.repo.reads import (
     logical_calls,
     search_calls,
 )
+from db.repo.shown import ShownLog, record_shown, shown_log
 from db.repo.sources import (
     beat,
     failing_sources,
@@ -171,4 +174,8 @@ __all__ = [
     "pending_count",
     "changes_since",
     "primary_ids",
+    "had_digest",
+    "ShownLog",
+    "shown_log",
+    "record_shown",
 ]

@@ -60,7 +60,9 @@ def claimed_periods(session: Session, *, kind: str, subscriber_ids: Sequence[int
 
 
 def last_covered(session: Session, *, kind: str, subscriber_ids: Sequence[int]) -> dict[int, datetime]:
-    """The end of the window each subscriber's last sent (or empty) message of `kind` covered."""
+    """The end of the window each subscriber's last sent (or empty) message of `kind` covered.
+
+    Digests read changes after it; what is "new" is the shown-log's (`db.repo.shown`), not this."""
     if not subscriber_ids:
         return {}
     query = (
@@ -74,6 +76,18 @@ def last_covered(session: Session, *, kind: str, subscriber_ids: Sequence[int]) 
         .group_by(col(Delivery.subscriber_id))
     )
     return {sid: until for sid, until in session.exec(query) if sid is not None and until is not None}
+
+
+def had_digest(session: Session, *, subscriber_ids: Sequence[int]) -> set[int]:
+    """The subscribers with a digest sent or on its way (not an empty, skipped, failed or expired one)."""
+    if not subscriber_ids:
+        return set()
+    query = select(Delivery.subscriber_id).where(
+        Delivery.kind == "digest",
+        col(Delivery.subscriber_id).in_(list(subscriber_ids)),
+        col(Delivery.status).in_([DeliveryStatus.SENT, DeliveryStatus.PENDING]),
+    )
+    return {sid for sid in session.exec(query.distinct()) if sid is not None}
 
 
 def last_watermark(session: Session, *, kind: str, subscriber_ids: Sequence[int]) -> dict[int, int]:

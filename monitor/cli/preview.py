@@ -1,13 +1,15 @@
 """`callwatch preview EMAIL`: what the next digest would hold for a subscriber, and why.
 
 Owns what the command prints: every match, best first, with its score, reasons and each
-criterion's verdict, marked as in the next digest ("new"), new but beyond the per-section limit,
-or not new (first seen before the last digest's window); then the followed calls that changed and
-those closing soon. Text by default, `--json` for machines. An unknown address or profile is one
-line on stderr and exit 2, as everywhere in the CLI.
+criterion's verdict, marked as in the next digest ("new": never listed for a profile it matches,
+as the shown-log says), new but beyond the per-section limit, or not new (a digest listed it
+already); then the followed calls with changes not yet told and those closing soon. Text by
+default, `--json` for machines. An unknown address or profile is one line on stderr and exit 2,
+as everywhere in the CLI.
 Must not decide anything itself: the contents are the digest planner's (`monitor.plan.digests`
-loads the pool, `monitor.plan.digest_content` applies the rules: the last digest's window,
-calls marked "not relevant", limits), the next digest's time its schedule's.
+loads the pool, `monitor.plan.digest_content` applies the rules: the shown-log, the last
+digest's window for changes, calls marked "not relevant", limits), the next digest's time its
+schedule's.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def preview(app: App, email: str, profile_id: int | None, now_text: str | None, 
             "now": now.isoformat(),
             "next_digest": _iso(next_digest_at(session, policy, subscriber, profiles, now=now)),
             "since": _iso(since),
+            "first": contents.first,
             "profiles": [{"id": p.id, "name": p.name, "frequency": p.frequency} for p in wanted],
             **_sections(contents, pool.by_id),
         }
@@ -140,11 +143,13 @@ def text(report: dict[str, Any], *, timezone: str) -> str:
 def _head(report: dict[str, Any], tz: Any) -> list[str]:
     due, since = report["next_digest"], report["since"]
     when = f"{weekday_time(datetime.fromisoformat(due), tz)} ({zone_name(tz)})" if due else "none"
-    window = f"first seen after {brussels(datetime.fromisoformat(since))}" if since else "open (first digest)"
+    first = " (first digest: the open calls that fit)" if report["first"] else ""
+    told = f"after {brussels(datetime.fromisoformat(since))}" if since else "of the last 7 days"
     names = ", ".join(f'{p["id"]} "{p["name"]}" ({p["frequency"]})' for p in report["profiles"])
     return [
         f"{report['email']} ({report['status']}) · next digest {when}",
-        f"Profiles: {names or 'none'}. New: calls {window}, {report['limit']} a section at most.",
+        f"Profiles: {names or 'none'}. New: matches never listed in a digest{first},"
+        f" {report['limit']} a section at most. Changes: those not yet told, {told}.",
     ]
 
 

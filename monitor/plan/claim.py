@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session
 
 from db import repo
-from db.models import DeliveryKind, DeliveryStatus, Subscriber
+from db.models import Delivery, DeliveryKind, DeliveryStatus, Subscriber
 from monitor.app import App, MailPolicy
 from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
@@ -85,7 +85,13 @@ def common_context(mail: MailContext, subscriber: Subscriber) -> dict[str, Any]:
     }
 
 
-def claim(
+def claim(session: Session, mail: MailContext, **values: Any) -> bool:
+    """Build the message and claim its period (`claim_row`'s arguments); False when the period
+    was already claimed."""
+    return claim_row(session, mail, **values) is not None
+
+
+def claim_row(
     session: Session,
     mail: MailContext,
     *,
@@ -97,8 +103,9 @@ def claim(
     now: datetime,
     give_up: timedelta,
     **values: Any,
-) -> bool:
-    """Build the message and claim its period; False when the period was already claimed."""
+) -> Delivery | None:
+    """`claim`, handing back the claimed row (None when the period was already claimed), for a
+    planner that writes more in the same transaction (the digest's shown-log)."""
     sid = subscriber.id if subscriber is not None else None
     message_id = message_id_for(kind, f"{sid}:{period_key}", mail.domain)
     message = build_message(
@@ -124,7 +131,7 @@ def claim(
         give_up_at=now + give_up,
         **values,
     )
-    return row is not None
+    return row
 
 
 def skip(

@@ -1,10 +1,16 @@
 """What one subscriber's digest lists: new matches, changes to followed calls, calls closing soon.
 
-Owns the sections' rules: the best-scoring profile explains a match, a call
-marked "not relevant" for a profile never shows for it, a call already shown
-as new is not listed again as closing soon, and each section is capped at
-`max_calls_per_section`. Must not read the database or claim: it works on the
-`Pool` that `monitor.plan.digests` loaded once for the whole run.
+Owns the sections' rules, read from the shown-log (`db.repo.shown`):
+- "new" is a live match never listed for the profile it matches (an empty digest lists nothing,
+  so it takes nothing away; a widened profile brings its existing matches); the best-scoring
+  profile explains a match;
+- "changed" is a typed change not yet told, made after the subscriber was first shown the call or
+  began tracking it (and after the last digest's window);
+- a call marked "not relevant" for a profile never shows for it, a call listed as new is not
+  listed again as closing soon, and "new" and "closing soon" are capped at `max_calls_per_section`
+  (what is left out stays new for the next digest).
+Must not read the database or claim: it works on the `Pool` that `monitor.plan.digests` loaded once
+for the whole run, and says which shown-log rows a digest adds (`shown_rows`).
 """
 
 from __future__ import annotations
@@ -14,13 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from db.models import Profile, Subscriber
+from db.models import CallChange, Profile, Subscriber
+from db.repo import ShownLog
 from monitor.match.criteria import Criteria, Match
 from monitor.match.index import Matcher
 from monitor.plan.changes import Changes, change_lines, member_changes
 from monitor.plan.claim import MailContext
 from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card, zone
-from monitor.render.entries import first_seen
 from monitor.render.words import stated_words
 
 Matched = dict[int, tuple[Match, int]]  # call id -> (its best match, that profile's id)
@@ -35,6 +41,13 @@ class Pool:
     tracked: dict[int, dict[int, datetime]]  # subscriber id -> call id -> tracked since
     dismissed: dict[int, set[int]]  # profile id -> call ids
     changes: Changes
+    shown: dict[int, ShownLog]  # subscriber id -> what their digests listed
+    digested: set[int]  # subscribers who had a digest already (sent or on its way)
+    owners: dict[int, int]  # call record id -> the id of the live call it belongs to
+    ids: dict[int, frozenset[int]]  # live call id -> it and its records' ids (`ids_of`), made once
+
+    def log(self, subscriber: Subscriber) -> ShownLog:
+        return self.shown.get(subscriber.id or 0) or ShownLog()
 
 
 @dataclass(frozen=True)
@@ -42,11 +55,14 @@ class Contents:
     """What one digest holds, by call id, before any card is made (what `callwatch preview` shows)."""
 
     matched: Matched  # every match, whether new or not
+    profiles_of: dict[int, list[int]]  # call id -> every profile it matches
     ranked: list[int]  # the matches, best first
-    fresh: list[int]  # the matches new since the last digest, best first
+    fresh: list[int]  # the matches never listed for a profile they match, best first
     limit: int  # calls per section
-    changed: list[tuple[int, list[str]]]  # followed calls that changed in the window, with the lines
+    changed: list[tuple[int, list[str]]]  # followed calls with changes not yet told, with the lines
+    change_ids: dict[int, list[int]]  # call id -> the ids of those changes
     closing: list[int]  # followed calls closing soon that are not listed as new
+    first: bool  # the subscriber's first digest
 
     @property
     def new(self) -> list[int]:
@@ -62,53 +78,79 @@ def digest_contents(
     since: datetime | None,
     now: datetime,
 ) -> Contents:
-    """The digest covering (since, now]; `since` None is the first digest (open calls that fit)."""
-    matched = _matches(pool, profiles)
-    tracked = pool.tracked.get(subscriber.id or 0, {})
+    """The next digest's contents; `since` is the end of the last digest's window (None: none yet)."""
+    matched, profiles_of = _matches(pool, profiles)
+    tracked, log = pool.tracked.get(subscriber.id or 0, {}), pool.log(subscriber)
     limit = policy.max_calls_per_section
     ranked = sorted(matched, key=lambda cid: (-matched[cid][0].score, cid))
-    fresh = [cid for cid in ranked if since is None or first_seen(pool.by_id[cid]) > since]
-    followed = (set(matched) | set(tracked)) & set(pool.by_id)
-    changed = _changed(pool, sorted(followed), after=since or now - timedelta(days=7))
-    # Calls already shown as new carry their days left there; "Closing soon" lists the others.
+    fresh = [cid for cid in ranked if any(not log.shown(p, pool.ids[cid]) for p in profiles_of[cid])]
+    changes = _changed(pool, log, tracked, after=since or now - timedelta(days=7))
+    # Calls listed as new carry their days left there; "Closing soon" lists the others.
     soon = now + timedelta(days=policy.closing_soon_days)
+    followed = (set(matched) | set(tracked)) & set(pool.by_id)
     closing = _closing(pool, followed, shown=set(fresh[:limit]), soon=soon)[:limit]
-    return Contents(matched, ranked, fresh, limit, changed, closing)
+    changed = [(cid, lines) for cid, lines, _ in changes]
+    change_ids = {cid: ids for cid, _, ids in changes}
+    first = (subscriber.id or 0) not in pool.digested
+    return Contents(matched, profiles_of, ranked, fresh, limit, changed, change_ids, closing, first)
 
 
 def digest_for(
-    mail: MailContext,
-    pool: Pool,
-    subscriber: Subscriber,
-    profiles: list[Profile],
-    *,
-    since: datetime | None,
-    now: datetime,
+    mail: MailContext, pool: Pool, subscriber: Subscriber, contents: Contents, *, now: datetime
 ) -> Digest:
-    """The digest covering (since, now] as cards; see `digest_contents`."""
-    contents = digest_contents(mail.policy, pool, subscriber, profiles, since=since, now=now)
+    """The digest of these contents, as cards."""
     tracked = pool.tracked.get(subscriber.id or 0, {})
 
     def card(call_id: int) -> CallCard:
         return _card(mail, pool.by_id[call_id], subscriber, contents.matched, tracked, now)
 
-    digest = Digest(first=since is None, more_new=max(0, len(contents.fresh) - contents.limit))
+    digest = Digest(first=contents.first, more_new=max(0, len(contents.fresh) - contents.limit))
     digest.new = [card(cid) for cid in contents.new]
     digest.changed = [ChangeCard(card(cid), tuple(lines)) for cid, lines in contents.changed]
     digest.closing = [card(cid) for cid in contents.closing]
     return digest
 
 
-def _matches(pool: Pool, profiles: list[Profile]) -> Matched:
-    """Each call's best match over the profiles (a dismissed call left out for its profile)."""
+def shown_rows(
+    pool: Pool, subscriber: Subscriber, contents: Contents, listed: Iterable[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int | None, int, int]]]:
+    """What the shown-log gains when a digest listing the calls `listed` is claimed: (profile, call)
+    for each profile a listed call matches and was not yet listed for, and (profile or None, call,
+    change) for each change told."""
+    log = pool.log(subscriber)
+    calls = [
+        (pid, cid)
+        for cid in listed
+        for pid in contents.profiles_of.get(cid, [])
+        if not log.shown(pid, pool.ids[cid])
+    ]
+    changes = [
+        (contents.matched[cid][1] if cid in contents.matched else None, cid, change)
+        for cid, ids in contents.change_ids.items()
+        for change in ids
+    ]
+    return calls, changes
+
+
+def ids_of(call: Any) -> set[int]:
+    """A call's id and its records' (a record listed before the call joined a group still counts)."""
+    return {call.id, *(int(m.call.id) for m in getattr(call, "members", ()) or ())}
+
+
+def _matches(pool: Pool, profiles: list[Profile]) -> tuple[Matched, dict[int, list[int]]]:
+    """Each call's best match over the profiles, and every profile it matches (a dismissed call
+    left out for its profile)."""
     matched: Matched = {}
+    profiles_of: dict[int, list[int]] = {}
     for profile in profiles:
         hidden = pool.dismissed.get(profile.id or 0, set())
         for call, match in pool.matcher.rank(Criteria.from_profile(profile)):
-            if call.id in hidden or (call.id in matched and matched[call.id][0].score >= match.score):
+            if call.id in hidden:
                 continue
-            matched[call.id] = (match, profile.id or 0)
-    return matched
+            profiles_of.setdefault(call.id, []).append(profile.id or 0)
+            if call.id not in matched or matched[call.id][0].score < match.score:
+                matched[call.id] = (match, profile.id or 0)
+    return matched, profiles_of
 
 
 def _card(
@@ -130,13 +172,25 @@ def _card(
     return call_card(call, tz=zone(subscriber.timezone), now=now, links=links, why=why, not_stated=silent)
 
 
-def _changed(pool: Pool, call_ids: Iterable[int], *, after: datetime) -> list[tuple[int, list[str]]]:
+def _changed(
+    pool: Pool, log: ShownLog, tracked: dict[int, datetime], *, after: datetime
+) -> list[tuple[int, list[str], list[int]]]:
+    """Calls shown before or tracked with changes not yet told: (call id, sentences, change ids)."""
     found = []
-    for cid in call_ids:
+    for cid in sorted({pool.owners[i] for i in (*log.first_at, *tracked) if i in pool.owners}):
         call = pool.by_id[cid]
-        rows = member_changes(call, pool.changes, lambda c: c.at > after)
+        starts = [log.first_at[i] for i in pool.ids[cid] if i in log.first_at]
+        starts += [tracked[i] for i in pool.ids[cid] if i in tracked]
+        if not starts:
+            continue
+        since = max(after, min(starts))
+
+        def untold(change: CallChange, since: datetime = since) -> bool:
+            return change.at > since and change.id not in log.changes
+
+        rows = member_changes(call, pool.changes, untold)
         if lines := change_lines(rows, currency=call.budget_currency):
-            found.append((cid, lines))
+            found.append((cid, lines, [int(r.id or 0) for r in rows]))
     return found
 
 

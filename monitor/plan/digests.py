@@ -1,12 +1,15 @@
 """Digests: which are due now, what each one lists, and claiming it.
 
 Rules a subscriber can rely on:
-- a digest lists matches since the last digest actually sent (the first one
-  lists the open calls that fit), changes to matched or tracked calls in the
-  same window, and tracked or matched calls closing within `closing_soon_days`;
+- a digest lists the matches never listed for their profile (the shown-log;
+  the first one lists the open calls that fit), changes not yet told to calls
+  shown before or tracked, and tracked or matched calls closing within
+  `closing_soon_days`; what it lists is logged in the transaction that claims
+  it, so a crash loses nothing and a lost claim logs nothing;
+- no digest is owed for a slot that passed before the subscriber confirmed;
 - a call its source still lists whose deadline could not be read is kept, worded "deadline
   unknown — see call page" (it is never "closing soon": it has no date);
-- an empty digest is not sent, and a digest missed by more than
+- an empty digest is not sent (and logs nothing), and a digest missed by more than
   `catch_up_hours` is skipped (the next one covers the gap), with an alert unless
   the slot passed before the subscriber confirmed (nothing was owed then);
 - a call marked "not relevant" never shows again for that profile.
@@ -32,8 +35,8 @@ from db.models import DeliveryKind, Profile, Subscriber
 from monitor.match.index import Matcher
 from monitor.model.view import listed_undated
 from monitor.plan.changes import Changes
-from monitor.plan.claim import MailContext, claim, common_context, skip
-from monitor.plan.digest_content import Pool, digest_for
+from monitor.plan.claim import MailContext, claim_row, common_context, skip
+from monitor.plan.digest_content import Contents, Pool, digest_contents, digest_for, ids_of, shown_rows
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import Slot, digest_slot, next_digest_slot
 from monitor.poll.health import could_not_check
@@ -78,11 +81,12 @@ def _due(
         slot = _slot(subscriber, wanted, now)
         if (subscriber.id, slot.period_key) in claimed:
             report.already += 1
+        elif _before_confirmation(subscriber, slot):
+            # A slot that passed before the subscriber confirmed was never owed (a Tuesday
+            # confirmation and Monday's slot): no catch-up, no alert; their first is the next slot.
+            continue
         elif slot.lateness(now) > timedelta(hours=mail.policy.catch_up_hours):
-            # A slot that passed before the subscriber confirmed was never owed (a Thursday
-            # sign-up and Monday's slot): their first digest is the next slot, and no alert.
-            if not _before_confirmation(subscriber, slot):
-                _skip_late(session, subscriber, slot, now, report)
+            _skip_late(session, subscriber, slot, now, report)
         else:
             due.append(Due(subscriber, wanted, slot))
     return due
@@ -158,9 +162,10 @@ def _build_digests(
     notes = [could_not_check(h) for h in repo.failing_sources(session)]
     for item in due:
         since = covered.get(item.subscriber.id or 0)
-        digest = digest_for(mail, pool, item.subscriber, item.profiles, since=since, now=now)
+        contents = digest_contents(mail.policy, pool, item.subscriber, item.profiles, since=since, now=now)
+        digest = digest_for(mail, pool, item.subscriber, contents, now=now)
         digest.source_notes = notes
-        _claim_digest(session, mail, item, digest, since=since, now=now, report=report)
+        _claim_digest(session, mail, item, (pool, contents, digest), since=since, now=now, report=report)
 
 
 def load_pool(
@@ -187,6 +192,10 @@ def load_pool(
         tracked=repo.tracked_calls(session, subscriber_ids=ids),
         dismissed=repo.dismissed_calls(session, profile_ids=profile_ids),
         changes=changes,
+        shown=repo.shown_log(session, subscriber_ids=ids),
+        digested=repo.had_digest(session, subscriber_ids=ids),
+        owners={i: c.id for c in calls for i in ids_of(c)},
+        ids={c.id: frozenset(ids_of(c)) for c in calls},
     )
 
 
@@ -194,12 +203,13 @@ def _claim_digest(
     session: Session,
     mail: MailContext,
     due: Due,
-    digest: Digest,
+    planned: tuple[Pool, Contents, Digest],
     *,
     since: datetime | None,
     now: datetime,
     report: PlanReport,
 ) -> None:
+    pool, contents, digest = planned
     subscriber, period_key = due.subscriber, due.slot.period_key
     window = {"covered_from": since, "covered_until": now, "call_ids": digest.call_ids}
     if digest.is_empty:
@@ -208,7 +218,7 @@ def _claim_digest(
             session, subscriber, kind=kind, period_key=period_key, now=now, error="nothing to send", **window
         )
         return
-    claimed = claim(
+    row = claim_row(
         session,
         mail,
         subscriber=subscriber,
@@ -220,8 +230,13 @@ def _claim_digest(
         give_up=timedelta(hours=mail.policy.digest_give_up_hours),
         **window,
     )
-    report.claimed += claimed
-    report.already += not claimed
+    if row is not None and row.id is not None and subscriber.id is not None:
+        calls, changes = shown_rows(pool, subscriber, contents, digest.call_ids)
+        repo.record_shown(
+            session, subscriber_id=subscriber.id, delivery_id=row.id, calls=calls, changes=changes, now=now
+        )
+    report.claimed += row is not None
+    report.already += row is None
 
 
 def _render(mail: MailContext, subscriber: Subscriber, slot: Slot, digest: Digest) -> Rendered:

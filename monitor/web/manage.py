@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from db import repo
 from monitor.match.criteria import STRICT_CRITERIA, Criteria
 from monitor.people.subscriptions import SubscriptionError, check_preferences, clean_profile
+from monitor.plan.digest_content import ids_of
 from monitor.plan.digests import next_digest_at
 from monitor.render.cards import zone
 from monitor.render.words import stated_words, weekday_time
@@ -68,7 +69,8 @@ def _show(
             "values": values if editing == row.id else profile_values(row),
             "feeds": [(label, links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
             "open": editing == row.id,
-            "matching": counts.get(row.id, 0),
+            "matching": counts.get(row.id, (0, 0))[0],
+            "unseen": counts.get(row.id, (0, 0))[1],
             "strict": stated_words([STRICT_CRITERIA[name] for name in row.strict if name in STRICT_CRITERIA]),
         }
         for row in rows
@@ -94,14 +96,20 @@ def _show(
     )
 
 
-def _match_counts(pages: Pages, request: Request, session: Any, rows: list[Any]) -> dict[int, int]:
-    """How many calls each profile matches now: what its feed lists (and, new ones, its digest)."""
+def _match_counts(
+    pages: Pages, request: Request, session: Any, rows: list[Any]
+) -> dict[int, tuple[int, int]]:
+    """How many calls each profile matches now (what its feed lists), and how many of them no
+    digest has listed for it yet (the shown-log the digest planner reads: its next "new")."""
     snapshot, now = get_catalogue(request).get(), pages.app.clock()
     dismissed = repo.dismissed_calls(session, profile_ids=[row.id for row in rows])
-    return {
-        row.id: len(profile_entries(snapshot, Criteria.from_profile(row), dismissed.get(row.id, ()), now))
-        for row in rows
-    }
+    logs = repo.shown_log(session, subscriber_ids=list({row.subscriber_id for row in rows}))
+    counts = {}
+    for row in rows:
+        found = profile_entries(snapshot, Criteria.from_profile(row), dismissed.get(row.id, ()), now)
+        log = logs.get(row.subscriber_id) or repo.ShownLog()
+        counts[row.id] = (len(found), sum(not log.shown(row.id, ids_of(e.call)) for e, _ in found))
+    return counts
 
 
 def _next_digest(pages: Pages, session: Any, subscriber: Any, rows: list[Any]) -> str | None:
