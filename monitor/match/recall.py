@@ -6,8 +6,8 @@ keywords (`monitor.match.semantic`) reaches the threshold, that pass every other
 cosine first, at most `SEMANTIC_LIMIT`. They score 0, so they rank after every call where a
 keyword was found, and their keyword verdict says why they are there.
 
-Measured on the labelled benchmark (bench/relevance.py): F1 0.74 -> 0.78, nDCG@10 0.69 -> 0.77,
-label-2 calls missed 22 -> 14 (Italian, Portuguese and Spanish users' keywords on English calls).
+Measured on the labelled benchmark (bench/relevance.py): F1 0.76 -> 0.79, nDCG@10 0.71 -> 0.79,
+label-2 calls missed 20 -> 13 (Italian and Spanish users' keywords on English calls, among others).
 
 Must not: embed anything itself (the index comes in), do I/O.
 """
