@@ -75,6 +75,8 @@ def verdict(result: Match, criterion: str) -> Verdict:
         ("ai", "Accesso ai mercati locali", True),
         ("SME", "Support for SMEs", True),
         ("SME", "sme instrument", False),
+        ("AI Act", "Compliance with the AI Act", True),
+        ("AI mercati", "Accesso ai mercati locali", False),  # the acronym in a loose keyword too
         ("hydrogen", "Hydrogens and other gases", True),
         ("heat pump", "Heat pumps for district heating", True),
         ("electrolysers", "A next-generation PEM electrolyser", True),

@@ -206,7 +206,7 @@ def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
     if not _present(keys, field):
         return []
     if term.loose:
-        return _near(keys, field)
+        return _near(term, keys, field)
     found = (start for start in _starts(keys, field) if _continues(term, keys, field, start))
     if not any(term.acronym):
         return list(found)
@@ -214,12 +214,16 @@ def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
     return [start for start in found if all(start + k in field.capitals for k in wanted)]
 
 
-def _near(keys: Keys, field: Field) -> list[int]:
+def _near(term: Term, keys: Keys, field: Field) -> list[int]:
     """Positions of the first word that have every other word within NEAR_WORDS of them."""
-    others = [_starts(keys[k : k + 1], field) for k in range(1, len(keys))]
-    if not all(others):
+    words = [_starts(keys[k : k + 1], field) for k in range(len(keys))]
+    for k, acronym in enumerate(term.acronym):
+        if acronym:  # an acronym counts only where it is written in capitals
+            words[k] = [at for at in words[k] if at in field.capitals]
+    first, others = words[0], words[1:]
+    if not first or not all(others):
         return []
-    return [start for start in _starts(keys, field) if all(_within(positions, start) for positions in others)]
+    return [start for start in first if all(_within(positions, start) for positions in others)]
 
 
 def _within(positions: list[int], start: int) -> bool:
