@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from monitor.cli import calls, db, demo, mail, preview, samples, serve, sources
+from monitor.cli import calls, db, demo, mail, preview, samples, serve, sources, translations
 from monitor.cli.common import VERBOSE
 
 
@@ -29,7 +29,7 @@ def main(context: click.Context, verbose: bool) -> None:
     context.meta[VERBOSE] = verbose
 
 
-for _module in (db, sources, calls, serve, mail, preview, samples, demo):
+for _module in (db, sources, calls, serve, mail, preview, samples, demo, translations):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -29,7 +29,7 @@ from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.people.addresses import usable_address
 from monitor.people.confirmations import request_confirmation
 from monitor.plan.claim import MailContext
-from monitor.render.email import available_languages
+from monitor.render.i18n import offered_languages
 from monitor.tokens import Purpose, Signer, TokenError
 
 
@@ -132,8 +132,8 @@ def check_preferences(
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if language is not None:
-        if language not in available_languages():
-            raise SubscriptionError(f"language must be one of {', '.join(available_languages())}")
+        if language not in offered_languages():
+            raise SubscriptionError(f"language must be one of {', '.join(offered_languages())}")
         values["language"] = language
     if timezone is not None:
         try:

@@ -41,7 +41,8 @@ from monitor.plan.report import PlanReport
 from monitor.plan.slots import Slot, digest_slot, next_digest_slot
 from monitor.poll.health import could_not_check
 from monitor.render.cards import Digest, zone
-from monitor.render.email import Rendered, translate, translator
+from monitor.render.email import Rendered, translate
+from monitor.render.i18n import translator
 from monitor.render.words import when
 
 alert_logger = logging.getLogger("callwatch.alerts")
@@ -256,20 +257,21 @@ def _render(mail: MailContext, subscriber: Subscriber, slot: Slot, digest: Diges
 
 
 def _subject(language: str, count: int) -> str:
+    _ = translator(language)
     if not count:
-        return translate(language, "Your Callwatch digest")
-    ngettext = translator(language)[1]
-    text = ngettext(
+        return _("Your Callwatch digest")
+    return _.plural(
         "Your Callwatch digest: %(num)d new call", "Your Callwatch digest: %(num)d new calls", count
     )
-    return text % {"num": count}
 
 
 def _preheader(language: str, digest: Digest) -> str:
-    ngettext = translator(language)[1]
-    counts = (
-        ("%(num)d new", len(digest.new)),
-        ("%(num)d changed", len(digest.changed)),
-        ("%(num)d closing soon", len(digest.closing)),
+    _ = translator(language)
+    parts = (
+        _.plural("%(num)d new", "%(num)d new", len(digest.new)) if digest.new else "",
+        _.plural("%(num)d changed", "%(num)d changed", len(digest.changed)) if digest.changed else "",
+        _.plural("%(num)d closing soon", "%(num)d closing soon", len(digest.closing))
+        if digest.closing
+        else "",
     )
-    return ", ".join(ngettext(text, text, num) % {"num": num} for text, num in counts if num)
+    return ", ".join(part for part in parts if part)

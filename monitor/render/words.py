@@ -25,6 +25,7 @@ from babel.dates import format_datetime
 from monitor.model.call import DeadlineIn
 from monitor.model.view import Conflict, deadline_unknown, undated, unread_deadline_text
 from monitor.model.zones import BRUSSELS
+from monitor.render.i18n import N_
 from monitor.render.labels import field_label
 
 # Money and budgets are worded in `monitor.render.money`; callers import all wording from here.
@@ -113,7 +114,7 @@ def days_phrase(days: int, *, language: str = "en") -> str:
 STATED_WORDS = {"country": "countries", "organisation type": "organisation types", "ecosystem": "ecosystem",
                 "programme": "programme", "funding type": "funding type", "budget": "budget",
                 "time left": "deadline"}  # fmt: skip
-NOT_STATED = "Not stated"  # a key of templates/mail/locale: e-mails translate it
+NOT_STATED = N_("Not stated")  # e-mails translate it (templates/locale)
 
 
 def stated_words(criteria: Sequence[str]) -> str | None:
@@ -127,8 +128,8 @@ def weekday_time(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en")
 
 
 # The one wording of a call whose deadline could not be read (it is not closed: see
-# `monitor.model.view.deadline_unknown`). E-mails translate it: it is a key of templates/mail/locale.
-DEADLINE_UNKNOWN = "deadline unknown — see call page"
+# `monitor.model.view.deadline_unknown`). E-mails translate it: it is in the catalogues of templates/locale.
+DEADLINE_UNKNOWN = N_("deadline unknown — see call page")
 WORDING_SHOWN = 200  # characters of the source's wording shown after it
 
 

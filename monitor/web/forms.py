@@ -19,7 +19,7 @@ from zoneinfo import available_timezones
 
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
 from monitor.people.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
-from monitor.render.email import available_languages
+from monitor.render.i18n import language_name, offered_languages
 from monitor.render.labels import funding_choice
 
 TEXT_FIELDS = (
@@ -29,7 +29,6 @@ TEXT_FIELDS = (
 )  # fmt: skip
 CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types", "strict")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano"}
 # The zones of EU, EEA and candidate countries; any other IANA zone can be typed.
 EUROPEAN_ZONES = (
     "Europe/Amsterdam", "Europe/Athens", "Europe/Belgrade", "Europe/Berlin", "Europe/Bratislava",
@@ -66,7 +65,7 @@ class Choices:
 
 def choices() -> Choices:
     zones = tuple(z for z in EUROPEAN_ZONES if z in available_timezones())
-    languages = {code: LANGUAGE_NAMES.get(code, code) for code in available_languages()}
+    languages = {code: language_name(code) for code in offered_languages()}
     funding = {slug: funding_choice(slug) for slug in FUNDING_TYPES}
     return Choices(dict(ORG_TYPES), dict(ECOSYSTEMS), funding, zones, languages)
 
