@@ -166,13 +166,13 @@ def test_browse_shows_open_calls_by_next_deadline_with_days_left(world: MailWorl
     page = get(world, "/calls")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert rows(page) == [
-        ["3 Dec 2026 17:00 (Brussels)", "12", f"{B}", "Single Market Programme", "cascade", "open", "seeded"],
+        ["3 Dec 2026 17:00 (Brussels)", "12", f"{B}", "Single Market Programme", "Cascade funding", "open", "seeded"],
         [
             "3 Jan 2027 17:00 (Brussels)",
             "43",
             f"{A} HORIZON-CL5-2027-D3-01-05",
             "Horizon Europe",
-            "grant",
+            "Grant",
             "open",
             "seeded",
         ],
@@ -181,11 +181,11 @@ def test_browse_shows_open_calls_by_next_deadline_with_days_left(world: MailWorl
             "130",
             f"{G} {TOPIC}",
             "Single Market Programme",
-            "cascade",
+            "Cascade funding",
             "open",
             "seeded, eccp",
         ],
-        ["22 Apr 2027 17:00 (Brussels)", "152", f"{D}", "LIFE", "grant", "forthcoming", "seeded"],
+        ["22 Apr 2027 17:00 (Brussels)", "152", f"{D}", "LIFE", "Grant", "forthcoming", "seeded"],
         ["none ahead", "—", f"{E}", "—", "—", "open", "seeded"],
     ]
     links = [a["href"] for a in BeautifulSoup(page.text, "html.parser").select("td.primary a")]

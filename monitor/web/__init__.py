@@ -26,7 +26,7 @@ from db.engine import session_scope
 from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
-from monitor.render.templating import make_environment
+from monitor.render.templating import Environments
 from monitor.web import api, calls, errors, feeds, people
 from monitor.web.deps import AppDep
 from monitor.web.feed_cache import FeedCache
@@ -37,7 +37,7 @@ from monitor.web.pages import Pages
 def create_app(app: App) -> FastAPI:
     # /docs and /redoc with their assets served from the package: the CDN is unreachable offline.
     web = FastAPIOffline(title="Callwatch", version="0.1.0", default_response_class=errors.SafeJSONResponse)
-    templates = make_environment()
+    templates = Environments()
     pages = Pages(app, templates, deliver=lambda: asyncio.run(deliver(app)))
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
     web.state.catalogue = CatalogueCache(app.engine, app.clock)

@@ -27,24 +27,34 @@ from monitor.model.view import LogicalCall, days_left, days_until, next_deadline
 from monitor.normalise.html import sanitise_html
 from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.render.api import SourcePublic, change_summary
-from monitor.render.labels import field_topic, funding_label
-from monitor.render.words import money, stated_words, unknown_deadline, utc
+from monitor.render.i18n import N_, Translator, translator
+from monitor.render.labels import ecosystem_label, field_topic, funding_label, org_type_label, status_label
+from monitor.render.money import money
+from monitor.render.words import STATED_WORDS, unknown_deadline, utc
 from monitor.web.deps import AppDep, CatalogueDep, TemplatesDep
+from monitor.web.language import remember, switcher
 
 PER_PAGE = 50
 MAX_PAGE = 100_000
-SORT_LABELS = {"deadline": "Next deadline", "updated": "Recently changed", "new": "Newly found"}
+SORT_LABELS = {"deadline": N_("Next deadline"), "updated": N_("Recently changed"), "new": N_("Newly found")}
 # The browse form's "only calls that state this" boxes (`strict=`), by STRICT_CRITERIA name.
-STRICT_CHOICES = (("country", "an eligible country"), ("org_type", "who may apply"),
-                  ("ecosystem", "an ecosystem"), ("programme", "a programme"),
-                  ("funding_type", "a funding type"), ("budget", "a budget"),
-                  ("deadline", "a deadline"))  # fmt: skip
+STRICT_CHOICES = (("country", N_("an eligible country")), ("org_type", N_("who may apply")),
+                  ("ecosystem", N_("an ecosystem")), ("programme", N_("a programme")),
+                  ("funding_type", N_("a funding type")), ("budget", N_("a budget")),
+                  ("deadline", N_("a deadline")))  # fmt: skip
 
 router = APIRouter()
 
 
-def render(templates: Environment, name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
-    return HTMLResponse(templates.get_template(f"web/{name}.html").render(**context), status_code=code)
+def render(
+    request: Request, templates: Environment, name: str, code: int = 200, /, **context: Any
+) -> HTMLResponse:
+    """A public page in the visitor's language (`templates` is that language's environment)."""
+    language = templates.globals["language"]
+    html = templates.get_template(f"web/{name}.html").render(switcher=switcher(request, language), **context)
+    response = HTMLResponse(html, status_code=code)
+    remember(request, response)
+    return response
 
 
 def history(engine: Engine, call: LogicalCall) -> list[dict[str, Any]]:
@@ -63,18 +73,20 @@ def history(engine: Engine, call: LogicalCall) -> list[dict[str, Any]]:
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 @router.get("/calls", response_class=HTMLResponse, include_in_schema=False)
 def browse(request: Request, app: AppDep, catalogue: CatalogueDep, templates: TemplatesDep) -> HTMLResponse:
-    snapshot, now = catalogue.get(), app.clock()
-    items = request.query_params.multi_items()
-    context = {"vocab": vocabularies(snapshot), "now": now, "first_run": not any_source_reached(app.engine)}
+    snapshot, now, language = catalogue.get(), app.clock(), templates.globals["language"]
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    vocab = vocabularies(snapshot, language)
+    context = {"vocab": vocab, "now": now, "first_run": not any_source_reached(app.engine)}
     try:
         query = CallQuery.from_params(items, sources=snapshot.sources)
         page = page_number(request.query_params.get("page"))
     except QueryError as error:
         form = form_fields(items, expanded=True)
-        return render(templates, "calls", 400, error=str(error), form=form, **context)
+        return render(request, templates, "calls", 400, error=str(error), form=form, **context)
     found = snapshot.page(query, now=now, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     silent = snapshot.not_stated(found.calls, query.criteria())
     return render(
+        request,
         templates,
         "calls",
         error=None,
@@ -82,34 +94,40 @@ def browse(request: Request, app: AppDep, catalogue: CatalogueDep, templates: Te
         found=found,
         page=page,
         per_page=PER_PAGE,
-        rows=[list_row(call, now, stated_words(silent.get(call.id, ()))) for call in found.calls],
+        rows=[list_row(call, now, stated(silent.get(call.id, ()), language)) for call in found.calls],
         links=page_links(query.params(), page, found),
         **context,
     )
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse, include_in_schema=False)
-def call_page(call_id: str, app: AppDep, catalogue: CatalogueDep, templates: TemplatesDep) -> Response:
+def call_page(
+    call_id: str, request: Request, app: AppDep, catalogue: CatalogueDep, templates: TemplatesDep
+) -> Response:
     snapshot, now = catalogue.get(), app.clock()
+    _ = translator(templates.globals["language"])
     record_id = int(call_id) if call_id.isascii() and call_id.isdigit() and len(call_id) < 19 else None
     primary = snapshot.primary_id(record_id) if record_id is not None else None
     call = snapshot.get(primary) if primary is not None else None
     if call is None:
-        message = f"Callwatch has no call with the id {call_id[:40]!r}."
-        return render(templates, "error", 404, title="Call not found", message=message)
+        message = _("Callwatch has no call with the id %(id)s.", id=repr(call_id[:40]))
+        return render(request, templates, "error", 404, title=_("Call not found"), message=message)
     if primary != record_id:  # another source's record of a merged call: one page per call
         return RedirectResponse(f"/calls/{primary}", status_code=307)
-    return render(templates, "call", **call_view(call, history(app.engine, call), now=now))
+    view = call_view(call, history(app.engine, call), now=now, words=_)
+    return render(request, templates, "call", **view)
 
 
 @router.get("/sources", response_class=HTMLResponse, include_in_schema=False)
-def sources_page(app: AppDep, templates: TemplatesDep) -> HTMLResponse:
+def sources_page(request: Request, app: AppDep, templates: TemplatesDep) -> HTMLResponse:
     with session_scope(app.engine) as session:
         rows = [
-            source_view(source, repo.recent_runs(session, source_id=source.id, limit=1))
+            source_view(
+                source, repo.recent_runs(session, source_id=source.id, limit=1), templates.globals["language"]
+            )
             for source in repo.list_sources(session)
         ]
-    return render(templates, "sources", sources=rows, now=app.clock())
+    return render(request, templates, "sources", sources=rows, now=app.clock())
 
 
 def any_source_reached(engine: Engine) -> bool:
@@ -129,18 +147,25 @@ def page_number(text: str | None) -> int:
     return int(text)
 
 
-def vocabularies(snapshot: Catalogue) -> dict[str, Any]:
-    """The form's choices as (value, label) pairs."""
+def vocabularies(snapshot: Catalogue, language: str = "en") -> dict[str, Any]:
+    """The form's choices as (value, label) pairs, labelled in `language`."""
+    _ = translator(language)
     return {
-        "statuses": [(s, s.capitalize()) for s in STATUSES],
-        "funding_types": [(f, funding_label(f)) for f in FUNDING_TYPES],
-        "org_types": list(ORG_TYPES.items()),
-        "ecosystems": list(ECOSYSTEMS.items()),
+        "statuses": [(s, status_label(s, language=language).capitalize()) for s in STATUSES],
+        "funding_types": [(f, funding_label(f, language=language)) for f in FUNDING_TYPES],
+        "org_types": [(slug, org_type_label(slug, language=language)) for slug in ORG_TYPES],
+        "ecosystems": [(slug, ecosystem_label(slug, language=language)) for slug in ECOSYSTEMS],
         "sources": [(s, s) for s in snapshot.sources],
-        "strict": STRICT_CHOICES,
+        "strict": [(name, _(label)) for name, label in STRICT_CHOICES],
         "programmes": sorted({e.call.programme for e in snapshot.entries if e.call.programme}),
-        "sorts": SORT_LABELS,
+        "sorts": {name: _(label) for name, label in SORT_LABELS.items()},
     }
+
+
+def stated(criteria: Any, language: str) -> str | None:
+    """'ecosystem, countries' (`words.stated_words`), each word in `language`."""
+    _ = translator(language)
+    return ", ".join(dict.fromkeys(_(STATED_WORDS.get(name, name)) for name in criteria)) or None
 
 
 def form_fields(params: list[tuple[str, str]], *, expanded: bool) -> dict[str, Any]:
@@ -198,12 +223,16 @@ def page_links(params: list[tuple[str, str]], page: int, found: Any) -> dict[str
     }
 
 
-def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime) -> dict[str, Any]:
-    """Everything the call page shows, worked out before the template sees it."""
+def call_view(
+    call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime, words: Translator | None = None
+) -> dict[str, Any]:
+    """Everything the call page shows, worked out before the template sees it, in `words`' language."""
+    words = words or translator("en")
+    language = words.language
     taken: dict[str, list[str]] = {}
     for name, source in call.provenance.items():
         value = call.deadlines if name == "deadlines" else getattr(call, name, None)
-        label = field_topic(name)
+        label = field_topic(name, language=language)
         if value not in (None, "", [], {}) and label not in taken.setdefault(source, []):
             taken[source].append(label)
     at = next_deadline(call, now)
@@ -225,23 +254,27 @@ def call_view(call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime
         "unknown": unknown_deadline(call),
         "stages": stages,
         "changes": changes,
-        "budget": budget_view(call),
+        "budget": budget_view(call, words),
         # Sanitised at ingest (monitor.normalise.html); sanitised again because the page shows it as HTML.
         "summary_html": sanitise_html(call.summary_html),
         "members": [{"member": m, "fields": taken.get(m.call.source_id, [])} for m in call.members],
         "country_groups": [COUNTRY_GROUPS.get(g, (g,))[0] for g in call.country_groups or ()],
-        "org_types": [ORG_TYPES.get(t, t) for t in call.org_types or ()],
-        "ecosystems": [ECOSYSTEMS.get(e, e) for e in call.ecosystems or ()],
+        "org_types": [org_type_label(t, language=language) for t in call.org_types or ()],
+        "ecosystems": [ecosystem_label(e, language=language) for e in call.ecosystems or ()],
     }
 
 
-def budget_view(call: LogicalCall) -> dict[str, str | None]:
-    currency = call.budget_currency
-    low, high = money(call.contribution_min, currency), money(call.contribution_max, currency)
+def budget_view(call: LogicalCall, words: Translator | None = None) -> dict[str, str | None]:
+    _ = words or translator("en")
+    currency, language = call.budget_currency, _.language
+    low = money(call.contribution_min, currency, language=language)
+    high = money(call.contribution_max, currency, language=language)
     per_project = (
-        f"{low} to {high}" if low and high and low != high else high or (f"from {low}" if low else None)
+        _("%(low)s to %(high)s", low=low, high=high)
+        if low and high and low != high
+        else high or (_("from %(low)s", low=low) if low else None)
     )
-    return {"total": money(call.budget_total, currency), "per_project": per_project}
+    return {"total": money(call.budget_total, currency, language=language), "per_project": per_project}
 
 
 def source_summary(source: Any) -> dict[str, Any]:
@@ -252,9 +285,12 @@ def source_summary(source: Any) -> dict[str, Any]:
     }
 
 
-def source_view(source: Any, runs: Any) -> dict[str, Any]:
+def source_view(source: Any, runs: Any, language: str = "en") -> dict[str, Any]:
     hours, seconds = divmod(source.interval_seconds, 3600)
-    interval = f"{hours} h" if not seconds else f"{source.interval_seconds // 60} min"
+    _ = translator(language)
+    interval = (
+        _("%(num)d h", num=hours) if not seconds else _("%(num)d min", num=source.interval_seconds // 60)
+    )
     return {
         "source": source,
         "last_run": runs[0] if runs else None,

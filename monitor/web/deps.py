@@ -16,6 +16,7 @@ from jinja2 import Environment
 from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.web.feed_cache import FeedCache
+from monitor.web.language import page_language
 from monitor.web.pages import Pages
 from monitor.web.security import CheckedForm
 
@@ -29,7 +30,8 @@ def get_catalogue(request: Request) -> CatalogueCache:
 
 
 def get_templates(request: Request) -> Environment:
-    return request.app.state.templates  # type: ignore[no-any-return]
+    """The environment of the page's language (a public page: the visitor's)."""
+    return request.app.state.templates.get(page_language(request))  # type: ignore[no-any-return]
 
 
 def get_pages(request: Request) -> Pages:

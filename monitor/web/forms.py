@@ -12,15 +12,18 @@ Pure: no database, no request objects (anything with `get` and `getlist` will do
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import available_timezones
 
+from babel import Locale
+
 from monitor.normalise.vocab import ECOSYSTEMS, ORG_TYPES
 from monitor.people.subscriptions import FUNDING_TYPES, ProfileInput, SubscriptionError
-from monitor.render.i18n import language_name, offered_languages
-from monitor.render.labels import funding_choice
+from monitor.render.i18n import N_, language_name, offered_languages, supported
+from monitor.render.labels import ecosystem_label, funding_choice, org_type_label
 
 TEXT_FIELDS = (
     "email", "name", "keywords", "keywords_all", "exclude", "countries", "programmes", "budget_min",
@@ -28,7 +31,6 @@ TEXT_FIELDS = (
     "digest_hour", "track",
 )  # fmt: skip
 CHOICE_FIELDS = ("org_types", "ecosystems", "funding_types", "strict")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # The zones of EU, EEA and candidate countries; any other IANA zone can be typed.
 EUROPEAN_ZONES = (
     "Europe/Amsterdam", "Europe/Athens", "Europe/Belgrade", "Europe/Berlin", "Europe/Bratislava",
@@ -53,21 +55,28 @@ class Form(Protocol):
 
 @dataclass(frozen=True)
 class Choices:
-    """What the forms offer; one instance is shared by every page."""
+    """What the forms offer, labelled in one language; one instance per language for every page."""
 
     org_types: dict[str, str]
     ecosystems: dict[str, str]
     funding_types: dict[str, str]
     zones: tuple[str, ...]
     languages: dict[str, str]
-    weekdays: tuple[str, ...] = WEEKDAYS
+    weekdays: tuple[str, ...]
 
 
-def choices() -> Choices:
+@functools.cache
+def choices(language: str = "en") -> Choices:
+    """The choices labelled in `language`; languages by their own names, weekdays from CLDR."""
+    code = supported(language)
     zones = tuple(z for z in EUROPEAN_ZONES if z in available_timezones())
-    languages = {code: language_name(code) for code in offered_languages()}
-    funding = {slug: funding_choice(slug) for slug in FUNDING_TYPES}
-    return Choices(dict(ORG_TYPES), dict(ECOSYSTEMS), funding, zones, languages)
+    languages = {lang: language_name(lang) for lang in offered_languages()}
+    funding = {slug: funding_choice(slug, language=code) for slug in FUNDING_TYPES}
+    orgs = {slug: org_type_label(slug, language=code) for slug in ORG_TYPES}
+    ecosystems = {slug: ecosystem_label(slug, language=code) for slug in ECOSYSTEMS}
+    days = Locale.parse(code).days["format"]["wide"]
+    weekdays = tuple(days[i][:1].upper() + days[i][1:] for i in range(7))
+    return Choices(orgs, ecosystems, funding, zones, languages, weekdays)
 
 
 def typed(form: Form) -> dict[str, Any]:
@@ -89,9 +98,13 @@ def profile_input(values: dict[str, Any]) -> ProfileInput:
         ecosystems=values["ecosystems"],
         programmes=[values["programmes"]],
         funding_types=values["funding_types"],
-        budget_min=_money(values["budget_min"], "minimum budget"),
-        budget_max=_money(values["budget_max"], "maximum budget"),
-        min_days_left=_whole(values["min_days_left"], "minimum days left"),
+        budget_min=_money(
+            values["budget_min"], N_("the minimum budget must be an amount in euros, like 60000")
+        ),
+        budget_max=_money(
+            values["budget_max"], N_("the maximum budget must be an amount in euros, like 60000")
+        ),
+        min_days_left=_whole(values["min_days_left"], N_("the minimum days left must be a whole number")),
         strict=values["strict"],
         frequency=values["frequency"] or "weekly",
     )
@@ -102,8 +115,12 @@ def preferences(values: dict[str, Any]) -> dict[str, Any]:
     return {
         "language": values["language"] or "en",
         "timezone": values["timezone_other"].strip() or values["timezone"] or "Europe/Brussels",
-        "weekday": _whole(values["digest_weekday"], "digest day") if values["digest_weekday"] else 0,
-        "hour": _whole(values["digest_hour"], "digest hour") if values["digest_hour"] else 8,
+        "weekday": _whole(values["digest_weekday"], N_("the digest day must be a whole number"))
+        if values["digest_weekday"]
+        else 0,
+        "hour": _whole(values["digest_hour"], N_("the digest hour must be a whole number"))
+        if values["digest_hour"]
+        else 8,
     }
 
 
@@ -147,7 +164,8 @@ def _straight_quotes(text: str) -> str:
     return text.translate(str.maketrans("“”„«»", '"""""'))
 
 
-def _money(text: str, what: str) -> Decimal | None:
+def _money(text: str, problem: str) -> Decimal | None:
+    """`problem` (N_-marked, whole) is the error's text: the page translates it."""
     cleaned = "".join(
         text.upper().replace("EUR", "").replace("€", "").replace(",", "").replace("_", "").split()
     )
@@ -156,19 +174,19 @@ def _money(text: str, what: str) -> Decimal | None:
     try:
         amount = Decimal(cleaned)
     except InvalidOperation:
-        raise SubscriptionError(f"the {what} must be an amount in euros, like 60000") from None
+        raise SubscriptionError(problem) from None
     if not amount.is_finite() or amount < 0 or amount > Decimal(10) ** 12:
-        raise SubscriptionError(f"the {what} must be an amount in euros, like 60000")
+        raise SubscriptionError(problem)
     return amount
 
 
-def _whole(text: str, what: str) -> int | None:
+def _whole(text: str, problem: str) -> int | None:
     if not text.strip():
         return None
     try:
         return int(text.strip())
     except ValueError:
-        raise SubscriptionError(f"the {what} must be a whole number") from None
+        raise SubscriptionError(problem) from None
 
 
 def _plain_number(value: Decimal | None) -> str:

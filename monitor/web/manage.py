@@ -24,25 +24,28 @@ from monitor.people.subscriptions import SubscriptionError, check_preferences, c
 from monitor.plan.digest_content import ids_of
 from monitor.plan.digests import next_digest_at
 from monitor.render.cards import zone
-from monitor.render.words import stated_words, weekday_time
+from monitor.render.i18n import N_, translator
+from monitor.render.words import STATED_WORDS, weekday_time
 from monitor.tokens import Purpose, TokenError
 from monitor.web.deps import PagesDep, form_for, get_catalogue
 from monitor.web.feeds import profile_entries
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
-from monitor.web.pages import Pages
+from monitor.web.pages import Pages, join_days
 from monitor.web.security import CheckedForm
 
 FLASH = {
-    "preferences": "Your e-mail preferences are saved.",
-    "profile": "The profile is saved.",
-    "added": "The profile is added. Matching calls will be in your next digest.",
-    "deleted": "The profile is deleted.",
-    "untracked": "You no longer track that call.",
-    "tracked": "You now track that call: a reminder before each deadline and an alert when it changes.",
-    "feeds": "Your private feed links are new; the old ones no longer work. Update your feed reader "
-    "and calendar with the links below.",
+    "preferences": N_("Your e-mail preferences are saved."),
+    "profile": N_("The profile is saved."),
+    "added": N_("The profile is added. Matching calls will be in your next digest."),
+    "deleted": N_("The profile is deleted."),
+    "untracked": N_("You no longer track that call."),
+    "tracked": N_("You now track that call: a reminder before each deadline and an alert when it changes."),
+    "feeds": N_(
+        "Your private feed links are new; the old ones no longer work. Update your feed reader "
+        "and calendar with the links below."
+    ),
 }
-FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("ics", "Calendar (iCal)"))
+FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("ics", N_("Calendar (iCal)")))
 EraseForm, ProfileForm, DeleteProfileForm = form_for("erase"), form_for("profile"), form_for("delete-profile")
 PreferencesForm, UntrackForm, ResetFeedsForm = (
     form_for("preferences"),
@@ -59,7 +62,7 @@ def _show(
 ) -> HTMLResponse:
     """The manage page; `editing` (preferences, new, or a profile id) with `values` and `error`
     shows that form again as typed."""
-    links = pages.links
+    links, _ = pages.links, pages.words(request, subscriber)
     editing, values = state.get("editing"), state.get("values")
     rows = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
     counts = _match_counts(pages, request, session, rows)
@@ -67,11 +70,18 @@ def _show(
         {
             "row": row,
             "values": values if editing == row.id else profile_values(row),
-            "feeds": [(label, links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
+            "feeds": [(_(label), links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
             "open": editing == row.id,
             "matching": counts.get(row.id, (0, 0))[0],
             "unseen": counts.get(row.id, (0, 0))[1],
-            "strict": stated_words([STRICT_CRITERIA[name] for name in row.strict if name in STRICT_CRITERIA]),
+            "strict": ", ".join(
+                dict.fromkeys(
+                    _(STATED_WORDS.get(STRICT_CRITERIA[n], STRICT_CRITERIA[n]))
+                    for n in row.strict
+                    if n in STRICT_CRITERIA
+                )
+            )
+            or None,
         }
         for row in rows
     ]
@@ -81,18 +91,18 @@ def _show(
         state.get("status", 200),
         subscriber=subscriber,
         base=f"/manage/{token}",
-        flash=FLASH.get(request.query_params.get("saved", "")),
-        error=state.get("error", ""),
+        flash=_(FLASH[saved]) if (saved := request.query_params.get("saved", "")) in FLASH else None,
+        error=_(state["error"]) if state.get("error") else "",
         editing=editing,
         prefs=values if editing == "preferences" else preference_values(subscriber),
         profiles=profiles,
         new_profile=values if editing == "new" else blank(),
         tracked=_tracked(session, subscriber.id),
         waiting=_calls(session, repo.pending_calls(session, subscriber_id=subscriber.id)),
-        next_digest=_next_digest(pages, session, subscriber, rows),
+        next_digest=_next_digest(pages, session, subscriber, rows, _.language),
+        reminder_days=_reminder_days(pages, _.language),
         calendar_url=links.tracked_calendar(subscriber),
         unsubscribe_url=links.unsubscribe(subscriber),
-        choices=pages.choices,
     )
 
 
@@ -112,10 +122,16 @@ def _match_counts(
     return counts
 
 
-def _next_digest(pages: Pages, session: Any, subscriber: Any, rows: list[Any]) -> str | None:
+def _next_digest(pages: Pages, session: Any, subscriber: Any, rows: list[Any], language: str) -> str | None:
     """'Monday 7 December 08:00' in the subscriber's zone, from the planner's own schedule."""
     at = next_digest_at(session, pages.mail.policy, subscriber, rows, now=pages.app.clock())
-    return weekday_time(at, zone(subscriber.timezone)) if at is not None else None
+    return weekday_time(at, zone(subscriber.timezone), language=language) if at is not None else None
+
+
+def _reminder_days(pages: Pages, language: str) -> str:
+    """'30, 14, 7 and 1' (the policy's reminder offsets), joined as `language` lists things."""
+    days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
+    return join_days(days, translator(language))
 
 
 def _saved(token: str, what: str, anchor: str) -> RedirectResponse:
@@ -153,8 +169,9 @@ def export(token: str, request: Request, pages: PagesDep) -> Response:
 def erase(token: str, request: Request, pages: PagesDep, form: EraseForm) -> Response:
     def work(session: Any, subscriber: Any, _: Any) -> Response:
         repo.delete_subscriber(session, subscriber_id=subscriber.id)
-        message = "Callwatch keeps nothing about you any more."
-        return pages.page(request, "done", title="Your data is erased", message=message)
+        _ = pages.words(request, subscriber)
+        message = _("Callwatch keeps nothing about you any more.")
+        return pages.page(request, "done", title=_("Your data is erased"), message=message)
 
     return pages.acting(request, Purpose.MANAGE, token, work, form)
 
@@ -176,7 +193,12 @@ def _save_profile(
             cleaned = clean_profile(profile_input(values))
         except SubscriptionError as error:
             editing = row.id if row is not None else "new"
-            state = {"editing": editing, "values": values, "error": str(error), "status": 422}
+            state = {
+                "editing": editing,
+                "values": values,
+                "error": str(error),
+                "status": 422,
+            }  # translated by _show
             return _show(pages, request, token, session, subscriber, **state)
         now = pages.app.clock()
         if row is None:

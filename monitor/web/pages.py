@@ -12,15 +12,17 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from jinja2 import Environment
 
 from db.engine import session_scope
 from monitor.app import App
 from monitor.links import LinkBuilder
 from monitor.people.subscriptions import subscriber_for
 from monitor.plan.claim import mail_context
+from monitor.render.i18n import Translator, translator
+from monitor.render.templating import Environments
 from monitor.tokens import Purpose, Signer, TokenError
 from monitor.web.forms import choices
+from monitor.web.language import page_language, remember, switcher
 from monitor.web.security import CheckedForm, CsrfGuard, RateLimiter
 
 # Pages behind a secret link must not be cached; that they are not framed and do not leak the link
@@ -31,13 +33,17 @@ PRIVATE_HEADERS = {"Cache-Control": "no-store"}
 class Pages:
     """Shared by the people routes: templates, the mail context, CSRF guard and rate limiter."""
 
-    def __init__(self, app: App, templates: Environment, deliver: Callable[[], Any]) -> None:
+    def __init__(self, app: App, templates: Environments, deliver: Callable[[], Any]) -> None:
         self.app, self.templates, self.deliver = app, templates, deliver
         self.mail = mail_context(app)
         settings = app.settings
         self.guard = CsrfGuard(settings.secret(), tuple(settings.old_secrets()), settings.base_url)
         self.limiter = RateLimiter(settings.secret())
-        self.choices = choices()
+
+    @staticmethod
+    def words(request: Request, subscriber: Any = None) -> Translator:
+        """`_` of the page's language: the subscriber's on a signed page, else the visitor's."""
+        return translator(page_language(request, getattr(subscriber, "language", None)))
 
     @property
     def links(self) -> LinkBuilder:
@@ -53,9 +59,14 @@ class Pages:
         name: str,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        subscriber: Any = None,
+        subscriber_language: str | None = None,
         **context: Any,
     ) -> HTMLResponse:
-        """Render templates/web/<name>.html; its forms get `csrf(purpose)` for their hidden field."""
+        """Render templates/web/<name>.html in the page's language (`subscriber`'s when the page is
+        behind their signed link); its forms get `csrf(purpose)` for their hidden field."""
+        spoken = subscriber_language or getattr(subscriber, "language", None)
+        language = page_language(request, spoken)
         cookie = self.guard.cookie_of(request)
         fresh = cookie is None
         cookie = cookie or self.guard.new_cookie()
@@ -65,26 +76,35 @@ class Pages:
             used.append(purpose)
             return self.guard.field(cookie, purpose)
 
-        html = self.templates.get_template(f"web/{name}.html").render(csrf=csrf, **context)
+        if subscriber is not None:
+            context["subscriber"] = subscriber
+        template = self.templates.get(language).get_template(f"web/{name}.html")
+        html = template.render(
+            csrf=csrf, choices=choices(language), switcher=switcher(request, language), **context
+        )
         response = HTMLResponse(html, status_code=status, headers=PRIVATE_HEADERS | (headers or {}))
         if fresh and used:
             self.guard.set_cookie(response, cookie)
+        remember(request, response)
         return response
 
     def refused(self, request: Request, error: TokenError) -> HTMLResponse:
-        status = 410 if error.expired else 400
+        status, _ = 410 if error.expired else 400, self.words(request)
         return self.page(
             request,
             "link",
             status,
-            title="This link cannot be used",
-            message=str(error),
+            title=_("This link cannot be used"),
+            message=_(str(error)),
             expired=error.expired,
         )
 
     def blocked(self, request: Request, problem: str) -> HTMLResponse:
         """A form that failed the CSRF check: 403, nothing changed."""
-        return self.page(request, "blocked", 403, title="This form could not be accepted", problem=problem)
+        _ = self.words(request)
+        return self.page(
+            request, "blocked", 403, title=_("This form could not be accepted"), problem=_(problem)
+        )
 
     def acting(
         self,
@@ -105,3 +125,10 @@ class Pages:
             if form is not None and form.problem:
                 return self.blocked(request, form.problem)
             return work(session, subscriber, payload)
+
+
+def join_days(days: list[str], _: Translator) -> str:
+    """'30, 14, 7 and 1': the reminder offsets in a sentence, in `_`'s language."""
+    if len(days) < 2:
+        return "".join(days)
+    return _("%(first)s and %(last)s", first=", ".join(days[:-1]), last=days[-1])

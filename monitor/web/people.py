@@ -27,18 +27,28 @@ from db.models import DeliveryKind
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
 from monitor.plan.digests import next_digest_at, with_digest
 from monitor.render.cards import zone
+from monitor.render.i18n import N_, Translator
 from monitor.render.words import weekday_time
 from monitor.tokens import Purpose, TokenError
 from monitor.web import manage, signup
 from monitor.web.deps import PagesDep, form_for
-from monitor.web.pages import Pages
+from monitor.web.pages import Pages, join_days
 from monitor.web.security import CheckedForm
 
 ConfirmForm, ResendForm = form_for("confirm"), form_for("resend")
 TrackForm, DismissForm = form_for("track"), form_for("dismiss")
+# Per action: the page's title, what it will do, its button, and the title once done.
 WORDING = {
-    "track": ("Track this call?", "You will get deadline reminders and change alerts.", "Tracked"),
-    "dismiss": ("Not relevant?", "This call will not be shown again for this profile.", "Hidden"),
+    "track": (N_("Track this call?"), N_("You will get deadline reminders and change alerts."),
+              N_("Track this call"), N_("Tracked")),
+    "dismiss": (N_("Not relevant?"), N_("This call will not be shown again for this profile."),
+                N_("Not relevant"), N_("Hidden")),
+}  # fmt: skip
+
+NOT_SENT = {
+    "pending": N_("no e-mail is sent to %(email)s while it is pending"),
+    "unsubscribed": N_("no e-mail is sent to %(email)s while it is unsubscribed"),
+    "bouncing": N_("no e-mail is sent to %(email)s while it is paused after delivery failures"),
 }
 
 router = APIRouter(include_in_schema=False)
@@ -64,12 +74,13 @@ def confirm_page(token: str, request: Request, pages: PagesDep) -> HTMLResponse:
             subscriber, payload = subscriber_for(session, pages.signer, Purpose.CONFIRM, token)
         except TokenError as error:
             if error.expired and error.payload:
+                _ = pages.words(request)
                 return pages.page(
                     request,
                     "link",
                     410,
-                    title="This confirmation link has expired",
-                    message=str(error),
+                    title=_("This confirmation link has expired"),
+                    message=_(str(error)),
                     expired=True,
                     resend_url=f"/confirm/{token}/resend",
                 )
@@ -77,6 +88,7 @@ def confirm_page(token: str, request: Request, pages: PagesDep) -> HTMLResponse:
         return pages.page(
             request,
             "confirm",
+            subscriber=subscriber,
             email=subscriber.email,
             already=subscriber.status == "confirmed",
             action=f"/confirm/{token}",
@@ -97,35 +109,41 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
         carried = repo.logical_call(session, call_id=int(payload["c"])) if payload.get("c") else None
         if carried is not None:
             repo.track_call(session, subscriber_id=subscriber.id, call_id=carried.id, now=app.clock())
+        _ = pages.words(request, subscriber)
         return pages.page(
             request,
             "done",
-            title="Subscription confirmed",
-            message=f"{subscriber.email} will receive Callwatch e-mails. Welcome!",
+            subscriber=subscriber,
+            title=_("Subscription confirmed"),
+            message=_("%(email)s will receive Callwatch e-mails. Welcome!", email=subscriber.email),
             tracking=[call.title for call in calls],
-            next_steps=what_comes(pages, session, subscriber),
+            next_steps=what_comes(pages, session, subscriber, _),
             link=pages.links.manage(subscriber),
-            link_text="Review your profile and preferences",
+            link_text=_("Review your profile and preferences"),
         )
 
     return pages.acting(request, Purpose.CONFIRM, token, work, form)
 
 
-def what_comes(pages: Pages, session: Any, subscriber: Any) -> list[str]:
-    """What the subscriber will receive from now on, from the planner's own rules."""
+def what_comes(pages: Pages, session: Any, subscriber: Any, _: Translator) -> list[str]:
+    """What the subscriber will receive from now on, from the planner's own rules, in `_`'s language."""
     profiles = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
     at = next_digest_at(session, pages.mail.policy, subscriber, profiles, now=pages.app.clock())
     days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
-    listed = ", ".join(days[:-1]) + " and " + days[-1] if len(days) > 1 else "".join(days)
-    steps = [f"For every call you track: a reminder {listed} days before each deadline, and an alert "
-             "when it changes."]  # fmt: skip
+    listed = join_days(days, _)
+    steps = [_("For every call you track: a reminder %(days)s days before each deadline, and an alert "
+               "when it changes.", days=listed)]  # fmt: skip
     if at is None or not with_digest(profiles):
-        steps.insert(0, "No digest: you chose only reminders and changes for the calls you track.")
+        steps.insert(0, _("No digest: you chose only reminders and changes for the calls you track."))
     else:
-        when = weekday_time(at, zone(subscriber.timezone))
+        when = weekday_time(at, zone(subscriber.timezone), language=_.language)
         sent = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=[subscriber.id])
-        first = "next digest" if sent else "first digest"
-        steps.insert(0, f"Your {first}: {when} ({subscriber.timezone}), with the open calls that fit you.")
+        values = {"when": when, "zone": subscriber.timezone}
+        if sent:
+            first = _("Your next digest: %(when)s (%(zone)s), with the open calls that fit you.", **values)
+        else:
+            first = _("Your first digest: %(when)s (%(zone)s), with the open calls that fit you.", **values)
+        steps.insert(0, first)
     return steps
 
 
@@ -146,18 +164,24 @@ def confirm_resend(token: str, request: Request, pages: PagesDep, form: ResendFo
         if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
             return pages.refused(request, TokenError("this link is no longer valid"))
         queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
-        message = _resent(pages, subscriber, queued)
+        _ = pages.words(request, subscriber)
+        message = _resent(pages, subscriber, queued, _)
+        language = _.language
     if queued:
         pages.deliver()
-    return pages.page(request, "done", title="Check your inbox", message=message)
+    return pages.page(
+        request, "done", title=_("Check your inbox"), message=message, subscriber_language=language
+    )
 
 
-def _resent(pages: Pages, subscriber: Any, queued: bool) -> str:
+def _resent(pages: Pages, subscriber: Any, queued: bool, _: Translator) -> str:
     """What the resend button did; exact, since only the link's holder can press it."""
     if queued:
-        return f"A new confirmation link is on its way to {subscriber.email}. It works for 3 days."
+        return _(
+            "A new confirmation link is on its way to %(email)s. It works for 3 days.", email=subscriber.email
+        )
     if subscriber.status == "confirmed":
-        return f"{subscriber.email} is already confirmed: nothing to do."
+        return _("%(email)s is already confirmed: nothing to do.", email=subscriber.email)
     sent_at = subscriber.confirmation_sent_at
     ago = (
         max(0, round((pages.app.clock() - sent_at.replace(tzinfo=UTC)).total_seconds() / 60))
@@ -165,11 +189,18 @@ def _resent(pages: Pages, subscriber: Any, queued: bool) -> str:
         else 0
     )
     wait = max(1, pages.mail.policy.confirmation_interval_minutes - ago)
-    return (
-        f"A confirmation link was sent to {subscriber.email} {ago} minute{'s' if ago != 1 else ''} ago: "
-        f"use that one, it does everything this one would have. You can ask for another in {wait} "
-        f"minute{'s' if wait != 1 else ''}."
+    sent = _.plural(
+        "A confirmation link was sent to %(email)s %(num)d minute ago: use that one, it does everything "
+        "this one would have.",
+        "A confirmation link was sent to %(email)s %(num)d minutes ago: use that one, it does everything "
+        "this one would have.",
+        ago,
+        email=subscriber.email,
     )
+    again = _.plural(
+        "You can ask for another in %(num)d minute.", "You can ask for another in %(num)d minutes.", wait
+    )
+    return f"{sent} {again}"
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
@@ -181,6 +212,7 @@ def unsubscribe_page(token: str, request: Request, pages: PagesDep) -> Response:
         lambda _, subscriber, __: pages.page(
             request,
             "unsubscribe",
+            subscriber=subscriber,
             email=subscriber.email,
             already=subscriber.status == "unsubscribed",
             action=f"/unsubscribe/{token}",
@@ -195,8 +227,11 @@ def unsubscribe_post(token: str, request: Request, pages: PagesDep) -> Response:
     # token: the signed, purpose-bound link is the authority (the page's button posts here too).
     def work(session: Any, subscriber: Any, _: dict[str, Any]) -> Response:
         unsubscribe(session, subscriber, now=pages.app.clock(), origin="one-click")
-        message = f"{subscriber.email} will receive no more e-mails from Callwatch."
-        return pages.page(request, "done", title="Unsubscribed", message=message, resubscribe=True)
+        _ = pages.words(request, subscriber)
+        message = _("%(email)s will receive no more e-mails from Callwatch.", email=subscriber.email)
+        return pages.page(
+            request, "done", subscriber=subscriber, title=_("Unsubscribed"), message=message, resubscribe=True
+        )
 
     return pages.acting(request, Purpose.UNSUBSCRIBE, token, work)
 
@@ -237,13 +272,14 @@ def _load(pages: Pages, session: Any, purpose: Purpose, token: str) -> tuple[Any
 def _show_call(pages: Pages, request: Request, token: str, purpose: Purpose, verb: str) -> HTMLResponse:
     with session_scope(pages.app.engine) as session:
         try:
-            _, _, call = _load(pages, session, purpose, token)
+            subscriber, _payload, call = _load(pages, session, purpose, token)
         except TokenError as error:
             return pages.refused(request, error)
-        title, message, _ = WORDING[verb]
+        _ = pages.words(request, subscriber)
+        title, message, button, _done = WORDING[verb]
         return pages.page(
-            request, "call_action", title=title, message=message, call=call, action=f"/{verb}/{token}",
-            purpose=verb,
+            request, "call_action", subscriber=subscriber, title=_(title), message=_(message),
+            button=_(button), call=call, action=f"/{verb}/{token}", purpose=verb,
         )  # fmt: skip
 
 
@@ -265,14 +301,17 @@ def _act_on_call(
             if profile is None or profile.subscriber_id != subscriber.id:
                 return pages.refused(request, TokenError("this profile no longer exists"))
             repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=now())  # type: ignore[arg-type]
+        _ = pages.words(request, subscriber)
         title = call.title
         if verb == "track" and subscriber.status != "confirmed":
-            title += f" (no e-mail is sent to {subscriber.email} while it is {subscriber.status})"
+            note = NOT_SENT.get(subscriber.status, NOT_SENT["pending"])
+            title += " (" + _(note, email=subscriber.email) + ")"
         link = pages.links.manage(subscriber)
-    done = WORDING[verb][2]
+        language = _.language
     return pages.page(
-        request, "done", title=done, message=title, link=link, link_text="Your subscription page"
-    )
+        request, "done", title=_(WORDING[verb][3]), message=title, link=link,
+        link_text=_("Your subscription page"), subscriber_language=language,
+    )  # fmt: skip
 
 
 router.include_router(signup.router)

@@ -45,9 +45,7 @@ router = APIRouter(include_in_schema=False)
 def _form_page(
     pages: Pages, request: Request, values: dict[str, Any], call: Any, *, status: int = 200, error: str = ""
 ) -> HTMLResponse:
-    return pages.page(
-        request, "subscribe", status, values=values, call=call, error=error, choices=pages.choices
-    )
+    return pages.page(request, "subscribe", status, values=values, call=call, error=error)
 
 
 @router.get("/subscribe", response_class=HTMLResponse)
@@ -55,6 +53,7 @@ def subscribe_page(request: Request, pages: PagesDep, track: str = "") -> HTMLRe
     with session_scope(pages.app.engine) as session:
         call = _call(session, track)
         values = blank() | {"track": str(call.id) if call is not None else ""}
+        values["language"] = pages.words(request).language  # e-mails in the page's language
         if call is not None:  # came to track a call: no digest unless the person asks for one
             values["frequency"] = "off"
         return _form_page(pages, request, values, call)
