@@ -26,6 +26,7 @@ from typing import Any
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from monitor.clock import Clock, system_clock
+from monitor.render.i18n import N_  # pages translate these messages
 
 
 class Purpose(StrEnum):
@@ -83,15 +84,15 @@ class Signer:
             # No max_age here: itsdangerous refuses any timestamp after its clock; age is checked below.
             payload, signed_at = serializer.loads(token, return_timestamp=True)
         except BadSignature:
-            raise TokenError("this link is not valid") from None
+            raise TokenError(N_("this link is not valid")) from None
         result = _dict(payload)
         if result is None:
-            raise TokenError("this link is not valid")
+            raise TokenError(N_("this link is not valid"))
         age = self.clock() - signed_at
         if age < -CLOCK_SKEW:
             raise TokenError(f"this link is dated {_ahead(-age)} in the future, so it is not valid yet")
         if age > LIFETIME[purpose]:
-            raise TokenError("this link has expired", expired=True, payload=result)
+            raise TokenError(N_("this link has expired"), expired=True, payload=result)
         return result
 
 

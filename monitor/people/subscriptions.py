@@ -29,7 +29,7 @@ from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.people.addresses import usable_address
 from monitor.people.confirmations import request_confirmation
 from monitor.plan.claim import MailContext
-from monitor.render.i18n import offered_languages
+from monitor.render.i18n import N_, offered_languages
 from monitor.tokens import Purpose, Signer, TokenError
 
 
@@ -71,11 +71,11 @@ def clean_profile(data: ProfileInput) -> dict[str, Any]:
     if bad := [t for t in funding if t not in FUNDING_TYPES]:
         raise SubscriptionError(f"unknown funding type {bad[0]!r}: one of {', '.join(FUNDING_TYPES)}")
     if data.frequency not in {f.value for f in Frequency}:
-        raise SubscriptionError("frequency must be weekly, daily or off")
+        raise SubscriptionError(N_("frequency must be weekly, daily or off"))
     if data.budget_min is not None and data.budget_max is not None and data.budget_min > data.budget_max:
-        raise SubscriptionError("the budget minimum is above the maximum")
+        raise SubscriptionError(N_("the budget minimum is above the maximum"))
     if data.min_days_left is not None and not 0 <= data.min_days_left <= 365:
-        raise SubscriptionError("minimum days left must be between 0 and 365")
+        raise SubscriptionError(N_("minimum days left must be between 0 and 365"))
     try:
         strict = parse_strict(_items(data.strict))
     except ValueError as error:
@@ -145,11 +145,11 @@ def check_preferences(
         values["timezone"] = timezone
     if weekday is not None:
         if not 0 <= weekday <= 6:
-            raise SubscriptionError("digest day must be 0 (Monday) to 6 (Sunday)")
+            raise SubscriptionError(N_("digest day must be 0 (Monday) to 6 (Sunday)"))
         values["digest_weekday"] = weekday
     if hour is not None:
         if not 0 <= hour <= 23:
-            raise SubscriptionError("digest hour must be 0 to 23")
+            raise SubscriptionError(N_("digest hour must be 0 to 23"))
         values["digest_hour"] = hour
     return values
 
@@ -227,7 +227,7 @@ def subscriber_for(
     payload = signer.read(purpose, token)
     row = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
     if row is None or int(payload.get("v", -1)) != row.token_version:
-        raise TokenError("this link is no longer valid")
+        raise TokenError(N_("this link is no longer valid"))
     return row, payload
 
 

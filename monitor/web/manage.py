@@ -70,7 +70,11 @@ def _show(
         {
             "row": row,
             "values": values if editing == row.id else profile_values(row),
-            "feeds": [(_(label), links.profile_feed(subscriber, row, fmt)) for fmt, label in FEED_FORMATS],
+            # "RSS" and "Atom" are names, the same in every language.
+            "feeds": [
+                (_(label) if fmt == "ics" else label, links.profile_feed(subscriber, row, fmt))
+                for fmt, label in FEED_FORMATS
+            ],
             "open": editing == row.id,
             "matching": counts.get(row.id, (0, 0))[0],
             "unseen": counts.get(row.id, (0, 0))[1],
@@ -141,7 +145,7 @@ def _saved(token: str, what: str, anchor: str) -> RedirectResponse:
 def _own_profile(session: Any, subscriber: Any, profile_id: int) -> Any:
     row = repo.profile(session, profile_id=profile_id)
     if row is None or row.subscriber_id != subscriber.id:
-        raise TokenError("this profile no longer exists")
+        raise TokenError(N_("this profile no longer exists"))
     return row
 
 
@@ -168,10 +172,11 @@ def export(token: str, request: Request, pages: PagesDep) -> Response:
 @router.post("/manage/{token}/delete", response_class=HTMLResponse)
 def erase(token: str, request: Request, pages: PagesDep, form: EraseForm) -> Response:
     def work(session: Any, subscriber: Any, _: Any) -> Response:
+        _ = pages.words(request, subscriber)  # before the row (and its language) is gone
         repo.delete_subscriber(session, subscriber_id=subscriber.id)
-        _ = pages.words(request, subscriber)
         message = _("Callwatch keeps nothing about you any more.")
-        return pages.page(request, "done", title=_("Your data is erased"), message=message)
+        title = _("Your data is erased")
+        return pages.page(request, "done", title=title, message=message, subscriber_language=_.language)
 
     return pages.acting(request, Purpose.MANAGE, token, work, form)
 

@@ -162,7 +162,7 @@ def confirm_resend(token: str, request: Request, pages: PagesDep, form: ResendFo
     with session_scope(app.engine) as session:
         subscriber = repo.subscriber(session, subscriber_id=int(payload.get("s", 0)))
         if subscriber is None or int(payload.get("v", -1)) != subscriber.token_version:
-            return pages.refused(request, TokenError("this link is no longer valid"))
+            return pages.refused(request, TokenError(N_("this link is no longer valid")))
         queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
         _ = pages.words(request, subscriber)
         message = _resent(pages, subscriber, queued, _)
@@ -265,7 +265,7 @@ def _load(pages: Pages, session: Any, purpose: Purpose, token: str) -> tuple[Any
     subscriber, payload = subscriber_for(session, pages.signer, purpose, token)
     call = repo.logical_call(session, call_id=int(payload.get("c", 0)))
     if call is None:
-        raise TokenError("this call is no longer stored")
+        raise TokenError(N_("this call is no longer stored"))
     return subscriber, payload, call
 
 
@@ -299,7 +299,7 @@ def _act_on_call(
         else:
             profile = repo.profile(session, profile_id=int(payload.get("p", 0)))
             if profile is None or profile.subscriber_id != subscriber.id:
-                return pages.refused(request, TokenError("this profile no longer exists"))
+                return pages.refused(request, TokenError(N_("this profile no longer exists")))
             repo.dismiss_call(session, profile_id=profile.id, call_id=call.id, now=now())  # type: ignore[arg-type]
         _ = pages.words(request, subscriber)
         title = call.title

@@ -37,6 +37,7 @@ from fastapi import Request, Response
 from sqlmodel import Session
 
 from db import repo
+from monitor.render.i18n import N_  # the refusal page translates these
 
 COOKIE = "callwatch_csrf"
 FIELD = "csrf"
@@ -112,12 +113,12 @@ def served_from(request: Request) -> str | None:
 
 def token_problem(keys: Sequence[str], cookie: str | None, sent: str, purpose: str) -> str | None:
     if not cookie or not _COOKIE_SHAPE.match(cookie):
-        return "the security cookie is missing (are cookies blocked for this site?)"
+        return N_("the security cookie is missing (are cookies blocked for this site?)")
     if not sent:
-        return "the form has no security token"
+        return N_("the form has no security token")
     # Every current or previous secret: a rotation must not break a form open in a browser.
     if not any(hmac.compare_digest(field_value(key, cookie, purpose), sent) for key in keys):
-        return "the form's security token does not match"
+        return N_("the form's security token does not match")
     return None
 
 

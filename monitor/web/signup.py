@@ -80,7 +80,9 @@ def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Re
             profile, prefs = profile_input(values), preferences(values)
             address = check_sign_up(values["email"], profile, prefs)
         except SubscriptionError as error:
-            return _form_page(pages, request, values, call, status=422, error=str(error))
+            # Constant messages are N_-marked where raised (forms, people.subscriptions).
+            problem = pages.words(request)(str(error))
+            return _form_page(pages, request, values, call, status=422, error=problem)
         # Over the per-address limit: the same answer, no profile saved and no e-mail (no
         # enumeration), but a call to track is still kept (the page says both).
         call_id = call.id if call is not None else None
