@@ -166,7 +166,15 @@ def test_browse_shows_open_calls_by_next_deadline_with_days_left(world: MailWorl
     page = get(world, "/calls")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert rows(page) == [
-        ["3 Dec 2026 17:00 (Brussels)", "12", f"{B}", "Single Market Programme", "Cascade funding", "open", "seeded"],
+        [
+            "3 Dec 2026 17:00 (Brussels)",
+            "12",
+            f"{B}",
+            "Single Market Programme",
+            "Cascade funding",
+            "open",
+            "seeded",
+        ],
         [
             "3 Jan 2027 17:00 (Brussels)",
             "43",

@@ -227,8 +227,7 @@ def call_view(
     call: LogicalCall, changes: list[dict[str, Any]], *, now: datetime, words: Translator | None = None
 ) -> dict[str, Any]:
     """Everything the call page shows, worked out before the template sees it, in `words`' language."""
-    words = words or translator("en")
-    language = words.language
+    language = (words := words or translator("en")).language
     taken: dict[str, list[str]] = {}
     for name, source in call.provenance.items():
         value = call.deadlines if name == "deadlines" else getattr(call, name, None)
@@ -267,13 +266,13 @@ def call_view(
 def budget_view(call: LogicalCall, words: Translator | None = None) -> dict[str, str | None]:
     _ = words or translator("en")
     currency, language = call.budget_currency, _.language
-    low = money(call.contribution_min, currency, language=language)
-    high = money(call.contribution_max, currency, language=language)
-    per_project = (
-        _("%(low)s to %(high)s", low=low, high=high)
-        if low and high and low != high
-        else high or (_("from %(low)s", low=low) if low else None)
+    low, high = (
+        money(amount, currency, language=language)
+        for amount in (call.contribution_min, call.contribution_max)
     )
+    per_project = high or (_("from %(low)s", low=low) if low else None)
+    if low and high and low != high:
+        per_project = _("%(low)s to %(high)s", low=low, high=high)
     return {"total": money(call.budget_total, currency, language=language), "per_project": per_project}
 
 

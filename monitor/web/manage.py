@@ -24,28 +24,16 @@ from monitor.people.subscriptions import SubscriptionError, check_preferences, c
 from monitor.plan.digest_content import ids_of
 from monitor.plan.digests import next_digest_at
 from monitor.render.cards import zone
-from monitor.render.i18n import N_, translator
+from monitor.render.i18n import N_
 from monitor.render.words import STATED_WORDS, weekday_time
 from monitor.tokens import Purpose, TokenError
 from monitor.web.deps import PagesDep, form_for, get_catalogue
 from monitor.web.feeds import profile_entries
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
-from monitor.web.pages import Pages, join_days
+from monitor.web.pages import Pages
 from monitor.web.security import CheckedForm
+from monitor.web.wording import FEED_FORMATS, FLASH, reminder_days
 
-FLASH = {
-    "preferences": N_("Your e-mail preferences are saved."),
-    "profile": N_("The profile is saved."),
-    "added": N_("The profile is added. Matching calls will be in your next digest."),
-    "deleted": N_("The profile is deleted."),
-    "untracked": N_("You no longer track that call."),
-    "tracked": N_("You now track that call: a reminder before each deadline and an alert when it changes."),
-    "feeds": N_(
-        "Your private feed links are new; the old ones no longer work. Update your feed reader "
-        "and calendar with the links below."
-    ),
-}
-FEED_FORMATS = (("rss", "RSS"), ("atom", "Atom"), ("ics", N_("Calendar (iCal)")))
 EraseForm, ProfileForm, DeleteProfileForm = form_for("erase"), form_for("profile"), form_for("delete-profile")
 PreferencesForm, UntrackForm, ResetFeedsForm = (
     form_for("preferences"),
@@ -104,7 +92,7 @@ def _show(
         tracked=_tracked(session, subscriber.id),
         waiting=_calls(session, repo.pending_calls(session, subscriber_id=subscriber.id)),
         next_digest=_next_digest(pages, session, subscriber, rows, _.language),
-        reminder_days=_reminder_days(pages, _.language),
+        reminder_days=reminder_days(pages.mail.policy, _),
         calendar_url=links.tracked_calendar(subscriber),
         unsubscribe_url=links.unsubscribe(subscriber),
     )
@@ -130,12 +118,6 @@ def _next_digest(pages: Pages, session: Any, subscriber: Any, rows: list[Any], l
     """'Monday 7 December 08:00' in the subscriber's zone, from the planner's own schedule."""
     at = next_digest_at(session, pages.mail.policy, subscriber, rows, now=pages.app.clock())
     return weekday_time(at, zone(subscriber.timezone), language=language) if at is not None else None
-
-
-def _reminder_days(pages: Pages, language: str) -> str:
-    """'30, 14, 7 and 1' (the policy's reminder offsets), joined as `language` lists things."""
-    days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
-    return join_days(days, translator(language))
 
 
 def _saved(token: str, what: str, anchor: str) -> RedirectResponse:

@@ -125,10 +125,3 @@ class Pages:
             if form is not None and form.problem:
                 return self.blocked(request, form.problem)
             return work(session, subscriber, payload)
-
-
-def join_days(days: list[str], _: Translator) -> str:
-    """'30, 14, 7 and 1': the reminder offsets in a sentence, in `_`'s language."""
-    if len(days) < 2:
-        return "".join(days)
-    return _("%(first)s and %(last)s", first=", ".join(days[:-1]), last=days[-1])

@@ -15,7 +15,6 @@ new one. Must not render pages itself: `monitor.web.pages.Pages` does.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -23,33 +22,17 @@ from fastapi.responses import HTMLResponse, Response
 
 from db import repo
 from db.engine import session_scope
-from db.models import DeliveryKind
 from monitor.people.subscriptions import confirm, resend_confirmation, subscriber_for, unsubscribe
-from monitor.plan.digests import next_digest_at, with_digest
-from monitor.render.cards import zone
-from monitor.render.i18n import N_, Translator
-from monitor.render.words import weekday_time
+from monitor.render.i18n import N_
 from monitor.tokens import Purpose, TokenError
 from monitor.web import manage, signup
 from monitor.web.deps import PagesDep, form_for
-from monitor.web.pages import Pages, join_days
+from monitor.web.pages import Pages
 from monitor.web.security import CheckedForm
+from monitor.web.wording import NOT_SENT, WORDING, resent, what_comes
 
 ConfirmForm, ResendForm = form_for("confirm"), form_for("resend")
 TrackForm, DismissForm = form_for("track"), form_for("dismiss")
-# Per action: the page's title, what it will do, its button, and the title once done.
-WORDING = {
-    "track": (N_("Track this call?"), N_("You will get deadline reminders and change alerts."),
-              N_("Track this call"), N_("Tracked")),
-    "dismiss": (N_("Not relevant?"), N_("This call will not be shown again for this profile."),
-                N_("Not relevant"), N_("Hidden")),
-}  # fmt: skip
-
-NOT_SENT = {
-    "pending": N_("no e-mail is sent to %(email)s while it is pending"),
-    "unsubscribed": N_("no e-mail is sent to %(email)s while it is unsubscribed"),
-    "bouncing": N_("no e-mail is sent to %(email)s while it is paused after delivery failures"),
-}
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,34 +100,12 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
             title=_("Subscription confirmed"),
             message=_("%(email)s will receive Callwatch e-mails. Welcome!", email=subscriber.email),
             tracking=[call.title for call in calls],
-            next_steps=what_comes(pages, session, subscriber, _),
+            next_steps=what_comes(pages.mail.policy, session, subscriber, _, now=pages.app.clock()),
             link=pages.links.manage(subscriber),
             link_text=_("Review your profile and preferences"),
         )
 
     return pages.acting(request, Purpose.CONFIRM, token, work, form)
-
-
-def what_comes(pages: Pages, session: Any, subscriber: Any, _: Translator) -> list[str]:
-    """What the subscriber will receive from now on, from the planner's own rules, in `_`'s language."""
-    profiles = repo.profiles_of(session, subscriber_ids=[subscriber.id]).get(subscriber.id, [])
-    at = next_digest_at(session, pages.mail.policy, subscriber, profiles, now=pages.app.clock())
-    days = [str(d) for d in sorted(pages.mail.policy.reminder_offsets_days, reverse=True)]
-    listed = join_days(days, _)
-    steps = [_("For every call you track: a reminder %(days)s days before each deadline, and an alert "
-               "when it changes.", days=listed)]  # fmt: skip
-    if at is None or not with_digest(profiles):
-        steps.insert(0, _("No digest: you chose only reminders and changes for the calls you track."))
-    else:
-        when = weekday_time(at, zone(subscriber.timezone), language=_.language)
-        sent = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=[subscriber.id])
-        values = {"when": when, "zone": subscriber.timezone}
-        if sent:
-            first = _("Your next digest: %(when)s (%(zone)s), with the open calls that fit you.", **values)
-        else:
-            first = _("Your first digest: %(when)s (%(zone)s), with the open calls that fit you.", **values)
-        steps.insert(0, first)
-    return steps
 
 
 @router.post("/confirm/{token}/resend", response_class=HTMLResponse)
@@ -165,42 +126,13 @@ def confirm_resend(token: str, request: Request, pages: PagesDep, form: ResendFo
             return pages.refused(request, TokenError(N_("this link is no longer valid")))
         queued = resend_confirmation(session, pages.mail, subscriber, now=app.clock())
         _ = pages.words(request, subscriber)
-        message = _resent(pages, subscriber, queued, _)
+        message = resent(pages.mail.policy, subscriber, queued, _, now=pages.app.clock())
         language = _.language
     if queued:
         pages.deliver()
     return pages.page(
         request, "done", title=_("Check your inbox"), message=message, subscriber_language=language
     )
-
-
-def _resent(pages: Pages, subscriber: Any, queued: bool, _: Translator) -> str:
-    """What the resend button did; exact, since only the link's holder can press it."""
-    if queued:
-        return _(
-            "A new confirmation link is on its way to %(email)s. It works for 3 days.", email=subscriber.email
-        )
-    if subscriber.status == "confirmed":
-        return _("%(email)s is already confirmed: nothing to do.", email=subscriber.email)
-    sent_at = subscriber.confirmation_sent_at
-    ago = (
-        max(0, round((pages.app.clock() - sent_at.replace(tzinfo=UTC)).total_seconds() / 60))
-        if sent_at
-        else 0
-    )
-    wait = max(1, pages.mail.policy.confirmation_interval_minutes - ago)
-    sent = _.plural(
-        "A confirmation link was sent to %(email)s %(num)d minute ago: use that one, it does everything "
-        "this one would have.",
-        "A confirmation link was sent to %(email)s %(num)d minutes ago: use that one, it does everything "
-        "this one would have.",
-        ago,
-        email=subscriber.email,
-    )
-    again = _.plural(
-        "You can ask for another in %(num)d minute.", "You can ask for another in %(num)d minutes.", wait
-    )
-    return f"{sent} {again}"
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
