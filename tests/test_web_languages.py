@@ -172,6 +172,8 @@ def test_every_visible_text_is_marked(world: MailWorld, pseudo_locale: str) -> N
         assert page.headers["content-type"].startswith("text/html"), name
         soup = BeautifulSoup(page.text, "html.parser")
         assert soup.html is not None and soup.html["lang"] == pseudo_locale, name
+        if name == "/subscribe":  # the e-mails' language proposed is the page's
+            assert soup.select_one("select[name=language] option[selected]")["value"] == pseudo_locale
         # One text: a sentence with markup in it (`{% trans %}`) spans several text nodes.
         left = set(unmarked("\n".join(shown(page.text, pseudo_locale)), allowed))
         assert not left, f"{name}: texts shown unmarked: {sorted(left)} in {_context(page.text, left)}"
