@@ -133,6 +133,19 @@ def stated_words(criteria: Sequence[str], *, language: str = "en") -> str | None
     return ", ".join(dict.fromkeys(_(STATED_WORDS.get(name, name)) for name in criteria)) or None
 
 
+def source_note(name: str, last_success: datetime | None, *, language: str = "en") -> str:
+    """'EU Funding & Tenders Portal could not be checked since 3 March 2027.': a digest's note on a
+    failing source (the same words as `monitor.poll.health.could_not_check`, in `language`)."""
+    _ = translator(language)
+    if last_success is None:
+        return _("%(source)s could not be checked yet.", source=name)
+    return _(
+        "%(source)s could not be checked since %(day)s.",
+        source=name,
+        day=day(last_success, language=language),
+    )
+
+
 def weekday_time(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
     """'Monday 7 December 08:00' in `tz`: when the next digest is due."""
     return format_datetime(at, "EEEE d MMMM HH:mm", tzinfo=tz, locale=language)
