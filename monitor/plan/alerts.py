@@ -21,7 +21,8 @@ from monitor.plan.changes import Changes, change_lines, member_changes
 from monitor.plan.claim import MailContext, claim, common_context, short_subject
 from monitor.plan.report import PlanReport
 from monitor.render.cards import ChangeCard, Links, call_card, zone
-from monitor.render.email import Rendered, translate
+from monitor.render.email import Rendered
+from monitor.render.i18n import translator
 
 
 def plan_alerts(engine: Engine, mail: MailContext, *, now: datetime) -> PlanReport:
@@ -54,16 +55,18 @@ def _change_cards(
     now: datetime,
 ) -> tuple[list[ChangeCard], int]:
     """A card per followed call with untold changes, and the newest change id among them."""
-    tz = zone(subscriber.timezone)
+    tz, language = zone(subscriber.timezone), subscriber.language
     cards, newest = [], mark or 0
     for call in {c.id: c for c in calls.values() if any(m.call.id in followed for m in c.members)}.values():
         fresh = _untold(call, followed, changes, mark)
         if not fresh:
             continue
         newest = max(newest, *(ch.id or 0 for ch in fresh))
-        lines = change_lines(fresh, currency=call.budget_currency)
+        lines = change_lines(fresh, currency=call.budget_currency, language=language)
         links = Links(call_page=mail.links.call(call.id), source=call.url)
-        cards.append(ChangeCard(call_card(call, tz=tz, now=now, links=links), tuple(lines)))
+        cards.append(
+            ChangeCard(call_card(call, tz=tz, now=now, links=links, language=language), tuple(lines))
+        )
     return cards, newest
 
 
@@ -99,12 +102,11 @@ def _claim_alert(
 
 
 def _render(mail: MailContext, subscriber: Subscriber, cards: list[ChangeCard]) -> Rendered:
-    language = subscriber.language
+    language, _ = subscriber.language, translator(subscriber.language)
     if len(cards) == 1:
-        title = cards[0].card.title
+        heading = _("Changed: %(title)s", title=cards[0].card.title)
     else:
-        title = translate(language, "%(num)d calls you track", num=len(cards))
-    heading = translate(language, "Changed: %(title)s", title=title)
+        heading = _.plural("Changed: %(num)d call you track", "Changed: %(num)d calls you track", len(cards))
     return mail.renderer.render(
         "alert",
         language=language,

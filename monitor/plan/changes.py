@@ -26,10 +26,10 @@ def member_changes(call: Any, changes: Changes, keep: Callable[[CallChange], boo
     ]
 
 
-def change_lines(rows: Iterable[CallChange], *, currency: str | None) -> list[str]:
-    """The changes as sentences, oldest first, each sentence once."""
+def change_lines(rows: Iterable[CallChange], *, currency: str | None, language: str = "en") -> list[str]:
+    """The changes as sentences in `language`, oldest first, each sentence once."""
     lines = [
-        describe_change(c.field, c.kind, c.old_value, c.new_value, currency=currency)
+        describe_change(c.field, c.kind, c.old_value, c.new_value, currency=currency, language=language)
         for c in sorted(rows, key=lambda c: c.id or 0)
     ]
     return list(dict.fromkeys(lines))

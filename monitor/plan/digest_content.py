@@ -27,6 +27,7 @@ from monitor.match.index import Matcher
 from monitor.plan.changes import Changes, change_lines, member_changes
 from monitor.plan.claim import MailContext
 from monitor.render.cards import CallCard, ChangeCard, Digest, Links, call_card, zone
+from monitor.render.phrase import say_all
 from monitor.render.words import stated_words
 
 Matched = dict[int, tuple[Match, int]]  # call id -> (its best match, that profile's id)
@@ -84,7 +85,9 @@ def digest_contents(
     limit = policy.max_calls_per_section
     ranked = sorted(matched, key=lambda cid: (-matched[cid][0].score, cid))
     fresh = [cid for cid in ranked if any(not log.shown(p, pool.ids[cid]) for p in profiles_of[cid])]
-    changes = _changed(pool, log, tracked, after=since or now - timedelta(days=7))
+    changes = _changed(
+        pool, log, tracked, after=since or now - timedelta(days=7), language=subscriber.language
+    )
     # Calls listed as new carry their days left there; "Closing soon" lists the others.
     soon = now + timedelta(days=policy.closing_soon_days)
     followed = (set(matched) | set(tracked)) & set(pool.by_id)
@@ -168,12 +171,16 @@ def _card(
         track=None if call.id in tracked else mail.links.track(subscriber, call.id),
         not_relevant=mail.links.dismiss(subscriber, profile_id, call.id) if profile_id else None,
     )
-    why, silent = (match.summary, stated_words(match.not_stated)) if match else (None, None)
-    return call_card(call, tz=zone(subscriber.timezone), now=now, links=links, why=why, not_stated=silent)
+    language = subscriber.language
+    # Reasons are Phrases (monitor.match.reasons): said here in the subscriber's language.
+    why = say_all(match.reasons, language) if match else None
+    silent = stated_words(match.not_stated, language=language) if match else None
+    tz = zone(subscriber.timezone)
+    return call_card(call, tz=tz, now=now, links=links, why=why, not_stated=silent, language=language)
 
 
 def _changed(
-    pool: Pool, log: ShownLog, tracked: dict[int, datetime], *, after: datetime
+    pool: Pool, log: ShownLog, tracked: dict[int, datetime], *, after: datetime, language: str
 ) -> list[tuple[int, list[str], list[int]]]:
     """Calls shown before or tracked with changes not yet told: (call id, sentences, change ids)."""
     found = []
@@ -189,7 +196,7 @@ def _changed(
             return change.at > since and change.id not in log.changes
 
         rows = member_changes(call, pool.changes, untold)
-        if lines := change_lines(rows, currency=call.budget_currency):
+        if lines := change_lines(rows, currency=call.budget_currency, language=language):
             found.append((cid, lines, [int(r.id or 0) for r in rows]))
     return found
 

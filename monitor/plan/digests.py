@@ -39,11 +39,10 @@ from monitor.plan.claim import MailContext, claim_row, common_context, skip
 from monitor.plan.digest_content import Contents, Pool, digest_contents, digest_for, ids_of, shown_rows
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import Slot, digest_slot, next_digest_slot
-from monitor.poll.health import could_not_check
 from monitor.render.cards import Digest, zone
-from monitor.render.email import Rendered, translate
+from monitor.render.email import Rendered
 from monitor.render.i18n import translator
-from monitor.render.words import when
+from monitor.render.words import source_note, when
 
 alert_logger = logging.getLogger("callwatch.alerts")
 
@@ -160,12 +159,13 @@ def _build_digests(
     covered = repo.last_covered(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
     profiles = [p for d in due for p in d.profiles]
     pool = load_pool(session, profiles, ids, covered=covered, now=now, semantic=mail.semantic)
-    notes = [could_not_check(h) for h in repo.failing_sources(session)]
+    failing = repo.failing_sources(session)
     for item in due:
         since = covered.get(item.subscriber.id or 0)
         contents = digest_contents(mail.policy, pool, item.subscriber, item.profiles, since=since, now=now)
         digest = digest_for(mail, pool, item.subscriber, contents, now=now)
-        digest.source_notes = notes
+        language = item.subscriber.language
+        digest.source_notes = [source_note(h.name, h.last_success_at, language=language) for h in failing]
         _claim_digest(session, mail, item, (pool, contents, digest), since=since, now=now, report=report)
 
 
@@ -241,16 +241,16 @@ def _claim_digest(
 
 
 def _render(mail: MailContext, subscriber: Subscriber, slot: Slot, digest: Digest) -> Rendered:
-    language = subscriber.language
-    day = when(slot.scheduled_at, zone(subscriber.timezone), with_time=False)
+    language, _ = subscriber.language, translator(subscriber.language)
+    day = when(slot.scheduled_at, zone(subscriber.timezone), with_time=False, language=language)
     return mail.renderer.render(
         "digest",
         language=language,
         subject=_subject(language, len(digest.new)),
         preheader=_preheader(language, digest),
         digest=digest,
-        heading=translate(language, "Your Callwatch digest"),
-        period_label=translate(language, "Week of %(day)s", day=day),
+        heading=_("Your Callwatch digest"),
+        period_label=_("Week of %(day)s", day=day),
         browse_url=mail.links.browse(),
         **common_context(mail, subscriber),
     )

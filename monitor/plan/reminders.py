@@ -22,7 +22,8 @@ from monitor.plan.claim import MailContext, claim, common_context, short_subject
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import ReminderDue, reminder_due
 from monitor.render.cards import Links, call_card, zone
-from monitor.render.email import Rendered, translate
+from monitor.render.email import Rendered
+from monitor.render.i18n import translator
 from monitor.render.words import when
 
 
@@ -95,7 +96,8 @@ def _render(
 ) -> Rendered:
     tz, language = zone(subscriber.timezone), subscriber.language
     heading, lead = _wording(language, call.title, due, tz=tz)
-    card = call_card(call, tz=tz, now=now, links=Links(call_page=mail.links.call(call.id), source=call.url))
+    links = Links(call_page=mail.links.call(call.id), source=call.url)
+    card = call_card(call, tz=tz, now=now, links=links, language=language)
     return mail.renderer.render(
         "reminder",
         language=language,
@@ -109,20 +111,40 @@ def _render(
 
 
 def _wording(language: str, title: str, due: ReminderDue, *, tz: Any) -> tuple[str, str]:
-    """The heading ("Deadline in 7 days: <title>") and the lead, in the subscriber's language."""
-    days, label, at = due.days_before, due.deadline.label, due.deadline.at
-    left = (
-        translate(language, "tomorrow") if days == 1 else translate(language, "in %(days)d days", days=days)
-    )
-    stage = (
-        translate(language, "%(label)s deadline", label=label) if label else translate(language, "Deadline")
-    )
-    heading = translate(language, "%(stage)s %(left)s: %(title)s", stage=stage, left=left, title=title)
-    lead = translate(
-        language,
-        "%(stage)s of a call you track is %(brussels)s (Brussels), %(local)s your time.",
-        stage=stage,
-        brussels=when(at, zone("Europe/Brussels")),
-        local=when(at, tz),
-    )
+    """The heading ("Deadline in 7 days: <title>") and the lead, in the subscriber's language: whole
+    sentences, one per case, so a translator can order the words (a stage's label, "Stage 2", is
+    the source's own word and stays as written)."""
+    _, days, label, at = translator(language), due.days_before, due.deadline.label, due.deadline.at
+    values = {"title": title, "label": label}
+    if label:
+        heading = (
+            _("%(label)s deadline tomorrow: %(title)s", **values)
+            if days == 1
+            else _.plural(
+                "%(label)s deadline in %(num)d day: %(title)s",
+                "%(label)s deadline in %(num)d days: %(title)s",
+                days,
+                **values,
+            )
+        )
+    else:
+        heading = (
+            _("Deadline tomorrow: %(title)s", title=title)
+            if days == 1
+            else _.plural(
+                "Deadline in %(num)d day: %(title)s", "Deadline in %(num)d days: %(title)s", days, title=title
+            )
+        )
+    times = {
+        "brussels": when(at, zone("Europe/Brussels"), language=language),
+        "local": when(at, tz, language=language),
+    }
+    if label:
+        lead = _(
+            "The %(label)s deadline of a call you track is %(brussels)s (Brussels), %(local)s your time.",
+            label=label,
+            **times,
+        )
+    else:
+        lead = _("The deadline of a call you track is %(brussels)s (Brussels), %(local)s your time.", **times)
     return heading, lead

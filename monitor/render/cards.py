@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import get_timezone_location
+
 from monitor.model.call import DeadlineIn
 from monitor.model.view import days_until
 from monitor.model.zones import BRUSSELS
@@ -64,6 +66,7 @@ class CallCard:
     links: Links
     unknown: UnknownDeadline | None = None  # no deadline could be read: "deadline unknown — see call page"
     not_stated: str | None = None  # the profile's criteria the call does not state: "ecosystem, countries"
+    call_language: str | None = None  # what the title and summary are written in (HTML lang), when known
 
 
 @dataclass(frozen=True)
@@ -104,13 +107,24 @@ def zone(name: str) -> ZoneInfo:
         return BRUSSELS
 
 
-def zone_name(tz: ZoneInfo) -> str:
-    """'Lisbon' for Europe/Lisbon: the city a subscriber recognises."""
-    return str(tz.key).split("/")[-1].replace("_", " ")
+def zone_name(tz: ZoneInfo, *, language: str = "en") -> str:
+    """'Lisbon' for Europe/Lisbon: the city a subscriber recognises ('Lisbonne' in French, CLDR)."""
+    english = str(tz.key).split("/")[-1].replace("_", " ")
+    if language == "en":
+        return english
+    try:
+        return str(get_timezone_location(tz, locale=language, return_city=True))
+    except (LookupError, ValueError):
+        return english
 
 
 def deadline_lines(
-    deadlines: Sequence[DeadlineIn], *, tz: ZoneInfo, now: datetime, upcoming_only: bool = True
+    deadlines: Sequence[DeadlineIn],
+    *,
+    tz: ZoneInfo,
+    now: datetime,
+    upcoming_only: bool = True,
+    language: str = "en",
 ) -> tuple[DeadlineLine, ...]:
     lines = []
     for deadline in deadlines:
@@ -120,8 +134,8 @@ def deadline_lines(
         lines.append(
             DeadlineLine(
                 label=deadline.label,
-                local=f"{when(deadline.at, tz)} ({zone_name(tz)})",
-                brussels=brussels(deadline.at),
+                local=f"{when(deadline.at, tz, language=language)} ({zone_name(tz, language=language)})",
+                brussels=brussels(deadline.at, language=language),
                 same_zone=offset == deadline.at.astimezone(BRUSSELS).utcoffset()
                 and zone_name(tz) == "Brussels",
                 days_left=days_until(deadline.at, now),
@@ -151,8 +165,10 @@ def call_card(
     why: str | None = None,
     upcoming_only: bool = True,
     not_stated: str | None = None,
+    language: str = "en",
 ) -> CallCard:
-    """A call (a merged `LogicalCall`) as an e-mail shows it."""
+    """A call (a merged `LogicalCall`) as an e-mail shows it, in `language` (`why` and `not_stated`
+    come already said in it); the call's own title, summary and stage labels stay as written."""
     summary = (call.summary_text or "").strip()
     if len(summary) > 320:
         summary = summary[:320].rsplit(" ", 1)[0] + "…"
@@ -162,15 +178,18 @@ def call_card(
         title=call.title,
         funder=funder(call),
         status=call.status,
-        deadlines=deadline_lines(call.deadlines, tz=tz, now=now, upcoming_only=upcoming_only),
-        budget=budget_text(call),
+        deadlines=deadline_lines(
+            call.deadlines, tz=tz, now=now, upcoming_only=upcoming_only, language=language
+        ),
+        budget=budget_text(call, language=language),
         why=why,
         summary=summary or None,
         sources=tuple(getattr(call, "sources", [call.source_id])),
-        conflict=conflict_message(conflicts[0]) if conflicts else None,
+        conflict=conflict_message(conflicts[0], language=language) if conflicts else None,
         links=links,
         unknown=unknown_deadline(call),
         not_stated=not_stated,
+        call_language=getattr(call, "language", None) or None,
     )
 
 

@@ -17,6 +17,8 @@ from babel import Locale
 from babel.numbers import format_currency
 from babel.numbers import get_currency_precision as _precision
 
+from monitor.render.i18n import translator
+
 MONEY_FIELDS = frozenset({"budget_total", "contribution_min", "contribution_max"})
 # Babel takes ~0.2 ms an amount; a digest run words the same few hundred amounts thousands of times.
 _currency = functools.lru_cache(maxsize=8192)(format_currency)
@@ -57,9 +59,10 @@ def budget_text(call: Budgeted, *, language: str = "en") -> str | None:
     """A call's budget line: '€2,000,000 in total, up to €500,000 per project'."""
     total = money(call.budget_total, call.budget_currency, language=language)
     per_project = money(call.contribution_max, call.budget_currency, language=language)
+    _ = translator(language)
     if total and per_project and call.contribution_max != call.budget_total:
-        return f"{total} in total, up to {per_project} per project"
-    return total or (f"up to {per_project} per project" if per_project else None)
+        return _("%(total)s in total, up to %(each)s per project", total=total, each=per_project)
+    return total or (_("up to %(each)s per project", each=per_project) if per_project else None)
 
 
 def budget_phrase(
@@ -72,20 +75,29 @@ def budget_phrase(
 ) -> str:
     """What a call gives per project, as a match reason says it ('€10,000 to €60,000 per project').
     `per_project` says that `high` is the call's maximum contribution rather than its total budget."""
-    amount = functools.partial(money, currency=currency, language=language)
+    amount, _ = functools.partial(money, currency=currency, language=language), translator(language)
     if per_project and high is not None:
-        if low is None or low == high:
-            return f"{'up to ' if low is None else ''}{amount(high)} per project"
-        return f"{amount(low)} to {amount(high)} per project"
-    total = f"{amount(high)} in total" if high is not None else ""
-    start = f"from {amount(low)} per project" if low is not None else ""
-    return ", ".join(part for part in (start, total) if part)
+        if low is None:
+            return _("up to %(each)s per project", each=amount(high))
+        if low == high:
+            return _("%(each)s per project", each=amount(high))
+        return _("%(low)s to %(high)s per project", low=amount(low), high=amount(high))
+    if low is not None and high is not None:
+        return _("from %(low)s per project, %(total)s in total", low=amount(low), total=amount(high))
+    if high is not None:
+        return _("%(total)s in total", total=amount(high))
+    return _("from %(low)s per project", low=amount(low)) if low is not None else ""
 
 
 def wanted_budget(low: Decimal | None, high: Decimal | None, *, language: str = "en") -> str:
     """A profile's budget range in euros: '€10,000 to €60,000', 'at least €10,000', 'at most …'."""
+    _ = translator(language)
     if low is not None and high is not None:
-        return f"{money(low, None, language=language)} to {money(high, None, language=language)}"
+        return _(
+            "%(low)s to %(high)s",
+            low=money(low, None, language=language),
+            high=money(high, None, language=language),
+        )
     if low is not None:
-        return f"at least {money(low, None, language=language)}"
-    return f"at most {money(high or Decimal(0), None, language=language)}"
+        return _("at least %(low)s", low=money(low, None, language=language))
+    return _("at most %(high)s", high=money(high or Decimal(0), None, language=language))

@@ -25,7 +25,7 @@ from babel.dates import format_datetime
 from monitor.model.call import DeadlineIn
 from monitor.model.view import Conflict, deadline_unknown, undated, unread_deadline_text
 from monitor.model.zones import BRUSSELS
-from monitor.render.i18n import N_
+from monitor.render.i18n import N_, translator
 from monitor.render.labels import field_label
 
 # Money and budgets are worded in `monitor.render.money`; callers import all wording from here.
@@ -60,17 +60,23 @@ def when_short(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -
 
 def brussels(at: datetime | None, *, language: str = "en") -> str:
     """'19 March 2027 17:00 (Brussels)': the wall-clock time applicants see on the portal."""
-    return "—" if at is None else f"{when(at, BRUSSELS, language=language)} (Brussels)"
+    return "—" if at is None else _in_brussels(when(at, BRUSSELS, language=language), language)
 
 
 def brussels_short(at: datetime | None, *, language: str = "en") -> str:
     """'19 Mar 2027 17:00 (Brussels)', for a table cell."""
-    return "—" if at is None else f"{when_short(at, BRUSSELS, language=language)} (Brussels)"
+    return "—" if at is None else _in_brussels(when_short(at, BRUSSELS, language=language), language)
+
+
+def _in_brussels(at: str, language: str) -> str:
+    _ = translator(language)
+    return _("%(when)s (Brussels)", when=at)
 
 
 def brussels_time(at: datetime, *, language: str = "en") -> str:
     """'19 March 2027 17:00 Brussels time', as feeds and calendars say it."""
-    return f"{when(at, BRUSSELS, language=language)} Brussels time"
+    _ = translator(language)
+    return _("%(when)s Brussels time", when=when(at, BRUSSELS, language=language))
 
 
 def opening(at: datetime | None, *, language: str = "en") -> str:
@@ -101,25 +107,43 @@ def conflict_values(conflict: Conflict, *, language: str = "en") -> dict[str, st
 
 def conflict_message(conflict: Conflict, *, language: str = "en") -> str:
     """'sources disagree on the deadline: ft-portal says …; eccp says …'."""
+    _ = translator(language)
     said = conflict_values(conflict, language=language).items()
-    return "sources disagree on the deadline: " + "; ".join(f"{src} says {text}" for src, text in said)
+    each = "; ".join(_("%(source)s says %(deadlines)s", source=src, deadlines=text) for src, text in said)
+    return _("sources disagree on the deadline: %(said)s", said=each)
 
 
 def days_phrase(days: int, *, language: str = "en") -> str:
     """'deadline today', '1 day left', '41 days left'."""
-    return "deadline today" if days == 0 else "1 day left" if days == 1 else f"{days} days left"
+    _ = translator(language)
+    return _("deadline today") if days == 0 else _.plural("%(num)d day left", "%(num)d days left", days)
 
 
 # Criteria by verdict name, as a card names those a call is silent on ("Not stated: ecosystem, countries").
-STATED_WORDS = {"country": "countries", "organisation type": "organisation types", "ecosystem": "ecosystem",
-                "programme": "programme", "funding type": "funding type", "budget": "budget",
-                "time left": "deadline"}  # fmt: skip
+STATED_WORDS = {"country": N_("countries"), "organisation type": N_("organisation types"),
+                "ecosystem": N_("ecosystem"), "programme": N_("programme"),
+                "funding type": N_("funding type"), "budget": N_("budget"),
+                "time left": N_("deadline")}  # fmt: skip
 NOT_STATED = N_("Not stated")  # e-mails translate it (templates/locale)
 
 
-def stated_words(criteria: Sequence[str]) -> str | None:
+def stated_words(criteria: Sequence[str], *, language: str = "en") -> str | None:
     """'ecosystem, countries' for these criteria (verdict names); None for none."""
-    return ", ".join(dict.fromkeys(STATED_WORDS.get(name, name) for name in criteria)) or None
+    _ = translator(language)
+    return ", ".join(dict.fromkeys(_(STATED_WORDS.get(name, name)) for name in criteria)) or None
+
+
+def source_note(name: str, last_success: datetime | None, *, language: str = "en") -> str:
+    """'EU Funding & Tenders Portal could not be checked since 3 March 2027.': a digest's note on a
+    failing source (the same words as `monitor.poll.health.could_not_check`, in `language`)."""
+    _ = translator(language)
+    if last_success is None:
+        return _("%(source)s could not be checked yet.", source=name)
+    return _(
+        "%(source)s could not be checked since %(day)s.",
+        source=name,
+        day=day(last_success, language=language),
+    )
 
 
 def weekday_time(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
@@ -177,33 +201,38 @@ def describe_change(
     currency: str | None,
     language: str = "en",
 ) -> str:
-    """One typed change as a sentence a subscriber understands."""
+    """One typed change as a sentence a subscriber understands, in `language`."""
+    _ = translator(language)
     if field_name == "deadline":
-        return _deadline_change(kind, _deadline(old), _deadline(new))
+        return _deadline_change(kind, _deadline(old), _deadline(new), language)
     if field_name == "listed":
-        return "listed again by its source" if kind == "added" else "no longer listed by its source"
+        return _("listed again by its source") if kind == "added" else _("no longer listed by its source")
     if field_name in ("summary_text", "conditions_text"):
-        return "description updated" if field_name == "summary_text" else "eligibility conditions updated"
-    label = field_label(field_name, language=language)
-    before, after = _value(field_name, old, currency), _value(field_name, new, currency)
+        return (
+            _("description updated") if field_name == "summary_text" else _("eligibility conditions updated")
+        )
+    # Labels are N_-marked English names (monitor.render.labels): translated here, where shown.
+    label = _(field_label(field_name))
+    before = _value(field_name, old, currency, language)
+    after = _value(field_name, new, currency, language)
     if kind == "added":
-        return f"{label} added: {after}"
+        return _("%(field)s added: %(value)s", field=label, value=after)
     if kind == "removed":
-        return f"{label} removed (was {before})"
-    return f"{label}: {before} → {after}"
+        return _("%(field)s removed (was %(value)s)", field=label, value=before)
+    return _("%(field)s: %(before)s → %(after)s", field=label, before=before, after=after)
 
 
-def _value(field_name: str, value: str | None, currency: str | None) -> str:
+def _value(field_name: str, value: str | None, currency: str | None, language: str) -> str:
     if value is None:
         return "—"
     if field_name in MONEY_FIELDS:
         try:
-            return money(Decimal(value), currency)
+            return money(Decimal(value), currency, language=language)
         except ArithmeticError:
             return value
     if field_name == "opens_at":
         try:
-            return day(datetime.fromisoformat(value))
+            return day(datetime.fromisoformat(value), language=language)
         except ValueError:
             return value
     return value
@@ -218,14 +247,25 @@ def _deadline(value: str | None) -> dict[str, Any] | None:
     return data
 
 
-def _deadline_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
+def _deadline_change(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None, language: str) -> str:
+    """A deadline's change; a stage's label ("Stage 2") is the source's own word, kept as written."""
+    _ = translator(language)
     label = ((new or old or {}).get("label") or "").strip()
-    prefix = f"{label} deadline" if label else "deadline"
     if kind == "added" and new:
-        what = f"stage added: {label} " if label else "cut-off added: "
-        return f"new {what}{brussels(new['at'])}"
+        at = brussels(new["at"], language=language)
+        return (
+            _("new stage added: %(label)s %(when)s", label=label, when=at)
+            if label
+            else _("new cut-off added: %(when)s", when=at)
+        )
     if kind == "removed" and old:
-        return f"{prefix} removed (was {brussels(old['at'])})"
+        at = brussels(old["at"], language=language)
+        if label:
+            return _("%(label)s deadline removed (was %(when)s)", label=label, when=at)
+        return _("deadline removed (was %(when)s)", when=at)
     if old and new:
-        return f"{prefix} moved from {when(old['at'])} to {when(new['at'])} (Brussels)"
-    return f"{prefix} changed"
+        moved = {"before": when(old["at"], language=language), "after": when(new["at"], language=language)}
+        if label:
+            return _("%(label)s deadline moved from %(before)s to %(after)s (Brussels)", label=label, **moved)
+        return _("deadline moved from %(before)s to %(after)s (Brussels)", **moved)
+    return _("%(label)s deadline changed", label=label) if label else _("deadline changed")
