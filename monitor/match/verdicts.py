@@ -123,8 +123,8 @@ def _verdict_exclude(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
     if not check.facts:
         return Verdict("excluded words", check.outcome, Phrase(N_("no excluded word found")), None)
     detail = Phrase.plural(
-        N_("excluded word %(found)s"),
-        N_("excluded words %(found)s"),
+        "excluded word %(found)s",
+        "excluded words %(found)s",
         len(check.facts),
         found=_found_in(prep, check),
     )
@@ -152,7 +152,7 @@ def _verdict_country(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
     if len(listed) <= 6:
         others = countries(listed)
     else:
-        others = Phrase.plural(N_("%(num)d other country"), N_("%(num)d other countries"), len(listed))
+        others = Phrase.plural("%(num)d other country", "%(num)d other countries", len(listed))
     detail = Phrase(
         N_("not open to %(wanted)s (open to %(others)s)"), wanted=countries(comp.countries), others=others
     )
@@ -266,8 +266,8 @@ def _verdict_time_left(prep: Prepared, comp: Compiled, check: Check) -> Verdict:
         return Verdict("time left", ELIGIBLE, left, trim(evidence))
     wanted = comp.criteria.min_days_left or 0
     detail = Phrase.plural(
-        N_("%(left)s, less than the %(num)d day wanted"),
-        N_("%(left)s, less than the %(num)d days wanted"),
+        "%(left)s, less than the %(num)d day wanted",
+        "%(left)s, less than the %(num)d days wanted",
         wanted,
         left=left,
     )

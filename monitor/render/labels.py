@@ -56,7 +56,13 @@ FIELD_TOPICS = {
     "published_at": N_("publication date"),
     "budget_total": N_("budget"), "budget_currency": N_("budget"), "budget_text": N_("budget"),
     "contribution_min": N_("budget"), "contribution_max": N_("budget"), "next_deadline_at": N_("deadlines"),
-    "final_deadline_at": N_("deadlines"), "deadline_model": N_("deadlines"),
+    "final_deadline_at": N_("deadlines"), "deadline_model": N_("deadlines"), "deadlines": N_("deadlines"),
+    "countries": N_("countries"), "org_types_exclusive": N_("organisation types"),
+    "identifier": N_("identifier"), "parent_identifier": N_("parent topic"),
+    "parent_title": N_("parent topic"),
+    "conditions_html": N_("conditions"), "conditions_text": N_("conditions"), "keywords": N_("keywords"),
+    "project": N_("project"), "organisation": N_("organisation"), "language": N_("language"),
+    "status_hint": N_("status"),
 }  # fmt: skip
 
 
@@ -116,8 +122,8 @@ def field_label(name: str, *, language: str = "en") -> str:
 
 
 def field_topic(name: str, *, language: str = "en") -> str:
-    """The topic a merged field belongs to: 'budget' for every budget field."""
-    label = FIELD_TOPICS.get(name)
+    """The topic a merged field belongs to: 'budget' for every budget field; else the field's label."""
+    label = FIELD_TOPICS.get(name) or FIELD_LABELS.get(name)
     return translator(language)(label) if label else name.replace("_", " ")
 
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 
 from monitor.model.call import DeadlineIn
@@ -36,7 +37,27 @@ from monitor.render.money import budget_text as budget_text
 from monitor.render.money import money as money
 from monitor.render.money import wanted_budget as wanted_budget
 
-_WORDS_DATE, _WORDS_TIME, _SHORT = "d MMMM y", "d MMMM y HH:mm", "d MMM y HH:mm"
+# English keeps the house style (day first, as EU calls write it); every other language takes CLDR's
+# own patterns, so German reads "3. Januar 2027", Spanish "3 de enero de 2027", Polish "3 stycznia".
+_ENGLISH = {"long": "d MMMM y", "short": "d MMM y", "weekday": "EEEE d MMMM"}
+
+
+@functools.cache
+def _pattern(language: str, kind: str, with_time: bool) -> str:
+    """The Babel pattern of a date `kind` ("long", "short", "weekday") in `language`, with HH:mm if asked."""
+    if language == "en":
+        date = _ENGLISH[kind]
+        return f"{date} HH:mm" if with_time else date
+    locale = Locale.parse(language)
+    if kind == "short":
+        date = locale.datetime_skeletons["yMMMd"].pattern
+    else:
+        date = locale.date_formats["full" if kind == "weekday" else "long"].pattern
+    if not with_time:
+        return date
+    # CLDR's glue of a date and a time ("{1}, {0}" in German), quoted words ("'um'") left out.
+    glue = str(locale.datetime_formats["medium"])
+    return glue.replace("{1}", date).replace("{0}", "HH:mm")
 
 
 # --------------------------------------------------------------------------- dates
@@ -45,7 +66,7 @@ _WORDS_DATE, _WORDS_TIME, _SHORT = "d MMMM y", "d MMMM y HH:mm", "d MMM y HH:mm"
 @functools.lru_cache(maxsize=16_384)
 def when(at: datetime, tz: ZoneInfo = BRUSSELS, *, with_time: bool = True, language: str = "en") -> str:
     """'19 March 2027 17:00' in `tz` (without the time: '19 March 2027'); cached, as Babel is slow."""
-    return format_datetime(at, _WORDS_TIME if with_time else _WORDS_DATE, tzinfo=tz, locale=language)
+    return format_datetime(at, _pattern(language, "long", with_time), tzinfo=tz, locale=language)
 
 
 def day(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
@@ -55,7 +76,7 @@ def day(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
 
 def when_short(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
     """'19 Mar 2027 17:00' in `tz`: only for tables, where a column must stay narrow."""
-    return format_datetime(at, _SHORT, tzinfo=tz, locale=language)
+    return format_datetime(at, _pattern(language, "short", True), tzinfo=tz, locale=language)
 
 
 def brussels(at: datetime | None, *, language: str = "en") -> str:
@@ -148,7 +169,7 @@ def source_note(name: str, last_success: datetime | None, *, language: str = "en
 
 def weekday_time(at: datetime, tz: ZoneInfo = BRUSSELS, *, language: str = "en") -> str:
     """'Monday 7 December 08:00' in `tz`: when the next digest is due."""
-    return format_datetime(at, "EEEE d MMMM HH:mm", tzinfo=tz, locale=language)
+    return format_datetime(at, _pattern(language, "weekday", True), tzinfo=tz, locale=language)
 
 
 # The one wording of a call whose deadline could not be read (it is not closed: see

@@ -257,7 +257,7 @@ def call_view(
         # Sanitised at ingest (monitor.normalise.html); sanitised again because the page shows it as HTML.
         "summary_html": sanitise_html(call.summary_html),
         "members": [{"member": m, "fields": taken.get(m.call.source_id, [])} for m in call.members],
-        "country_groups": [COUNTRY_GROUPS.get(g, (g,))[0] for g in call.country_groups or ()],
+        "country_groups": [words(COUNTRY_GROUPS.get(g, (g,))[0]) for g in call.country_groups or ()],
         "org_types": [org_type_label(t, language=language) for t in call.org_types or ()],
         "ecosystems": [ecosystem_label(e, language=language) for e in call.ecosystems or ()],
     }
