@@ -46,8 +46,13 @@ def catalogue_path(language: str) -> Path:
 
 def offered_languages() -> list[str]:
     """English first, then every language with a catalogue, by code."""
-    found = sorted(p.parents[1].name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
-    return [SOURCE_LANGUAGE, *found]
+    return list(_offered(LOCALE_DIR))
+
+
+@functools.cache
+def _offered(folder: Path) -> tuple[str, ...]:
+    # Cached per folder: pages ask on every request, the catalogues change only with a release.
+    return (SOURCE_LANGUAGE, *sorted(p.parents[1].name for p in folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
 
 
 def supported(language: str | None) -> str:
