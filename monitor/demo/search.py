@@ -8,7 +8,7 @@ or `relevance` keeps the recorded order) and paging by the URL's `pageNumber` (1
 `pageSize` (default 10, at most 100, as the API clamps it). The `query` and `languages` parts are
 not applied: the records ARE the answer to the query the recording was made for. With
 `honour_sort=False` the sort part is ignored (the recorded order), which is how a test plays an API
-that silently drops a parameter. Records can be replaced while serving (`put`), so a test can
+that silently drops a parameter. Records can be replaced, added or removed while serving (`put`, `remove`), so a test can
 change a call on the replay.
 
 Must not: know sources' kinds or configs, read files or touch the network (the replay does).
@@ -104,6 +104,13 @@ class SearchIndex:
                     return
             self.records.append(record)
             self._texts.append(text)
+
+    def remove(self, reference: str) -> None:
+        """Take the record with this `reference` out of the answer (a call the portal no longer lists)."""
+        with self._lock:
+            kept = [i for i, record in enumerate(self.records) if record.get("reference") != reference]
+            self.records = [self.records[i] for i in kept]
+            self._texts = [self._texts[i] for i in kept]
 
     def answer(self, query: str, body: bytes, content_type: str) -> bytes:
         """The JSON answer to one search request (URL query, multipart body)."""
