@@ -276,10 +276,10 @@ def test_the_replay_sorts_and_pages_like_the_api() -> None:
         answer = json.loads(index.answer(query, content, kind))
         return [row["reference"] for row in answer["results"]]
 
-    sorted_index = SearchIndex(body)
+    sorted_index = SearchIndex.from_answer(body)
     assert order(sorted_index, "pageSize=2&pageNumber=1") == ["9", "5"]
     assert order(sorted_index, "pageSize=2&pageNumber=2") == ["3", "undated"]
-    assert order(SearchIndex(body, honour_sort=False), "pageSize=10&pageNumber=1") == [
+    assert order(SearchIndex.from_answer(body, honour_sort=False), "pageSize=10&pageNumber=1") == [
         "3",
         "9",
         "5",

@@ -8,8 +8,8 @@ or `relevance` keeps the recorded order) and paging by the URL's `pageNumber` (1
 `pageSize` (default 10, at most 100, as the API clamps it). The `query` and `languages` parts are
 not applied: the records ARE the answer to the query the recording was made for. With
 `honour_sort=False` the sort part is ignored (the recorded order), which is how a test plays an API
-that silently drops a parameter. Records can be replaced, added or removed while serving (`put`, `remove`), so a test can
-change a call on the replay.
+that silently drops a parameter. Records can be replaced, added or removed while serving (`put`,
+`remove`), so a test can change a call on the replay.
 
 Must not: know sources' kinds or configs, read files or touch the network (the replay does).
 """
@@ -83,34 +83,45 @@ def sorted_records(records: list[dict[str, Any]], spec: list[tuple[str, bool]]) 
 
 
 class SearchIndex:
-    """A recorded search answer's records, served sorted and paged like the live API."""
+    """A recorded search answer's records, served sorted and paged like the live API.
 
-    def __init__(self, answer: bytes, *, honour_sort: bool = True) -> None:
-        body = json.loads(answer)
-        self.envelope = {key: value for key, value in body.items() if key != "results"}
+    Each record is kept as its serialised bytes (a page is then a join, not a dump of 100 records of
+    50 kB each) beside the short values a sort can use, so 5,000 records cost their size once.
+    """
+
+    def __init__(
+        self, envelope: dict[str, Any], records: list[dict[str, Any]], *, honour_sort: bool = True
+    ) -> None:
+        self.envelope = {key: value for key, value in envelope.items() if key != "results"}
         self.honour_sort = honour_sort
         self._lock = threading.Lock()
-        self.records: list[dict[str, Any]] = list(body["results"])
-        # Serialised once: a page is then a join, not a dump of 100 records of 50 kB each.
-        self._texts = [json.dumps(record, ensure_ascii=False) for record in self.records]
+        self._texts = [_text(record) for record in records]
+        self._keys = [_sortable(record) for record in records]
+
+    @classmethod
+    def from_answer(cls, answer: bytes, *, honour_sort: bool = True) -> SearchIndex:
+        body = json.loads(answer)
+        return cls(body, list(body["results"]), honour_sort=honour_sort)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
     def put(self, record: dict[str, Any]) -> None:
         """Replace the record with the same `reference` (or add it at the end)."""
         with self._lock:
-            text = json.dumps(record, ensure_ascii=False)
-            for index, old in enumerate(self.records):
+            for index, old in enumerate(self._keys):
                 if old.get("reference") == record.get("reference"):
-                    self.records[index], self._texts[index] = record, text
+                    self._texts[index], self._keys[index] = _text(record), _sortable(record)
                     return
-            self.records.append(record)
-            self._texts.append(text)
+            self._texts.append(_text(record))
+            self._keys.append(_sortable(record))
 
     def remove(self, reference: str) -> None:
         """Take the record with this `reference` out of the answer (a call the portal no longer lists)."""
         with self._lock:
-            kept = [i for i, record in enumerate(self.records) if record.get("reference") != reference]
-            self.records = [self.records[i] for i in kept]
+            kept = [i for i, keys in enumerate(self._keys) if keys.get("reference") != reference]
             self._texts = [self._texts[i] for i in kept]
+            self._keys = [self._keys[i] for i in kept]
 
     def answer(self, query: str, body: bytes, content_type: str) -> bytes:
         """The JSON answer to one search request (URL query, multipart body)."""
@@ -120,15 +131,35 @@ class SearchIndex:
         number = max(_number(params, "pageNumber", 1), 1)
         spec = sort_spec(multipart_parts(body, content_type).get("sort")) if self.honour_sort else []
         with self._lock:
-            order = sorted_records(self.records, spec)
+            order = sorted_records(self._keys, spec)
             chosen = [self._texts[i] for i in order[(number - 1) * size : number * size]]
-            total = len(self.records)
+            total = len(self._texts)
         head = json.dumps(
             {**self.envelope, "totalResults": total, "pageNumber": number, "pageSize": size, "results": None},
             ensure_ascii=False,
-        )
-        assert head.endswith("null}")
-        return (head[: -len("null}")] + "[" + ",".join(chosen) + "]}").encode()
+        ).encode()
+        assert head.endswith(b"null}")
+        return head[: -len(b"null}")] + b"[" + b",".join(chosen) + b"]}"
+
+
+def _text(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+def _sortable(record: dict[str, Any]) -> dict[str, Any]:
+    """The record's reference and short first values (ids, codes, dates): what a sort may read."""
+    metadata = record.get("metadata") if isinstance(record.get("metadata"), dict) else {}
+    short = {}
+    for key, value in metadata.items():
+        head = value[0] if isinstance(value, list) and value else value
+        if not isinstance(head, str) or len(head) <= 64:
+            short[key] = [head] if isinstance(value, list) and value else value
+    scalars = {
+        key: value
+        for key, value in record.items()
+        if isinstance(value, str | int | float) and len(str(value)) <= 64
+    }
+    return {**scalars, "metadata": short}
 
 
 def _number(params: dict[str, list[str]], name: str, default: int) -> int:
