@@ -203,7 +203,8 @@ def figure(row: dict[str, Any]) -> Figure:
         target=target, met=met,
         note=(f"requests: full {full_poll['requests']}, second {again['requests']} "
               f"({again['conditional']} conditional, {again['not_modified']} answered 304); "
-              f"{full_poll['calls']} calls; request bodies sent {full_poll['bytes_sent'] / 1e3:.0f} kB / {again['bytes_sent'] / 1e3:.0f} kB; "
+              f"{full_poll['calls']} calls; request bodies sent {full_poll['bytes_sent'] / 1e3:.0f} kB / "
+              f"{again['bytes_sent'] / 1e3:.0f} kB; "
               f"at 1 request/s a full poll takes ≥ {full_poll['requests']} s"),
         extra={"full": full_poll, "again": again},
     )  # fmt: skip
