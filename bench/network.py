@@ -15,7 +15,7 @@ Every generated portal record carries an `esDA_QueueDate` (a random instant in t
 now; 10 of the 16 recorded templates have one). Wall time at the shipped politeness (1 s between
 requests to a host) is requests x 1 s.
 
-    .venv/bin/python bench/network.py [--size full|tiny]
+    .venv/bin/python bench/network.py [--size full|tiny] [--set ft_records=N] [--set eccp_calls=N]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import httpx  # noqa: E402
 
 from bench import data  # noqa: E402
-from bench.common import ROOT, Databases, Figure, Result, Stats, arguments, bench_now, log  # noqa: E402
+from bench.common import ROOT, Databases, Figure, Result, Stats, arguments, bench_now, log, size  # noqa: E402
 from monitor.demo.replay import Recording, ReplayServer  # noqa: E402
 from monitor.demo.search import SearchIndex  # noqa: E402
 
@@ -212,7 +212,7 @@ def figure(row: dict[str, Any]) -> Figure:
 
 def main() -> None:
     args = arguments(__doc__.splitlines()[0], db=False, runs=1)
-    n_ft, n_eccp = (5000, 228) if args.size == "full" else (150, 14)
+    n_ft, n_eccp = size(args, "ft_records", 5000, 150), size(args, "eccp_calls", 228, 14)
     now = bench_now()
     result = Result("network", args)
     polls = []
