@@ -170,14 +170,11 @@ def portal_polls(config: Path, replay: ReplayServer, url: str, now: datetime) ->
     ignored = asyncio.run(poll(config, replay, url, now + timedelta(hours=3)))
     assert ignored["fallback"] and ignored["status"] == "ok", ignored
     return [
+        # "ft-portal" alone: the full sweep, and the hourly pass an hour later with nothing changed.
+        {"source": "ft-portal", "full": full, "again": unchanged},
+        {"source": "ft-portal, hourly pass after 1 call changed", "full": full, "again": changed},
         {
-            "source": "ft-portal: full sweep, then hourly pass (nothing changed)",
-            "full": full,
-            "again": unchanged,
-        },
-        {"source": "ft-portal: hourly pass, 1 call changed", "full": full, "again": changed},
-        {
-            "source": "ft-portal: hourly pass, API ignoring the sort (fallback)",
+            "source": "ft-portal, hourly pass, API ignoring the sort (falls back)",
             "full": full,
             "again": ignored,
         },
