@@ -26,19 +26,35 @@ if TYPE_CHECKING:
     from sources.fetch.client import PoliteClient
 
 
+# The validators key (not a URL) under which a kind keeps its state between polls.
+STATE_KEY = "kind-state"
+
+
 class Harvest(BaseModel):
     """Everything one poll of one source produced.
 
     `complete` is False when the source knows it saw fewer items than exist
     (pagination cut short, fewer rows than announced): the store then never
     marks missing calls as unlisted.
+
+    `incremental` is True for a pass that asked only for what changed since the
+    last one (the portal's hourly pass): it lists only changed calls, so the
+    store must never count the calls it lacks as missing (no unlisting), and it
+    is no "incomplete" poll either (it read everything it asked for).
+
+    `validators` are what the next poll gets back, per URL: the HTTP validators
+    (`etag`, `last_modified`) and whatever a kind keeps with them (the ECCP
+    kind keeps the parsed call). An empty entry removes the stored one. The one
+    key that is not a URL is `STATE_KEY`: a kind's state between polls (the
+    portal's high-water mark and last full sweep).
     """
 
     calls: list[RawCall] = Field(default_factory=list)
     complete: bool = True
     not_modified: bool = False
+    incremental: bool = False
     warnings: list[str] = Field(default_factory=list)
-    validators: dict[str, dict[str, str]] = Field(default_factory=dict)
+    validators: dict[str, dict[str, Any]] = Field(default_factory=dict)
     requests: int = 0
     bytes: int = 0
 
@@ -153,7 +169,7 @@ class Source:
         return self.config.id
 
     async def harvest(
-        self, client: PoliteClient, *, validators: dict[str, dict[str, str]] | None = None
+        self, client: PoliteClient, *, validators: dict[str, dict[str, Any]] | None = None
     ) -> Harvest:
         """Everything this source lists now, with what fetching it cost."""
         with client.measure() as usage:
@@ -161,6 +177,6 @@ class Source:
         harvest.requests, harvest.bytes = usage.requests, usage.bytes
         return harvest
 
-    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
-        """Fetch and parse; `validators` are the stored ETag/Last-Modified values per URL."""
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, Any]]) -> Harvest:
+        """Fetch and parse; `validators` are the stored ETag/Last-Modified values per URL (see Harvest)."""
         raise NotImplementedError

@@ -27,6 +27,9 @@ class RunStatus(StrEnum):
     SUSPECT_EMPTY = "suspect_empty"
     # The process running the poll died (its heartbeat stopped); found by the next poll or worker.
     CRASHED = "crashed"
+    # A pass that asked only for what changed (the portal's hourly pass): a success that unlists
+    # nothing and says nothing about whether a whole read would be complete.
+    INCREMENTAL = "incremental"
 
 
 class Source(SQLModel, table=True):
@@ -49,7 +52,9 @@ class Source(SQLModel, table=True):
     # Polls in a row that ended incomplete (some pages failed); alerts like failures past a threshold.
     consecutive_incomplete: int = 0
     listed_calls: int = 0
-    # HTTP validators per URL ({url: {"etag": ..., "last_modified": ...}}) for conditional GET.
+    # HTTP validators per URL ({url: {"etag": ..., "last_modified": ...}}) for conditional GET, with
+    # what a kind keeps beside them (ECCP: the parsed call, "call"), and under the key "kind-state"
+    # (sources.base.STATE_KEY) a kind's state between polls (ft-portal: high-water mark, last full sweep).
     validators: dict[str, Any] = dict_field()
 
 

@@ -3,7 +3,8 @@
 Owns: the `source` and `fetchrun` rows: syncing a source's config, opening a run, renewing its
 heartbeat and closing it (which updates the source's failure streak and listed count), marking the
 runs of dead processes `crashed` (a failure like any other), the Health read of a source, and
-the per-URL validators kept for conditional GET.
+the per-URL validators kept for conditional GET (with what a kind keeps beside them: ECCP's parsed
+call per page, the portal's incremental-pass state under the key "kind-state", `sources.base.STATE_KEY`).
 Must not: decide when a failing source is worth an alert (`monitor.poll.health` does) or commit
 (the caller's `session_scope` does).
 """
@@ -154,6 +155,7 @@ def _update_health(source: Source, run: FetchRun, now: datetime) -> None:
         source.consecutive_incomplete += 1
     elif run.status in (RunStatus.OK, RunStatus.NOT_MODIFIED):
         source.consecutive_incomplete = 0
+    # An incremental pass read only what changed: it neither extends nor ends an incomplete streak.
     if run.status in FAILURES:
         source.consecutive_failures += 1
         source.last_error = run.error
@@ -171,15 +173,20 @@ def _listed_count(source: Source) -> int:
     return int(session.exec(query).one())
 
 
-def source_validators(session: Session, *, source_id: str) -> dict[str, dict[str, str]]:
+def source_validators(session: Session, *, source_id: str) -> dict[str, dict[str, Any]]:
+    """What the last believed poll left for the next one, per URL (and a kind's state, see Harvest)."""
     source = session.get(Source, source_id)
     return dict(source.validators) if source is not None else {}
 
 
-def save_validators(session: Session, *, source_id: str, validators: dict[str, dict[str, str]]) -> None:
+def save_validators(session: Session, *, source_id: str, validators: dict[str, dict[str, Any]]) -> None:
+    """Merge a poll's validators into the stored ones; an empty entry removes its URL."""
     source = session.get(Source, source_id)
-    if source is not None and validators and validators != source.validators:
-        source.validators = {**source.validators, **validators}
+    if source is None or not validators:
+        return
+    merged = {url: entry for url, entry in {**source.validators, **validators}.items() if entry}
+    if merged != source.validators:
+        source.validators = merged
         session.add(source)
 
 

@@ -8,21 +8,36 @@ the serve-time transformation of bodies: the recording's `origin` becomes the se
 (so absolute links on a real saved page stay on the replay) and, when the server is given a
 `today`, every date moves by the days between the recording's `now` and today
 (`monitor.demo.dates`). A request the recording does not hold gets a 404 naming the real address
-and is remembered in `missing`. Must not know sources' kinds, configs or the database.
+and is remembered in `missing`.
+
+Owns conditional GET too: every 200 to a GET carries an `ETag` (a digest of the served body) and
+a `Last-Modified` (the recording's `now`), and a request whose `If-None-Match` (or, without it,
+`If-Modified-Since`) still holds gets a 304 without a body (RFC 9110 §13.1), as a Drupal site with
+its page cache answers. `validators="ignore"` sends them but always answers 200, `"absent"` sends
+none: the servers that ignore conditional GET. An entry with `"search": true` is a SEDIA search
+answer served as a search (`monitor.demo.search`): sorted by the request's `sort` part and paged by
+its URL (`pageNumber`, `pageSize`), matched on every other query parameter; `honour_sort=False`
+plays an API that ignores the sort. Every request is counted in `seen` (method, target, status,
+body bytes) so tests and the benchmark can see what a poll cost.
+
+Must not know sources' kinds, configs or the database.
 """
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from monitor.demo.dates import shift_dates
+from monitor.demo.search import SearchIndex
 
 RECORDINGS = Path(__file__).resolve().parents[2] / "tests" / "recordings"
 OVERLAY = "demo.json"
@@ -37,10 +52,33 @@ class Answer:
     status: int
     content_type: str
     body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    search: str | None = None  # the entry's body file, when it is served as a search
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the replay answered: what a poll cost, as the server counts it."""
+
+    method: str
+    target: str
+    status: int
+    bytes: int
+    conditional: bool
+    sent: int = 0  # request body bytes (the portal's multipart search)
+
+
+_PAGING = {"pageNumber", "pageSize"}
+Validators = Literal["honour", "ignore", "absent"]
 
 
 def _key(method: str, path: str, query: str) -> tuple[str, str, list[tuple[str, str]]]:
     return method.upper(), path, sorted(parse_qsl(query, keep_blank_values=True))
+
+
+def _search_key(method: str, path: str, query: str) -> tuple[str, str, list[tuple[str, str]]]:
+    method, path, params = _key(method, path, query)
+    return method, path, [pair for pair in params if pair[0] not in _PAGING]
 
 
 def _entry_key(entry: dict[str, Any]) -> str:
@@ -93,8 +131,12 @@ class Recording:
 
     def answer(self, method: str, path: str, query: str) -> Answer | None:
         """The recorded answer to this request, its body as recorded; None if it was not recorded."""
-        wanted = _key(method, path, query)
+        wanted, searched = _key(method, path, query), _search_key(method, path, query)
         for entry in self.requests:
+            if entry.get("search"):
+                if _search_key(entry["method"], entry["path"], entry["query"]) == searched:
+                    return Answer(entry["status"], entry["content_type"], b"", search=entry["body"])
+                continue
             if _key(entry["method"], entry["path"], entry["query"]) == wanted:
                 body = (self.folder / entry["body"]).read_bytes() if entry["body"] else b""
                 return Answer(entry["status"], entry["content_type"], body)
@@ -115,10 +157,20 @@ def _instant(text: str) -> datetime:
 class ReplayServer:
     """A recording served on 127.0.0.1 (a real socket, any free port), in a background thread."""
 
-    def __init__(self, recording: Recording, *, today: date | None = None, port: int = 0) -> None:
+    def __init__(
+        self, recording: Recording, *, today: date | None = None, port: int = 0,
+        validators: Validators = "honour", honour_sort: bool = True,
+        searches: dict[str, SearchIndex] | None = None,
+    ) -> None:  # fmt: skip
         self.recording = recording
         self.shift_days = (today - recording.now.date()).days if today else 0
         self.missing: list[str] = []
+        self.validators, self.honour_sort = validators, honour_sort
+        self.seen: list[Seen] = []
+        # Search entries' records by body file; given ones (the benchmark's 5,000 records) are used as is.
+        self._searches: dict[str, SearchIndex] = dict(searches or {})
+        self._lock = threading.Lock()
+        self.last_modified = email.utils.format_datetime(recording.now, usegmt=True)
         self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.replay = self  # type: ignore[attr-defined]
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
@@ -140,7 +192,28 @@ class ReplayServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def respond(self, method: str, target: str) -> Answer:
+    def search(self, body_file: str) -> SearchIndex:
+        """The records a search entry serves (built once; `put` changes what the next request gets)."""
+        with self._lock:
+            if body_file not in self._searches:
+                answer = self.transform((self.recording.folder / body_file).read_bytes())
+                self._searches[body_file] = SearchIndex.from_answer(answer, honour_sort=self.honour_sort)
+            return self._searches[body_file]
+
+    def respond(
+        self, method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> Answer:
+        """The answer to one request, counted in `seen`."""
+        headers = {key.lower(): value for key, value in (headers or {}).items()}
+        answer = self._answer(method, target, headers, body)
+        conditional = "if-none-match" in headers or "if-modified-since" in headers
+        with self._lock:
+            self.seen.append(
+                Seen(method.upper(), target, answer.status, len(answer.body), conditional, len(body))
+            )
+        return answer
+
+    def _answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         parts = urlsplit(target)
         found = self.recording.answer(method, parts.path, parts.query)
         if found is None:
@@ -148,11 +221,23 @@ class ReplayServer:
             real = self.recording.origin + target
             text = f"Not in the recording of {self.recording.source_id}: the real page is {real}\n"
             return Answer(404, "text/plain; charset=utf-8", text.encode())
-        return Answer(found.status, found.content_type, self.transform(found.body))
+        if found.search is not None:
+            content = self.search(found.search).answer(parts.query, body, headers.get("content-type", ""))
+            return Answer(found.status, found.content_type, content)
+        content = self.transform(found.body)
+        if method.upper() not in ("GET", "HEAD") or found.status != 200 or self.validators == "absent":
+            return Answer(found.status, found.content_type, content)
+        etag = '"' + hashlib.sha1(content, usedforsecurity=False).hexdigest()[:20] + '"'
+        validators = {"ETag": etag, "Last-Modified": self.last_modified}
+        if self.validators == "honour" and not_modified(headers, etag, self.last_modified):
+            return Answer(304, found.content_type, b"", validators)
+        return Answer(found.status, found.content_type, content, validators)
 
     def transform(self, body: bytes) -> bytes:
         """The recorded bytes with the origin made ours and the dates shifted (bytes that are not
         UTF-8 pass through unchanged)."""
+        if not self.shift_days and self.recording.origin.encode() not in body:
+            return body
         text = body.decode("utf-8", errors="surrogateescape").replace(self.recording.origin, self.url)
         return shift_dates(text, self.shift_days).encode("utf-8", errors="surrogateescape")
 
@@ -170,14 +255,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, with_body: bool = True) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)  # the portal's search is a POST; its query is in the URL
-        answer = self.server.replay.respond(self.command, self.path)  # type: ignore[attr-defined]
+        body = self.rfile.read(length) if length else b""  # the portal's search: a multipart POST
+        replay = self.server.replay  # type: ignore[attr-defined]
+        answer = replay.respond(self.command, self.path, dict(self.headers.items()), body)
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if answer.status != 304:  # a 304 has no body (RFC 9110 §15.4.5)
+            self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
-        if with_body and self.command != "HEAD":
+        if with_body and self.command != "HEAD" and answer.status != 304:
             self.wfile.write(answer.body)
 
     do_GET = do_POST = _answer
@@ -187,3 +275,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         """Quiet: the poll reports what it fetched."""
+
+
+def not_modified(headers: dict[str, str], etag: str, last_modified: str) -> bool:
+    """RFC 9110 §13.1.1-3 on lower-cased request headers: If-None-Match wins; If-Modified-Since only
+    without it."""
+    if_none_match = headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+        return "*" in tags or etag in tags
+    since = headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        return email.utils.parsedate_to_datetime(last_modified) <= email.utils.parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False

@@ -194,6 +194,8 @@ def _store(
     status = (
         RunStatus.NOT_MODIFIED if harvest.not_modified else RunStatus.OK if complete else RunStatus.INCOMPLETE
     )
+    # An incremental pass lists only what changed: it never unlists and is never "incomplete".
+    status, complete = (RunStatus.INCREMENTAL, False) if harvest.incremental else (status, complete)
     with session_scope(engine) as session:
         counts = repo.StoreCounts()
         if not harvest.not_modified:

@@ -5,9 +5,13 @@ until a page has no cards, has no next link, or repeats one, at most
 `max_pages`), one request per listed call up to `max_details`, and what
 failures mean for the poll: a listing page that fails fails it, a detail page
 that fails or cannot be read makes it incomplete, all detail pages failing is
-`FetchError`, more than half unreadable is `LayoutChanged`. Reading the pages
-is in `sources.eccp.listing` and `sources.eccp.detail`, the config model in
-`sources.eccp.config`.
+`FetchError`, more than half unreadable is `LayoutChanged`. Detail pages are
+fetched with conditional GET: a page answered 304 is not parsed again, its call
+is the one stored with its validators (`sources.eccp.cache`); a server that
+ignores the validators simply answers 200 and the page is parsed as before.
+Listing pages are always fetched in full (they are how new calls are found).
+Reading the pages is in `sources.eccp.listing` and `sources.eccp.detail`, the
+config model in `sources.eccp.config`.
 
 Must not: read dates, money or countries out of the body prose (that is
 `monitor.normalise`), touch the database or read settings. Drupal's
@@ -17,10 +21,11 @@ is read.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from monitor.model.raw import RawCall
 from sources.base import Harvest, Source
+from sources.eccp.cache import conditional, parse_key, remember, reusable_call
 from sources.eccp.config import EccpConfig
 from sources.eccp.detail import parse_detail
 from sources.eccp.listing import ListingPage, check_count, check_listing, parse_listing
@@ -36,10 +41,16 @@ class EccpSource(Source, kind="eccp"):
     config_model = EccpConfig
     config: EccpConfig
 
-    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
-        """Every listing page, then one detail page per call link (no conditional GET)."""
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, Any]]) -> Harvest:
+        """Every listing page, then one detail page per call link (conditional GET when stored)."""
         harvest = Harvest()
         urls = await self._walk(client, harvest)
+        if harvest.complete:
+            # Pages no longer listed: their stored calls are dropped (an empty entry removes it).
+            listed = set(urls)
+            harvest.validators = {
+                url: {} for url in validators if url.startswith("http") and url not in listed
+            }
         limit = self.config.max_details
         if len(urls) > limit:
             harvest.warnings.append(
@@ -47,7 +58,7 @@ class EccpSource(Source, kind="eccp"):
             )
             harvest.complete = False
             urls = urls[:limit]
-        await self._details(client, urls, harvest)
+        await self._details(client, urls, harvest, validators)
         return harvest
 
     async def _walk(self, client: PoliteClient, harvest: Harvest) -> list[str]:
@@ -76,22 +87,34 @@ class EccpSource(Source, kind="eccp"):
         check_count(first, len(urls), config, config.url)
         return list(urls)
 
-    async def _details(self, client: PoliteClient, urls: list[str], harvest: Harvest) -> None:
+    async def _details(
+        self, client: PoliteClient, urls: list[str], harvest: Harvest, stored: dict[str, dict[str, Any]]
+    ) -> None:
         """One RawCall per detail page; failures and unreadable pages make the harvest incomplete."""
         failed: list[str] = []
         skipped = 0
         calls: dict[str, RawCall] = {}
+        key = parse_key(self.config)
         for url in urls:
+            entry = stored.get(url)
+            kept = reusable_call(entry, key)
             try:
-                result = await client.get(url)
+                result = await client.get(url, validators=conditional(entry or {}) if kept else None)
             except SourceError as exc:
                 failed.append(str(exc))
                 harvest.warnings.append(f"detail page {url} not read, call skipped: {exc}")
                 continue
-            call, notes = parse_detail(
-                result.content, self.config, result.url, content_type=result.headers.get("Content-Type")
-            )
+            if result.not_modified and kept is not None:
+                call, notes = kept, []  # unchanged page: the call parsed when it last changed
+            else:
+                call, notes = parse_detail(
+                    result.content, self.config, result.url, content_type=result.headers.get("Content-Type")
+                )
             harvest.warnings.extend(notes)
+            if call is not None:
+                harvest.validators[url] = remember(
+                    result.validators, call, key, entry if result.not_modified else None
+                )
             if call is None:
                 skipped += 1
             elif call.key in calls:

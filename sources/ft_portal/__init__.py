@@ -1,11 +1,14 @@
 """Source kind `ft-portal`: the EU Funding & Tenders Portal "SEDIA" search API.
 
 Owns the paging (formats.md §1.1: one POST per page, paging in the URL), the
+choice between a full sweep and an incremental pass (`sources.ft_portal.incremental`:
+an incremental pass that shows the API ignored its sort falls back to a full
+sweep in the same poll, with a warning saying why), the
 sanity checks on every answer (query ignored, wrong shape, empty set retried
 once, fewer rows than announced),
 skipping of malformed or irrelevant rows, collapsing of language/datasource
 copies into one call per key across all pages, and the optional topicDetails
-enrichment (formats.md §2.1). The config and the request it sends are in
+enrichment (formats.md §2.1, read in `sources.ft_portal.details`). The config and the request it sends are in
 `sources.ft_portal.query`; the record -> RawCall mapping is in
 `sources.ft_portal.records`.
 
@@ -18,13 +21,22 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from monitor.model.raw import RawCall
-from sources.base import Harvest, Source
+from sources.base import STATE_KEY, Harvest, Source
 from sources.errors import ParseError, QueryIgnored, SourceError
-from sources.ft_portal.budget import topic_budget
+from sources.ft_portal.details import apply_topic_details, needs_details
+from sources.ft_portal.incremental import (
+    FallBack,
+    PassState,
+    change_sort,
+    full_sweep_reason,
+    incremental_rows,
+)
 from sources.ft_portal.metadata import first
 from sources.ft_portal.query import FtPortalConfig, search_files, search_params
 from sources.ft_portal.records import parse_instant, record_key, record_to_call
@@ -156,33 +168,6 @@ def parse_results(results: list[Any]) -> tuple[list[RawCall], list[str]]:
     return map_records(collapse(records), warnings), warnings
 
 
-# --------------------------------------------------------------------------- topicDetails
-
-
-def needs_details(call: RawCall) -> bool:
-    """Only EU topics (type 1) lacking conditions or budget are worth a topicDetails request."""
-    wanted = call.conditions_html is None or call.budget_total is None
-    return bool(call.identifier) and call.extra.get("type_code") == "1" and wanted
-
-
-def apply_topic_details(call: RawCall, body: Any) -> RawCall:
-    """Fill conditions, budget and the SME flag from a topicDetails JSON (formats.md §2.1)."""
-    details = body.get("TopicDetails") if isinstance(body, dict) else None
-    if not isinstance(details, dict):
-        raise ParseError("topicDetails answer has no TopicDetails object")
-    update: dict[str, Any] = {}
-    warnings = list(call.warnings)
-    if call.conditions_html is None and isinstance(details.get("conditions"), str):
-        update["conditions_html"] = details["conditions"] or None
-    if call.budget_total is None:
-        budget = topic_budget(details.get("budgetOverviewJSONItem"), call.identifier, warnings)
-        budget.pop("budget_line_shared", None)
-        update.update({name: value for name, value in budget.items() if value is not None})
-    if details.get("sme") is True:
-        update["sme_relevant"] = True
-    return call.model_copy(update={**update, "warnings": warnings})
-
-
 # --------------------------------------------------------------------------- the source
 
 
@@ -191,11 +176,31 @@ class FtPortalSource(Source, kind="ft-portal"):
 
     config_model = FtPortalConfig
     config: FtPortalConfig
+    # When the last full sweep ran is our time, not the portal's (its dates only order records).
+    clock: Callable[[], datetime] = staticmethod(lambda: datetime.now(UTC))
 
-    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, str]]) -> Harvest:
-        """POST every page, then collapse copies across pages and map records to calls."""
+    async def gather(self, client: PoliteClient, *, validators: dict[str, dict[str, Any]]) -> Harvest:
+        """An incremental pass when one will do, else (or when it can't be trusted) every page;
+        then collapse copies across pages and map records to calls."""
         harvest = Harvest()
-        rows, harvest.complete = await self._collect(client, harvest.warnings)
+        state, now = PassState.load(validators.get(STATE_KEY)), self.clock()
+        reason = full_sweep_reason(state, self.config, now)
+        rows = None
+        if reason is None:
+            try:
+                rows, state = await self._changed(client, state, harvest.warnings)
+                harvest.incremental = True
+            except FallBack as exc:
+                reason = f"incremental pass abandoned, full sweep instead: {exc}"
+                logger.warning("F&T portal %s: %s", self.id, reason)
+                harvest.warnings.append(reason)
+        if rows is None:
+            logger.info("F&T portal %s: full sweep (%s)", self.id, reason)
+            rows, harvest.complete, total = await self._collect(client, harvest.warnings)
+            field = self.config.change_field
+            state = state.after_full(rows, total=total, complete=harvest.complete, now=now, field=field)
+        if self.config.incremental:
+            harvest.validators[STATE_KEY] = state.dump()
         records = collapse(rows)
         if len(records) < len(rows):
             harvest.warnings.append(f"collapsed {len(rows)} rows into {len(records)} calls")
@@ -204,8 +209,22 @@ class FtPortalSource(Source, kind="ft-portal"):
             harvest.calls = [await self._enrich(client, call, harvest.warnings) for call in harvest.calls]
         return harvest
 
-    async def _collect(self, client: PoliteClient, warnings: list[str]) -> tuple[list[dict[str, Any]], bool]:
-        """Usable records of every announced page (page 1 asked twice if empty), and completeness."""
+    async def _changed(
+        self, client: PoliteClient, state: PassState, warnings: list[str]
+    ) -> tuple[list[dict[str, Any]], PassState]:
+        """Usable records of the pages down to the mark (FallBack when the answer can't be trusted)."""
+        sort, size = change_sort(self.config), self.config.incremental_page_size
+        raw, total, newest = await incremental_rows(
+            lambda number: self._page(client, number, sort=sort, size=size), self.config, state
+        )
+        records, problems, _ = select_records(raw)
+        warnings.extend(problems)
+        return records, state.after_incremental(total=total, newest=newest)
+
+    async def _collect(
+        self, client: PoliteClient, warnings: list[str]
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """Usable records of every announced page (page 1 asked twice if empty), completeness, total."""
         page = await self._page(client, 1)
         if page.total == 0 and not page.results:
             # SEDIA intermittently answers an empty set (1 of 4 weekly runs, 2026-06-22).
@@ -227,12 +246,14 @@ class FtPortalSource(Source, kind="ft-portal"):
             received += len(page.results)
             records.extend(found)
             warnings.extend(problems)
-        return records, self._complete(total, received, wanted, warnings)
+        return records, self._complete(total, received, wanted, warnings), total
 
-    async def _page(self, client: PoliteClient, number: int) -> Page:
+    async def _page(
+        self, client: PoliteClient, number: int, *, sort: Any = None, size: int | None = None
+    ) -> Page:
         config = self.config
         result = await client.post(
-            config.url, params=search_params(config, number), files=search_files(config)
+            config.url, params=search_params(config, number, size=size), files=search_files(config, sort=sort)
         )
         return check_page(result.json(), threshold=config.query_ignored_threshold, url=result.url)
 
@@ -260,3 +281,13 @@ class FtPortalSource(Source, kind="ft-portal"):
         except SourceError as exc:
             warnings.append(f"topic details for {call.identifier} not used: {exc}")
             return call
+
+
+__all__ = [
+    "FtPortalSource",
+    "apply_topic_details",
+    "check_page",
+    "collapse",
+    "needs_details",
+    "parse_results",
+]
