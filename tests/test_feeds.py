@@ -115,7 +115,7 @@ def test_atom_items_carry_ids_titles_links_and_dates() -> None:
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.feed.title == "Callwatch: EU funding calls"
     assert parsed.feed.link == f"{BASE}/calls"
-    assert [e.id for e in parsed.entries] == [f"{BASE}/calls/7", f"{BASE}/calls/3"]
+    assert [e.id for e in parsed.entries] == ["tag:callwatch,2026:call/7", "tag:callwatch,2026:call/3"]
     assert [e.title for e in parsed.entries] == ["Hydrogen valleys", "Two stages"]
     assert [e.link for e in parsed.entries] == [f"{BASE}/calls/7", f"{BASE}/calls/3"]
     first = parsed.entries[0]
@@ -130,14 +130,16 @@ def test_atom_items_carry_ids_titles_links_and_dates() -> None:
     assert "Pilot" in text and "https://portal.example.eu/call?a=1&amp;b=2" in text
 
 
-def test_rss_items_use_permalink_guids_and_the_last_change_as_date() -> None:
+def test_rss_items_use_stable_guids_links_to_the_site_and_the_last_change_as_date() -> None:
     body = rss.rss(calls(), META, call_page=page)
     parsed = feedparser.parse(body)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
     assert parsed.version == "rss20"
     assert parsed.feed.link == f"{BASE}/calls"
-    assert [e.id for e in parsed.entries] == [f"{BASE}/calls/7", f"{BASE}/calls/3"]
-    assert body.count(b'<guid isPermaLink="true">') == 2
+    assert [e.link for e in parsed.entries] == [f"{BASE}/calls/7", f"{BASE}/calls/3"]
+    # The ids are on CALLWATCH_ICS_DOMAIN, never the site's host (which may move).
+    assert [e.id for e in parsed.entries] == ["tag:callwatch,2026:call/7", "tag:callwatch,2026:call/3"]
+    assert body.count(b'<guid isPermaLink="false">') == 2
     assert parsed.entries[1].published_parsed[:5] == (2026, 11, 19, 9, 0)
     assert "Stage 1: 20 January 2027 17:00 Brussels time" in parsed.entries[1].summary
     assert "Stage 2: 20 May 2027 17:00 Brussels time (tentative)" in parsed.entries[1].summary

@@ -32,3 +32,23 @@ def test_samples_help_prints_help_and_writes_nothing(tmp_path: Path, monkeypatch
     assert list(tmp_path.iterdir()) == []
     missing = CliRunner().invoke(main, ["samples"])
     assert missing.exit_code == 2 and "DIR" in missing.output
+
+
+def test_samples_in_a_language_and_one_folder_per_language(tmp_path: Path) -> None:
+    french = CliRunner().invoke(main, ["samples", str(tmp_path / "fr"), "--language", "fr"])
+    assert french.exit_code == 0, french.output
+    digest = (tmp_path / "fr" / "digest.html").read_text()
+    assert '<html lang="fr">' in digest and "janvier 2027" in digest  # Babel's French dates
+    both = CliRunner().invoke(main, ["samples", str(tmp_path / "docs"), "--languages", "en,fr"])
+    assert both.exit_code == 0, both.output
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == ["en", "fr"]
+    assert (tmp_path / "docs" / "en" / "digest.txt").read_text().startswith("Subject: Your Callwatch digest")
+    assert (tmp_path / "docs" / "fr" / "digest.txt").read_text() == (
+        tmp_path / "fr" / "digest.txt"
+    ).read_text()
+
+
+def test_samples_refuse_a_language_that_is_not_offered(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["samples", str(tmp_path), "--languages", "en,xx"])
+    assert result.exit_code == 2 and "xx" in result.output
+    assert list(tmp_path.iterdir()) == []

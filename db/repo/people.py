@@ -25,6 +25,7 @@ from db.models import (
     Dismissal,
     Profile,
     RateHit,
+    Shown,
     Subscriber,
     SubscriberStatus,
     TrackedCall,
@@ -240,6 +241,10 @@ def export_subscriber(session: Session, *, subscriber_id: int) -> dict[str, Any]
         select(Delivery).where(Delivery.subscriber_id == subscriber_id).order_by(col(Delivery.id))
     ).all()
     tracked = tracked_calls(session, subscriber_ids=[subscriber_id]).get(subscriber_id, {})
+    # The shown-log: which calls and changes each digest listed (what "new" is decided from).
+    shown = session.exec(
+        select(Shown).where(Shown.subscriber_id == subscriber_id).order_by(col(Shown.id))
+    ).all()
     return {
         "subscriber": _plain(row, exclude={"token_version"}),
         "profiles": [
@@ -252,6 +257,7 @@ def export_subscriber(session: Session, *, subscriber_id: int) -> dict[str, Any]
             _plain(d, exclude={"message", "subscriber_id", "lease_until", "next_attempt_at"})
             for d in deliveries
         ],
+        "calls_listed_in_digests": [_plain(s, exclude={"subscriber_id"}) for s in shown],
     }
 
 

@@ -1,5 +1,6 @@
 """`callwatch samples DIR`: sample e-mails for review. It writes a confirmation, a digest, a reminder
-and a change alert, each as .html and .txt, into DIR.
+and a change alert, each as .html and .txt, into DIR, in English or `--language xx`; with
+`--languages en,fr`, one folder per language (DIR/en/, DIR/fr/: how docs/emails/ is kept).
 
 They are produced by the real path (subscribe, plan, send to the outbox) on a throw-away SQLite
 database with a handful of realistic calls, so they show exactly what subscribers receive.
@@ -30,6 +31,7 @@ from monitor.plan.alerts import plan_alerts
 from monitor.plan.claim import mail_context
 from monitor.plan.digests import plan_digests
 from monitor.plan.reminders import plan_reminders
+from monitor.render.i18n import offered_languages
 from monitor.settings import load_settings
 
 SEEDED = datetime(2026, 11, 20, 9, tzinfo=UTC)
@@ -112,8 +114,8 @@ def _sample_app(tmp: Path) -> App:
     return build_app(settings, migrate=True, clock=fixed_clock(SEEDED))
 
 
-def _seed(app: App) -> None:
-    """The sample calls, and Ana subscribing to them (her confirmation e-mail is queued)."""
+def _seed(app: App, language: str) -> None:
+    """The sample calls, and Ana subscribing to them in `language` (her confirmation e-mail is queued)."""
     with session_scope(app.engine) as session:
         session.add(
             Source(
@@ -137,6 +139,7 @@ def _seed(app: App) -> None:
             now=SEEDED,
             origin="samples",
             timezone="Europe/Lisbon",
+            language=language,
         )
 
 
@@ -167,11 +170,12 @@ def _track_and_move(app: App, subscriber_id: int) -> None:
         )
 
 
-async def write_samples(out: Path) -> list[Path]:
-    """Confirmation, digest, reminder and alert, each sent to the outbox, then written to `out`."""
+async def write_samples(out: Path, language: str = "en") -> list[Path]:
+    """Confirmation, digest, reminder and alert in `language`, each sent to the outbox, then written
+    to `out`."""
     with tempfile.TemporaryDirectory() as tmp:
         app = _sample_app(Path(tmp))
-        _seed(app)
+        _seed(app, language)
         await deliver(app)
         subscriber_id = _confirm(app)
         app.clock = fixed_clock(DIGEST_AT)
@@ -202,12 +206,30 @@ def _extract(outbox: Path, out: Path) -> list[Path]:
     return written
 
 
+def _languages(text: str | None) -> list[str]:
+    """'en,fr' as a list of offered languages; an unknown one is a usage error."""
+    wanted = [code.strip() for code in (text or "").split(",") if code.strip()]
+    unknown = [code for code in wanted if code not in offered_languages()]
+    if unknown:
+        offered = ", ".join(offered_languages())
+        raise click.BadParameter(f"{', '.join(unknown)} (offered: {offered})", param_hint="language")
+    return wanted
+
+
 @click.command("samples")
 @click.argument("out", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-def samples_command(out: Path) -> None:
+@click.option(
+    "--language", "language", default="en", show_default=True, help="Write the e-mails in this language."
+)
+@click.option("--languages", "languages", help="Several languages, each into DIR/<language>/: en,fr.")
+def samples_command(out: Path, language: str, languages: str | None) -> None:
     """Write sample e-mails (confirmation, digest, reminder, change alert) as .html and .txt into DIR."""
-    for path in asyncio.run(write_samples(out)):
-        click.echo(str(path))
+    if len(_languages(language)) != 1:
+        raise click.BadParameter("one language; --languages takes several", param_hint="--language")
+    folders = [(out / code, code) for code in _languages(languages)] or [(out, language)]
+    for folder, code in folders:
+        for path in asyncio.run(write_samples(folder, code)):
+            click.echo(str(path))
 
 
 COMMANDS = (samples_command,)

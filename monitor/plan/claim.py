@@ -26,6 +26,7 @@ from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
 from monitor.match.semantic import shared_embedder
 from monitor.render.email import MailRenderer, Rendered
+from monitor.render.i18n import translator
 from monitor.tokens import Signer
 
 
@@ -63,8 +64,11 @@ def mail_context(app: App) -> MailContext:
 
 def list_headers(mail: MailContext, subscriber: Subscriber | None, kind: str) -> dict[str, str]:
     """List-Id and auto-submitted marks on everything; one-click unsubscribe on subscribers' mail."""
+    # The List-Id's name is shown by some mail clients ("via …"): in the subscriber's language.
+    _ = translator(subscriber.language if subscriber is not None else "en")
+    name = _("Callwatch funding-call alerts")
     headers = {
-        "List-Id": f"Callwatch funding-call alerts <alerts.{mail.domain or 'localhost'}>",
+        "List-Id": f"{name} <alerts.{mail.domain or 'localhost'}>",
         "Auto-Submitted": "auto-generated",
         "X-Callwatch-Kind": kind,
     }

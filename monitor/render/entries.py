@@ -49,6 +49,13 @@ class FeedMeta:
     uid_domain: str = "callwatch"  # right of the @ in calendar UIDs: CALLWATCH_ICS_DOMAIN
 
 
+def entry_id(call_id: int, domain: str) -> str:
+    """'tag:callwatch,2026:call/7': a call's Atom id and RSS guid (an RFC 4151 tag URI). Its
+    authority is CALLWATCH_ICS_DOMAIN, as in calendar UIDs, never the site's host, so a site that
+    moves to another address keeps its entries: readers do not show every call again as new."""
+    return f"tag:{domain},2026:call/{call_id}"
+
+
 def clean(text: str | None) -> str:
     """`text` without the characters XML and iCalendar cannot carry; CR/CRLF become LF."""
     if not text:

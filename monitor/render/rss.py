@@ -1,7 +1,8 @@
 """RSS 2.0 and Atom documents of calls (feedgen). Pure: calls and metadata in, bytes out.
 
-Owns what a feed item says about a call and how it is identified: GUID and Atom id = the call's
-page on this site (`call_page(id)`, a permalink), title, that page as the link (the source's own
+Owns what a feed item says about a call and how it is identified: GUID and Atom id = a tag URI
+on the stable CALLWATCH_ICS_DOMAIN (`entries.entry_id`: not a permalink, and never the site's host,
+which may change), title, the call's page on this site (`call_page(id)`) as the link (the source's own
 URL is in the text: feedgen 1.0 drops the `rel` of extra Atom entry links, and two "alternate"
 links would make the entry invalid), the programme as category, and an HTML summary: deadlines in
 Brussels time, programme, budget, the source's summary (sanitised again here, whoever stored it)
@@ -32,6 +33,7 @@ from monitor.render.entries import (
     FeedMeta,
     Notes,
     clean,
+    entry_id,
     first_seen,
     last_change,
     one_line,
@@ -70,13 +72,14 @@ def _feed(
     feed.lastBuildDate(meta.updated)
     feed.ttl(60)
     for call in calls:
-        _item(feed.add_entry(order="append"), call, call_page(call.id), notes.get(call.id), dated_by_change)
+        entry = feed.add_entry(order="append")
+        entry.id(entry_id(call.id, meta.uid_domain))
+        entry.guid(entry_id(call.id, meta.uid_domain), permalink=False)
+        _item(entry, call, call_page(call.id), notes.get(call.id), dated_by_change)
     return feed
 
 
 def _item(entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool) -> None:
-    entry.id(clean(page))
-    entry.guid(clean(page), permalink=True)
     entry.title(one_line(call.title) or f"Call {call.id}")
     entry.link(href=clean(page), rel="alternate")
     entry.summary(clean(item_html(call, page, silent)), type="html")
