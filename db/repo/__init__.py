@@ -11,7 +11,8 @@ caller's `session_scope` does.
 - `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
-- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
+- `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
 - `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail.
 
@@ -26,7 +27,6 @@ from db.repo.calls import (
     store_calls,
 )
 from db.repo.deliveries import (
-    LeasedDelivery,
     claim_period,
     claimed_periods,
     deliveries,
@@ -38,10 +38,8 @@ from db.repo.deliveries import (
     last_covered,
     last_operator_watermark,
     last_watermark,
-    lease_due,
     pending_count,
     period_claimed,
-    release_leases,
     skipped_digests,
 )
 from db.repo.follows import (
@@ -56,6 +54,7 @@ from db.repo.follows import (
 )
 from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.history import changes_since, primary_ids
+from db.repo.leases import LeasedDelivery, lease_due, release_leases
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
