@@ -14,6 +14,7 @@ caller's `session_scope` does.
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
+- `db.repo.planning`: subscribers a page at a time and calls without their HTML, for planning;
 - `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail.
 
 Must not: import anything of the project but `db` and `monitor.model`; deciding (regrouping,
@@ -81,6 +82,7 @@ from db.repo.people import (
     update_profile,
     update_subscriber,
 )
+from db.repo.planning import confirmed_page, planning_calls
 from db.repo.reads import (
     catalogue_version,
     logical_call,
@@ -106,6 +108,8 @@ from db.repo.sources import (
 from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
+    "confirmed_page",
+    "planning_calls",
     "UNLIST_GUARD_SHARE",
     "StoreCounts",
     "catalogue_version",
