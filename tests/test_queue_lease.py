@@ -1,26 +1,30 @@
 """The delivery queue's leases: one index range read, batches never shared between senders, a dead
-sender's rows back once its lease runs out, untried rows given back, and the stored bytes sent as
-they are (checked at a real aiosmtpd server). Runs on SQLite, and on PostgreSQL when
-CALLWATCH_TEST_DATABASE_URL is set."""
+sender's rows back once its lease runs out, untried rows given back, the stored bytes sent as
+they are (checked at a real aiosmtpd server), and migration 0014 moving existing bodies. Runs on
+SQLite, and on PostgreSQL when CALLWATCH_TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
+import pytest
+from sqlalchemy import event, insert, inspect, text
 from sqlalchemy.engine import Engine
 
 from db import repo
 from db.engine import make_engine, session_scope
+from db.migrate import upgrade
 from db.models import Delivery, DeliveryBody, DeliveryStatus, Subscriber, SubscriberStatus
 from monitor.app import MailPolicy
 from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.deliver.sender import send_due
 from monitor.deliver.smtp import SmtpTransport
 from monitor.settings import SmtpTarget
+from tests.dbfixtures import postgres_url, scratch_postgres
 from tests.smtpserver import LocalSMTPServer
 
 LEASE = timedelta(minutes=10)
@@ -170,3 +174,48 @@ def test_the_server_receives_the_stored_bytes_unchanged(
     assert received.mail_from == "alerts@callwatch.test" and received.rcpt_tos == ["anna@example.org"]
     # aiosmtpd hands over the DATA content without the CRLF that ends its last line.
     assert received.data == stored, "the bytes at the server differ from the stored bytes"
+
+
+def _check_0014_moves_bodies(url: str) -> None:
+    engine = make_engine(url)
+    at = datetime(2026, 11, 23, 8, 5)  # naive UTC, as stored
+    try:
+        upgrade(engine, "0012")
+        with engine.begin() as connection:
+            insert_row = text(
+                "INSERT INTO delivery (kind, period_key, status, to_address, message, created_at, "
+                "next_attempt_at, lease_until, attempts, call_ids) VALUES (:kind, :key, :status, "
+                "'ops@example.org', :message, :at, :at, :lease, 1, '[]')"
+            )
+            for key, status, message, lease in (
+                ("sent", "sent", b"sent bytes\r\n", None),
+                ("leased", "pending", b"leased bytes\r\n", at + LEASE),  # a sender holds it now
+                ("erased", "skipped", None, None),
+            ):
+                connection.execute(
+                    insert_row, {"kind": "operator", "key": key, "status": status, "message": message,
+                                 "at": at, "lease": lease},
+                )  # fmt: skip
+        upgrade(engine)
+        assert "message" not in {c["name"] for c in inspect(engine).get_columns("delivery")}
+        with session_scope(engine) as session:
+            rows = {row.period_key: row for row in repo.deliveries(session)}
+            bodies = {key: repo.delivery_body(session, delivery_id=row.id or 0) for key, row in rows.items()}
+        assert bodies == {"sent": b"sent bytes\r\n", "leased": b"leased bytes\r\n", "erased": None}
+        # The row leased before the upgrade stays out of the due range until its lease ends.
+        now = at.replace(tzinfo=UTC)
+        assert _lease(engine, now + timedelta(minutes=1), 10) == []
+        [back] = _lease(engine, now + LEASE + timedelta(seconds=1), 10)
+        assert (back.id, back.message) == (rows["leased"].id, b"leased bytes\r\n")
+    finally:
+        engine.dispose()
+
+
+def test_0014_moves_existing_bodies_out_of_delivery_sqlite(tmp_path: Path) -> None:
+    _check_0014_moves_bodies(f"sqlite:///{tmp_path / 'old.db'}")
+
+
+@pytest.mark.skipif(not postgres_url(), reason="CALLWATCH_TEST_DATABASE_URL not set")
+def test_0014_moves_existing_bodies_out_of_delivery_postgres() -> None:
+    with scratch_postgres(postgres_url() or "") as url:
+        _check_0014_moves_bodies(url)
