@@ -2,10 +2,17 @@
 (`monitor.plan.digests.plan_digests`: match, render HTML and text, sign links, build MIME, claim) and sent by
 `monitor.deliver.sender.send_due` through `SmtpTransport` to a local aiosmtpd server (bench/smtp_sink.py, its
 own process) with `rate_per_second = 0`. Floor: the same number of pre-built messages (the very
-bytes the digest run built) sent with aiosmtplib alone over one connection. Each measured run is a
-fresh child process, so its peak RSS is the digest run's own (target < 300 MB).
+bytes the digest run built, at most 1,000 distinct ones, cycled) sent with aiosmtplib alone over one
+connection. Each measured run is a fresh child process, so its peak RSS is the digest run's own
+(target < 300 MB).
+
+With `--set workers=N` (N > 1) one process plans and then N worker processes send at once, sharing
+the queue (as N workers do); the figures are then the wall time per digest and the largest peak RSS
+of any of those processes. `--set floor_messages=M` sends M messages for the floor (default: as
+many as digests) and scales it per message.
 
     .venv/bin/python bench/digests.py [--size full|tiny] [--db sqlite|postgres] [--runs N]
+        [--set subscribers=100000] [--set workers=2] [--set floor_messages=10000]
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
     """Open calls and confirmed subscribers with one weekly profile each (Monday 08:00 Brussels)."""
     from db import repo
     from db.engine import make_engine, session_scope
-    from db.models import Source, SubscriberStatus
+    from db.models import Source
     from monitor.poll.pipeline import regroup
 
     now = bench_now()
@@ -78,8 +85,19 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
             now=now,
         )
         regroup(session)
+    profiles = data.profiles(subscribers, calls_in, seed=17, broad=True)
+    for start in range(0, subscribers, 2000):  # a transaction per 2,000: the session stays small
+        _seed_subscribers(engine, list(enumerate(profiles))[start : start + 2000], now=now)
+    engine.dispose()
+
+
+def _seed_subscribers(engine: Any, batch: list[tuple[int, dict[str, Any]]], *, now: Any) -> None:
+    from db import repo
+    from db.engine import session_scope
+    from db.models import SubscriberStatus
+
     with session_scope(engine) as session:
-        for index, values in enumerate(data.profiles(subscribers, calls_in, seed=17, broad=True)):
+        for index, values in batch:
             row = repo.create_subscriber(
                 session, email=f"sme{index}@bench.example.eu", now=now, language="en",
                 timezone="Europe/Brussels", digest_weekday=0, digest_hour=8,
@@ -89,7 +107,6 @@ def seed(url: str, *, calls: int, subscribers: int) -> None:
             confirmed = now - timedelta(days=7)
             repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.CONFIRMED, now=confirmed)
             repo.add_profile(session, subscriber_id=row.id, now=now, frequency="weekly", **values)
-    engine.dispose()
 
 
 def reset(url: str) -> None:
@@ -107,8 +124,9 @@ def reset(url: str) -> None:
 # --------------------------------------------------------------------------- child processes
 
 
-def child_digest() -> dict[str, Any]:
-    """One digest run in this (fresh) process: plan every due digest, then send them all."""
+def child_digest(part: str = "both") -> dict[str, Any]:
+    """One digest run in this (fresh) process: plan every due digest, then send them all
+    (`part` "plan" or "send": only that half, for runs with several sending workers)."""
     from monitor.app import build_app
     from monitor.deliver.configured import transport_for
     from monitor.deliver.sender import send_due
@@ -120,24 +138,54 @@ def child_digest() -> dict[str, Any]:
     app = build_app(load_settings())
     app.clock = lambda: now
     start = time.perf_counter()
-    plan = plan_digests(app.engine, mail_context(app), now=now)
+    claimed = empty = 0
+    if part != "send":
+        plan = plan_digests(app.engine, mail_context(app), now=now)
+        claimed, empty = plan.claimed, plan.empty
     planned = time.perf_counter()
 
     async def send() -> Any:
         async with transport_for(app.settings) as transport:
             return await send_due(app.engine, transport, clock=lambda: now, mail=app.defaults.mail)
 
-    report = asyncio.run(send())
+    report = asyncio.run(send()) if part != "plan" else None
     end = time.perf_counter()
     return {
-        "seconds": end - start, "plan_s": planned - start, "send_s": end - planned, "claimed": plan.claimed,
-        "empty": plan.empty, "sent": report.sent, "failed": report.failed + report.retry,
-        "peak_rss_mb": peak_rss_mb(),
+        "seconds": end - start, "plan_s": planned - start, "send_s": end - planned, "claimed": claimed,
+        "empty": empty, "sent": report.sent if report else 0,
+        "failed": report.failed + report.retry if report else 0, "peak_rss_mb": peak_rss_mb(),
+    }  # fmt: skip
+
+
+def workers_run(env: dict[str, str], workers: int) -> dict[str, Any]:
+    """One planning process, then `workers` sending processes at once sharing the queue."""
+    start = time.perf_counter()
+    plan = run_child("digest", env, "plan")
+    sending = time.perf_counter()
+    procs = [
+        subprocess.Popen([sys.executable, __file__, "--child", "digest", "send"], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(workers)
+    ]  # fmt: skip
+    senders = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"send child failed:\n{err[-3000:]}")
+        senders.append(json.loads(out.strip().splitlines()[-1]))
+    end = time.perf_counter()
+    return {
+        "seconds": end - start, "plan_s": plan["plan_s"], "send_s": end - sending, "claimed": plan["claimed"],
+        "empty": plan["empty"], "sent": sum(s["sent"] for s in senders),
+        "failed": sum(s["failed"] for s in senders), "sent_by_worker": [s["sent"] for s in senders],
+        "peak_rss_mb": max([plan["peak_rss_mb"], *(s["peak_rss_mb"] for s in senders)]),
+        "peak_rss_by_process": [plan["peak_rss_mb"], *(s["peak_rss_mb"] for s in senders)],
     }  # fmt: skip
 
 
 def child_floor(count: int) -> dict[str, Any]:
-    """aiosmtplib alone: `count` pre-built messages (the digest run's, cycled) over one connection."""
+    """aiosmtplib alone: `count` pre-built messages (the digest run's, 1,000 at most, cycled) over one
+    connection."""
     import aiosmtplib
     from sqlalchemy import text
 
@@ -146,8 +194,9 @@ def child_floor(count: int) -> dict[str, Any]:
     engine = make_engine(os.environ["CALLWATCH_DATABASE_URL"])
     with engine.connect() as connection:
         rows = connection.execute(
-            text("SELECT to_address, message FROM delivery WHERE message IS NOT NULL")
-        ).all()
+            text("SELECT d.to_address, b.message FROM delivery d JOIN deliverybody b ON b.delivery_id = d.id "
+                 "ORDER BY d.id LIMIT 1000")
+        ).all()  # fmt: skip
     engine.dispose()
     messages = [(str(to), bytes(body)) for to, body in rows]
     port = int(os.environ["CALLWATCH_SMTP_URL"].rsplit(":", 1)[1])
@@ -191,11 +240,14 @@ def run_child(kind: str, env: dict[str, str], *extra: str) -> dict[str, Any]:
 
 def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
-        found = child_digest() if sys.argv[2] == "digest" else child_floor(int(sys.argv[3]))
+        part = sys.argv[3] if len(sys.argv) > 3 else "both"
+        found = child_digest(part) if sys.argv[2] == "digest" else child_floor(int(sys.argv[3]))
         print(json.dumps(found), flush=True)
         return
     args = arguments(__doc__.splitlines()[0], runs=3)
     n_calls, n_subscribers = size(args, "calls", 5000, 200), size(args, "subscribers", 10_000, 40)
+    workers = size(args, "workers", 1, 1)
+    floor_count = size(args, "floor_messages", n_subscribers, n_subscribers)
     sink = subprocess.Popen(
         [sys.executable, str(Path(__file__).with_name("smtp_sink.py"))], stdin=subprocess.PIPE,
         stdout=subprocess.PIPE, text=True,
@@ -212,9 +264,11 @@ def main() -> None:
             for run in range(args.runs):
                 reset(url)
                 log(f"run {run + 1}: digests")
-                digests.append(run_child("digest", env))
+                digests.append(run_child("digest", env) if workers == 1 else workers_run(env, workers))
                 log(f"run {run + 1}: {digests[-1]}")
-                floors.append(run_child("floor", env, str(n_subscribers)))
+                floors.append(run_child("floor", env, str(floor_count)))
+                # The floor for as many messages as digests: measured on `floor_count`, per message.
+                floors[-1]["seconds"] *= n_subscribers / floor_count
                 log(f"run {run + 1}: floor {floors[-1]}")
             sink.stdin.write("count\n")
             sink.stdin.flush()
@@ -230,6 +284,10 @@ def main() -> None:
         "sink_received_total": {"messages": int(received[0]), "bytes": int(received[1])},
         "plan_s": [round(run["plan_s"], 2) for run in digests],
         "send_s": [round(run["send_s"], 2) for run in digests],
+        "workers": workers, "floor_messages": floor_count,
+        "ms_per_digest": [round(1000 * run["seconds"] / max(1, run["claimed"] + run["empty"]), 2)
+                          for run in digests],
+        "peak_rss_by_process": [run.get("peak_rss_by_process", [run["peak_rss_mb"]]) for run in digests],
     }  # fmt: skip
     figure, floor = Stats([run["seconds"] for run in digests]), Stats([run["seconds"] for run in floors])
     plan, send = Stats([run["plan_s"] for run in digests]), Stats([run["send_s"] for run in digests])
@@ -242,7 +300,8 @@ def main() -> None:
     ))  # fmt: skip
     memory = Stats([run["peak_rss_mb"] for run in digests], "MB")
     result.add(Figure(
-        "Peak RSS of the digest process", memory,
+        "Peak RSS of the digest process" + (f" (largest of {workers + 1} processes)" if workers > 1 else ""),
+        memory,
         "peak RSS of the aiosmtplib-only process (holds every message)",
         Stats([run["peak_rss_mb"] for run in floors], "MB"), target="< 300 MB", met=max(memory.values) < 300,
     ))  # fmt: skip

@@ -21,7 +21,7 @@ from tests.mailworld import call_in
 
 EXPECTED_TABLES = {
     "source", "fetchrun", "call", "deadline", "callchange", "subscriber", "profile", "consent",
-    "trackedcall", "dismissal", "delivery", "ratehit", "shown", "alembic_version",
+    "trackedcall", "dismissal", "delivery", "deliverybody", "ratehit", "shown", "alembic_version",
 }  # fmt: skip
 
 

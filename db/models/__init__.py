@@ -8,7 +8,7 @@ PostgreSQL enums) so a new value never needs an ALTER TYPE.
 """
 
 from db.models.calls import Call, CallChange, Deadline
-from db.models.deliveries import Delivery, DeliveryKind, DeliveryStatus
+from db.models.deliveries import Delivery, DeliveryBody, DeliveryKind, DeliveryStatus
 from db.models.people import (
     Consent,
     Dismissal,
@@ -38,6 +38,7 @@ __all__ = [
     "SubscriberStatus",
     "Frequency",
     "Delivery",
+    "DeliveryBody",
     "DeliveryStatus",
     "DeliveryKind",
     "Shown",

@@ -1,6 +1,10 @@
-"""The e-mail queue's table: Delivery, one message owed to one address for one period.
+"""The e-mail queue's tables: Delivery, one message owed to one address for one period, and
+DeliveryBody, that message's bytes.
 
-Owns: the `delivery` columns and its idempotence key, DeliveryStatus and DeliveryKind.
+Owns: the `delivery` columns, its idempotence key and the index a lease reads
+(`ix_delivery_due`: status, due time, id), the `deliverybody` table, DeliveryStatus and DeliveryKind.
+The body (about 85 kB a digest) lives in its own table so that leasing, which reads only the
+small columns through the index, never walks a message's overflow pages.
 Must not: hold behaviour (claims and leases live in `db/repo/deliveries.py`); the schema changes only
 through Alembic.
 """
@@ -10,14 +14,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import LargeBinary, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from db.models.columns import fk_field, list_field, utc_field
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "pending"  # owed; sent when next_attempt_at has come and no live lease holds it
+    # Owed; sent when next_attempt_at has come. A lease moves next_attempt_at to the lease's end,
+    # so a row leased to a sender that died is due again once its lease has run out.
+    PENDING = "pending"
     SENT = "sent"  # the server answered 250
     FAILED = "failed"  # permanent refusal (5xx) or the address is no longer mailable
     EXPIRED = "expired"  # transient failures until give_up_at: never sent late
@@ -36,24 +42,27 @@ class Delivery(SQLModel, table=True):
     """One e-mail owed to one address for one period; the unique key makes sends idempotent.
 
     The row is claimed (inserted) before the message is sent and marked sent
-    after the server's 250, and it keeps the rendered message: a retry or a
-    restart sends the very same bytes with the same Message-ID.
+    after the server's 250, and it keeps the rendered message (in `DeliveryBody`):
+    a retry or a restart sends the very same bytes with the same Message-ID.
     """
 
-    __table_args__ = (UniqueConstraint("subscriber_id", "kind", "period_key", name="uq_delivery_period"),)
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "kind", "period_key", name="uq_delivery_period"),
+        # A lease is one range read of this index: pending rows in due order.
+        Index("ix_delivery_due", "status", "next_attempt_at", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int | None = fk_field("subscriber.id", nullable=True, ondelete="SET NULL")
     kind: str = Field(max_length=20)
     period_key: str = Field(max_length=120)
-    status: str = Field(default=DeliveryStatus.PENDING, max_length=10, index=True)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=10)
     to_address: str = Field(default="", max_length=320)
     subject: str | None = Field(default=None, sa_type=Text)
-    message: bytes | None = Field(default=None, sa_type=LargeBinary)
     message_id: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field()
     sent_at: datetime | None = utc_field(default=None)
-    next_attempt_at: datetime | None = utc_field(default=None, index=True)
+    next_attempt_at: datetime | None = utc_field(default=None)
     lease_until: datetime | None = utc_field(default=None)
     give_up_at: datetime | None = utc_field(default=None)
     attempts: int = 0
@@ -64,3 +73,15 @@ class Delivery(SQLModel, table=True):
     covered_until: datetime | None = utc_field(default=None)
     watermark: int | None = None
     call_ids: list[int] = list_field()
+
+
+class DeliveryBody(SQLModel, table=True):
+    """The stored bytes of one delivery's message, exactly as they go on the wire.
+
+    Dropped (the row deleted) when the body is no longer needed; the delivery stays as the record.
+    """
+
+    delivery_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("delivery.id", ondelete="CASCADE"), primary_key=True)
+    )
+    message: bytes = Field(sa_type=LargeBinary)

@@ -11,8 +11,10 @@ caller's `session_scope` does.
 - `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
-- `db.repo.deliveries`: the e-mail queue (claims, leases, outcomes);
+- `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
+- `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
+- `db.repo.planning`: subscribers a page at a time and calls without their HTML, for planning;
 - `db.repo.history`: changes recorded in a window and group primaries, for planning e-mail.
 
 Must not: import anything of the project but `db` and `monitor.model`; deciding (regrouping,
@@ -29,13 +31,14 @@ from db.repo.deliveries import (
     claim_period,
     claimed_periods,
     deliveries,
+    delivery_body,
     drop_old_messages,
+    erase_bodies,
     finish_delivery,
     had_digest,
     last_covered,
     last_operator_watermark,
     last_watermark,
-    lease_next,
     pending_count,
     period_claimed,
     skipped_digests,
@@ -52,6 +55,7 @@ from db.repo.follows import (
 )
 from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.history import changes_since, primary_ids
+from db.repo.leases import LeasedDelivery, lease_due, release_leases
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -78,6 +82,7 @@ from db.repo.people import (
     update_profile,
     update_subscriber,
 )
+from db.repo.planning import confirmed_page, planning_calls
 from db.repo.reads import (
     catalogue_version,
     logical_call,
@@ -103,6 +108,8 @@ from db.repo.sources import (
 from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
+    "confirmed_page",
+    "planning_calls",
     "UNLIST_GUARD_SHARE",
     "StoreCounts",
     "catalogue_version",
@@ -160,15 +167,19 @@ __all__ = [
     "count_hits",
     "prune_hits",
     "claim_period",
+    "LeasedDelivery",
+    "delivery_body",
     "drop_old_messages",
+    "erase_bodies",
     "skipped_digests",
     "last_operator_watermark",
     "unconfirmed_before",
     "period_claimed",
+    "release_leases",
     "claimed_periods",
     "last_covered",
     "last_watermark",
-    "lease_next",
+    "lease_due",
     "finish_delivery",
     "deliveries",
     "pending_count",

@@ -4,9 +4,8 @@ Owns the idempotence and crash-safety rules of sending:
 - `claim_period` inserts the row with the rendered message; the unique key
   (subscriber, kind, period) makes a second planner (another process, a
   re-run) get None instead of a second e-mail;
-- `lease_next` hands one due row to one sender for `lease` seconds (on
-  PostgreSQL with `FOR UPDATE SKIP LOCKED`, everywhere with a conditional
-  UPDATE), so a killed sender's row is picked up again once its lease ends;
+- leases (`db.repo.leases`) hand due rows to one sender at a time, so a killed
+  sender's rows are picked up again once its lease ends;
 - the row is marked sent only after the server's 250: a crash between the
   two re-sends that one message, with the same Message-ID, and loses none.
 
@@ -16,20 +15,28 @@ Must not: render, plan or send anything (`monitor.plan` and `monitor.deliver` do
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from db.models import Delivery, DeliveryStatus
+from db.models import Delivery, DeliveryBody, DeliveryStatus
 
 
 def claim_period(
-    session: Session, *, subscriber_id: int | None, kind: str, period_key: str, now: datetime, **values: Any
+    session: Session,
+    *,
+    subscriber_id: int | None,
+    kind: str,
+    period_key: str,
+    now: datetime,
+    message: bytes | None = None,
+    **values: Any,
 ) -> Delivery | None:
-    """Insert the delivery for this period; None when one exists already (someone else claimed it)."""
+    """Insert the delivery for this period (and its `message` bytes, if any); None when one exists
+    already (someone else claimed it)."""
     row = Delivery(subscriber_id=subscriber_id, kind=kind, period_key=period_key, created_at=now, **values)
     if row.status == DeliveryStatus.PENDING and row.next_attempt_at is None:
         row.next_attempt_at = now
@@ -37,6 +44,9 @@ def claim_period(
         with session.begin_nested():
             session.add(row)
             session.flush()
+            if message is not None:
+                # A Core insert: the bytes do not stay in the session's identity map.
+                session.exec(insert(DeliveryBody).values(delivery_id=row.id, message=message))  # type: ignore[call-overload]
     except IntegrityError:
         return None
     return row
@@ -102,37 +112,6 @@ def last_watermark(session: Session, *, kind: str, subscriber_ids: Sequence[int]
     return {sid: mark for sid, mark in session.exec(query) if sid is not None and mark is not None}
 
 
-def lease_next(session: Session, *, now: datetime, lease: timedelta, postgres: bool) -> Delivery | None:
-    """One due pending row, leased to the caller; None when nothing is due.
-
-    The caller commits right away: the lease, not an open transaction,
-    protects the row while the message is on the wire.
-    """
-    due = (
-        col(Delivery.status) == DeliveryStatus.PENDING,
-        col(Delivery.next_attempt_at) <= now,
-        or_(col(Delivery.lease_until).is_(None), col(Delivery.lease_until) < now),
-    )
-    for _ in range(5):  # another sender may win the row between SELECT and UPDATE
-        query = (
-            select(Delivery.id).where(*due).order_by(col(Delivery.next_attempt_at), col(Delivery.id)).limit(1)
-        )
-        if postgres:
-            query = query.with_for_update(skip_locked=True)
-        delivery_id = session.exec(query).first()
-        if delivery_id is None:
-            return None
-        won = session.exec(  # type: ignore[call-overload]
-            update(Delivery)
-            .where(col(Delivery.id) == delivery_id, *due)
-            .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
-        )
-        if won.rowcount == 1:
-            row = session.get(Delivery, delivery_id, populate_existing=True)
-            return row
-    return None
-
-
 def finish_delivery(
     session: Session,
     *,
@@ -171,18 +150,33 @@ def pending_count(session: Session) -> int:
     return int(session.exec(query).one())
 
 
+def delivery_body(session: Session, *, delivery_id: int) -> bytes | None:
+    """The stored bytes of one delivery's message (None when it has none or they were dropped)."""
+    found = session.exec(select(DeliveryBody.message).where(DeliveryBody.delivery_id == delivery_id)).first()
+    return bytes(found) if found is not None else None
+
+
 def drop_old_messages(session: Session, *, before: datetime) -> int:
     """Forget the bodies of finished deliveries created before `before`; the rows stay as the record."""
+    finished = select(Delivery.id).where(
+        col(Delivery.status) != DeliveryStatus.PENDING, col(Delivery.created_at) < before
+    )
     result = session.exec(  # type: ignore[call-overload]
-        update(Delivery)
-        .where(
-            col(Delivery.status) != DeliveryStatus.PENDING,
-            col(Delivery.created_at) < before,
-            col(Delivery.message).is_not(None),
-        )
-        .values(message=None)
+        delete(DeliveryBody)
+        .where(col(DeliveryBody.delivery_id).in_(finished.scalar_subquery()))
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+def erase_bodies(session: Session, *, subscriber_id: int) -> None:
+    """Forget the bodies of every message to this subscriber (right to erasure)."""
+    theirs = select(Delivery.id).where(col(Delivery.subscriber_id) == subscriber_id)
+    session.exec(  # type: ignore[call-overload]
+        delete(DeliveryBody)
+        .where(col(DeliveryBody.delivery_id).in_(theirs.scalar_subquery()))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def skipped_digests(session: Session, *, after_id: int) -> Sequence[Delivery]:

@@ -30,6 +30,7 @@ from db.models import (
     SubscriberStatus,
     TrackedCall,
 )
+from db.repo.deliveries import erase_bodies
 from db.repo.follows import dismissed_calls, pending_calls, tracked_calls
 from db.repo.reads import LIKE_ESCAPE, like_literal
 
@@ -281,10 +282,11 @@ def delete_subscriber(session: Session, *, subscriber_id: int) -> None:
         session.exec(delete(table).where(col(table.subscriber_id) == subscriber_id))  # type: ignore[call-overload,attr-defined]
     owed = (col(Delivery.subscriber_id) == subscriber_id, col(Delivery.status) == DeliveryStatus.PENDING)
     session.exec(update(Delivery).where(*owed).values(status=DeliveryStatus.SKIPPED))  # type: ignore[call-overload]
+    erase_bodies(session, subscriber_id=subscriber_id)
     session.exec(  # type: ignore[call-overload]
         update(Delivery)
         .where(col(Delivery.subscriber_id) == subscriber_id)
-        .values(subscriber_id=None, to_address="", message=None, subject=None, error="subscriber deleted")
+        .values(subscriber_id=None, to_address="", subject=None, error="subscriber deleted")
     )
     session.exec(delete(Subscriber).where(col(Subscriber.id) == subscriber_id))  # type: ignore[call-overload]
 

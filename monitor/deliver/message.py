@@ -14,6 +14,7 @@ Must not: send mail, read settings or touch the database.
 
 from __future__ import annotations
 
+import email.parser
 import email.policy
 import email.utils
 import hashlib
@@ -26,7 +27,7 @@ from types import MappingProxyType
 from monitor.deliver.folding import check_folded, fold_mailbox, fold_unstructured
 from monitor.deliver.headers import clean_domain, clean_header_value, clean_mailbox
 
-__all__ = ["WIRE_POLICY", "build_message", "message_bytes", "message_id_for"]
+__all__ = ["WIRE_POLICY", "build_message", "message_bytes", "message_id_for", "stored_headers"]
 
 # SMTP policy (CRLF, 7-bit) that writes raw header values as stored instead of
 # refolding long lines through the header parser (which would RFC 2047-encode URLs).
@@ -150,3 +151,11 @@ def _extra_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:
 def message_bytes(message: EmailMessage) -> bytes:
     """The message as sent on the wire or written to the outbox: CRLF, 7-bit, raw headers untouched."""
     return message.as_bytes(policy=WIRE_POLICY)
+
+
+def stored_headers(data: bytes) -> EmailMessage:
+    """The top-level headers of stored message bytes (the body is not parsed): what a transport
+    sending the bytes as they are reads its envelope sender and the outbox its file name from."""
+    head = data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n"
+    parser = email.parser.BytesHeaderParser(policy=WIRE_POLICY)
+    return parser.parsebytes(head)  # type: ignore[return-value]

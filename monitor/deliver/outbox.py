@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from monitor.deliver.headers import clean_address
-from monitor.deliver.message import message_bytes
+from monitor.deliver.message import message_bytes, stored_headers
 from monitor.deliver.transport import Outcome, SendResult, Transport
 
 __all__ = ["OutboxTransport"]
@@ -32,13 +32,21 @@ class OutboxTransport(Transport):
         self.directory = Path(directory)
 
     async def send(self, message: EmailMessage, *, recipient: str) -> SendResult:
+        return await self._write(message_bytes(message), self.path_for(message), recipient)
+
+    async def send_raw(self, data: bytes, *, recipient: str, message_id: str | None = None) -> SendResult:
+        """Stored bytes as they are, named by `message_id` (else by the Message-ID they carry)."""
+        if message_id is None:
+            message_id = str(stored_headers(data).get("Message-ID", ""))
+        return await self._write(data, self.path_for_id(message_id), recipient)
+
+    async def _write(self, data: bytes, path: Path, recipient: str) -> SendResult:
         try:
             clean_address(recipient)
         except ValueError as exc:
             return SendResult(Outcome.PERMANENT, None, str(exc), "envelope")
-        path = self.path_for(message)
         try:
-            await asyncio.to_thread(_write_atomically, path, message_bytes(message))
+            await asyncio.to_thread(_write_atomically, path, data)
         except OSError as exc:
             return SendResult(Outcome.TRANSIENT, None, f"outbox: {exc}", "outbox")
         return SendResult(Outcome.SENT, None, f"written to {path}", "outbox")
@@ -48,7 +56,11 @@ class OutboxTransport(Transport):
 
     def path_for(self, message: EmailMessage) -> Path:
         """The file a message goes to; ValueError when it has no Message-ID (a bug in the caller)."""
-        message_id = str(message.get("Message-ID", "")).strip()
+        return self.path_for_id(str(message.get("Message-ID", "")))
+
+    def path_for_id(self, message_id: str) -> Path:
+        """The file the message with this Message-ID goes to."""
+        message_id = message_id.strip()
         if not message_id:
             raise ValueError("OutboxTransport needs a Message-ID to name the file")
         bare = message_id.removeprefix("<").removesuffix(">")

@@ -1,4 +1,5 @@
-"""Sending claimed deliveries: lease one row, send its stored message, record the outcome.
+"""Sending claimed deliveries: lease a batch of rows, send each stored message as it is, record
+each outcome.
 
 Owns the delivery promises (reliability.md §1):
 - send first, mark sent after the server's 250: a crash in between re-sends
@@ -20,22 +21,24 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes
 
 from sqlalchemy.engine import Engine
 
 from db import repo
 from db.engine import session_scope
-from db.models import Delivery, DeliveryStatus, Subscriber
+from db.models import DeliveryStatus
+from db.repo import LeasedDelivery
 from monitor.app import App, MailPolicy
 from monitor.clock import Clock
 from monitor.deliver.configured import transport_for
-from monitor.deliver.message import WIRE_POLICY
 from monitor.deliver.policy import subscriber_status_allows
 from monitor.deliver.transport import Outcome, Transport
 
 logger = logging.getLogger(__name__)
 alert_logger = logging.getLogger("callwatch.alerts")
+
+# Rows leased per transaction: one lease statement serves this many sends.
+LEASE_BATCH = 20
 
 
 @dataclass
@@ -47,18 +50,6 @@ class SendReport:
     skipped: int = 0
     suspended: int = 0
     tripped: bool = False  # the circuit breaker stopped the run
-
-
-@dataclass
-class _Leased:
-    id: int
-    kind: str
-    to_address: str
-    message: bytes | None
-    attempts: int
-    give_up_at: datetime | None
-    subscriber_id: int | None
-    subscriber_status: str | None
 
 
 async def deliver(app: App) -> SendReport:
@@ -77,70 +68,98 @@ async def send_due(
     engine: Engine, transport: Transport, *, clock: Clock, mail: MailPolicy, limit: int | None = None
 ) -> SendReport:
     """Send every due row (or `limit` of them); safe to run in several processes at once."""
-    report, in_a_row = SendReport(), 0
-    postgres = engine.dialect.name == "postgresql"
-    pacer = _Pacer(mail.rate_per_second)
-    while limit is None or report.sent + report.failed + report.retry < limit:
-        leased = _lease(engine, now=clock(), lease=timedelta(seconds=mail.lease_seconds), postgres=postgres)
-        if leased is None:
-            break
-        if not _sendable(engine, leased, now=clock(), report=report):
-            continue
-        await pacer.wait()
-        # Parsed with the policy it was written with: headers go out byte for byte as built.
-        message = message_from_bytes(leased.message or b"", policy=WIRE_POLICY)
-        result = await transport.send(message, recipient=leased.to_address)  # type: ignore[arg-type]
-        now = clock()
+    run = _Run(engine, transport, clock, mail, postgres=engine.dialect.name == "postgresql")
+    while limit is None or run.tried < limit:
+        wanted = _batch_size(mail) if limit is None else min(_batch_size(mail), limit - run.tried)
         with session_scope(engine) as session:
+            batch = repo.lease_due(
+                session, now=clock(), lease=timedelta(seconds=mail.lease_seconds), postgres=run.postgres,
+                limit=wanted,
+            )  # fmt: skip
+        if not batch or await run.send_batch(batch):
+            break
+    return run.report
+
+
+def _batch_size(mail: MailPolicy) -> int:
+    """Rows leased at once: LEASE_BATCH, or about a second's worth at a limited send rate, so a
+    row is sent soon after its subscriber's status was read and well within its lease."""
+    if mail.rate_per_second <= 0:
+        return LEASE_BATCH
+    return max(1, min(LEASE_BATCH, int(mail.rate_per_second)))
+
+
+class _Run:
+    """One `send_due` run: its report, pacing and circuit breaker, across leased batches."""
+
+    def __init__(
+        self, engine: Engine, transport: Transport, clock: Clock, mail: MailPolicy, *, postgres: bool
+    ) -> None:
+        self.engine, self.transport, self.clock, self.mail = engine, transport, clock, mail
+        self.postgres = postgres
+        self.report = SendReport()
+        self.pacer = _Pacer(mail.rate_per_second)
+        self.in_a_row = 0
+
+    @property
+    def tried(self) -> int:
+        return self.report.sent + self.report.failed + self.report.retry
+
+    async def send_batch(self, batch: list[LeasedDelivery]) -> bool:
+        """Send one leased batch; True when the run must stop (the circuit breaker tripped).
+
+        Rows never started (the run stopped, or an exception such as SmtpConfigError) are given
+        back at once; the one on the wire, if any, keeps its lease."""
+        untried = {row.id for row in batch}
+        try:
+            for leased in batch:
+                untried.discard(leased.id)
+                if await self._send_one(leased):
+                    return True
+            return False
+        finally:
+            if untried:
+                with session_scope(self.engine) as session:
+                    repo.release_leases(
+                        session, ids=sorted(untried), lease_until=batch[0].lease_until, now=self.clock()
+                    )
+
+    async def _send_one(self, leased: LeasedDelivery) -> bool:
+        report, mail = self.report, self.mail
+        if not _sendable(self.engine, leased, now=self.clock(), report=report):
+            return False
+        await self.pacer.wait()
+        # The stored bytes as they are: never parsed back and serialised again.
+        result = await self.transport.send_raw(
+            leased.message or b"", recipient=leased.to_address, message_id=leased.message_id
+        )
+        now = self.clock()
+        with session_scope(self.engine) as session:
             if result.outcome == Outcome.SENT:
                 repo.finish_delivery(
                     session, delivery_id=leased.id, status=DeliveryStatus.SENT, now=now, code=result.code
                 )
                 report.sent += 1
-                in_a_row = 0
+                self.in_a_row = 0
             elif result.outcome == Outcome.TRANSIENT:
-                in_a_row += 1
+                self.in_a_row += 1
                 _transient(session, leased, result, now=now, mail=mail, report=report)
             else:
-                in_a_row = 0
+                self.in_a_row = 0
                 _permanent(session, leased, result, now=now, mail=mail, report=report)
-        if in_a_row >= mail.circuit_breaker:
-            report.tripped = True
-            alert_logger.error(
-                "ALERT e-mail sending stopped after %d transient failures in a row (last: %s); "
-                "pending messages are kept and retried by the next run",
-                in_a_row,
-                result.detail,
-            )
-            break
-    return report
+        if self.in_a_row < mail.circuit_breaker:
+            return False
+        report.tripped = True
+        alert_logger.error(
+            "ALERT e-mail sending stopped after %d transient failures in a row (last: %s); "
+            "pending messages are kept and retried by the next run",
+            self.in_a_row,
+            result.detail,
+        )
+        return True
 
 
-def _lease(engine: Engine, *, now: datetime, lease: timedelta, postgres: bool) -> _Leased | None:
-    with session_scope(engine) as session:
-        row = repo.lease_next(session, now=now, lease=lease, postgres=postgres)
-        if row is None:
-            return None
-        sid = row.subscriber_id
-        subscriber = repo.subscriber(session, subscriber_id=sid) if sid is not None else None
-        return _snapshot(row, subscriber)
-
-
-def _snapshot(row: Delivery, subscriber: Subscriber | None) -> _Leased:
-    assert row.id is not None
-    return _Leased(
-        id=row.id,
-        kind=row.kind,
-        to_address=row.to_address,
-        message=row.message,
-        attempts=row.attempts,
-        give_up_at=row.give_up_at,
-        subscriber_id=row.subscriber_id,
-        subscriber_status=subscriber.status if subscriber is not None else None,
-    )
-
-
-def _sendable(engine: Engine, leased: _Leased, *, now: datetime, report: SendReport) -> bool:
+def _sendable(engine: Engine, leased: LeasedDelivery, *, now: datetime, report: SendReport) -> bool:
     reason = None
     if leased.subscriber_id is not None and not subscriber_status_allows(
         leased.kind, leased.subscriber_status or ""
@@ -170,7 +189,7 @@ def _sendable(engine: Engine, leased: _Leased, *, now: datetime, report: SendRep
 
 
 def _transient(
-    session, leased: _Leased, result, *, now: datetime, mail: MailPolicy, report: SendReport
+    session, leased: LeasedDelivery, result, *, now: datetime, mail: MailPolicy, report: SendReport
 ) -> None:  # noqa: ANN001
     retry_at = now + retry_delay(leased.attempts, mail)
     error = f"{result.code or ''} {result.detail}".strip()
@@ -198,7 +217,7 @@ def _transient(
 
 
 def _permanent(
-    session, leased: _Leased, result, *, now: datetime, mail: MailPolicy, report: SendReport
+    session, leased: LeasedDelivery, result, *, now: datetime, mail: MailPolicy, report: SendReport
 ) -> None:  # noqa: ANN001
     repo.finish_delivery(
         session,

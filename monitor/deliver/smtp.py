@@ -12,7 +12,8 @@ travel unencrypted to a non-loopback host.
 
 The envelope recipient is always the `recipient` argument, never read from
 the headers; the envelope sender is the From address unless `envelope_from`
-is given. Messages are serialised with `message.message_bytes`.
+is given. Messages are serialised with `message.message_bytes`; stored bytes
+(`send_raw`) go out as they are, and only their headers are parsed.
 
 Must not: build or render messages, decide on retries or backoff, touch the database.
 """
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 import aiosmtplib
 
 from monitor.deliver.headers import clean_address
-from monitor.deliver.message import message_bytes
+from monitor.deliver.message import message_bytes, stored_headers
 from monitor.deliver.transport import Outcome, SendResult, SmtpConfigError, Stage, Transport
 
 if TYPE_CHECKING:
@@ -61,12 +62,18 @@ class SmtpTransport(Transport):
         self.connections_opened = 0
 
     async def send(self, message: EmailMessage, *, recipient: str) -> SendResult:
+        return await self._send(message_bytes(message), message, recipient)
+
+    async def send_raw(self, data: bytes, *, recipient: str, message_id: str | None = None) -> SendResult:
+        """Stored bytes as they are; only their headers are read, for the envelope sender."""
+        return await self._send(data, None if self.envelope_from else stored_headers(data), recipient)
+
+    async def _send(self, data: bytes, headers: EmailMessage | None, recipient: str) -> SendResult:
         try:
             envelope_to = clean_address(recipient)
-            envelope_from = self.envelope_from or _from_address(message)
+            envelope_from = self.envelope_from or _from_address(headers)
         except ValueError as exc:
             return SendResult(Outcome.PERMANENT, None, str(exc), "envelope")
-        data = message_bytes(message)
         async with self._lock:
             reused = self._smtp is not None and self._smtp.is_connected
             result, nothing_sent = await self._attempt(envelope_from, envelope_to, data)
@@ -195,8 +202,8 @@ class SmtpTransport(Transport):
             self._smtp = None
 
 
-def _from_address(message: EmailMessage) -> str:
-    header = message.get("From")
+def _from_address(message: EmailMessage | None) -> str:
+    header = message.get("From") if message is not None else None
     addresses = getattr(header, "addresses", ())
     if len(addresses) != 1:
         raise ValueError("message needs exactly one From address for the envelope sender")

@@ -1,7 +1,8 @@
 """The Transport protocol every delivery goes through, and the result of one send.
 
 Owns the contract between the sender and a transport (SMTP or the outbox):
-one built message to one envelope recipient, and what happened:
+one built message (or its stored bytes, sent as they are: `send_raw`) to one
+envelope recipient, and what happened:
 
 - SENT: the server answered 250 to the end of DATA.
 - TRANSIENT (try again later; RFC 5321 4yz): a 4xx at MAIL, RCPT or DATA, 421,
@@ -61,6 +62,10 @@ class Transport(Protocol):
     """Sends one message to one envelope recipient; usable as `async with`."""
 
     async def send(self, message: EmailMessage, *, recipient: str) -> SendResult: ...
+
+    async def send_raw(self, data: bytes, *, recipient: str, message_id: str | None = None) -> SendResult:
+        """The stored bytes of a message, byte for byte (`message_id`: its Message-ID, if known)."""
+        ...
 
     async def close(self) -> None: ...
 

@@ -77,12 +77,13 @@ def _semantic_index(embedder: Any, live: Sequence[Prepared]) -> Any:
 
 def ranked(
     prepared: Sequence[Prepared], comp: Compiled, df: Callable[[Term], int], limit: int | None,
-    index: Any = None, positions: Sequence[int] | None = None,
+    index: Any = None, positions: Sequence[int] | None = None, wordless: bool = False,
 ) -> list[tuple[Any, Match]]:  # fmt: skip
     """The prepared calls that match, best first, each with its `Match` in words.
 
     With a semantic `index` over `prepared`, the calls only it finds follow (`recall`); `positions`
-    then names the prepared calls to check by their words (all of them when None).
+    then names the prepared calls to check by their words (all of them when None). `wordless`:
+    each match as a `LazyMatch`, worded only when read.
     """
     scored: list[tuple[tuple[Any, ...], float, Prepared, tuple[Check, ...]]] = []
     matched: set[int] = set()
@@ -99,7 +100,31 @@ def ranked(
     if limit is not None:
         scored = scored[: max(limit, 0)]
     # Wording is built only for what is returned: with a limit, most matches are never rendered.
+    if wordless:
+        return [(prep.call, LazyMatch(prep, comp, checks, score)) for _, score, prep, checks in scored]  # type: ignore[misc]
     return [(prep.call, explain(prep, comp, checks, score)) for _, score, prep, checks in scored]
+
+
+class LazyMatch:
+    """A `Match` whose score is known now and whose words are built the first time they are read
+    (a digest ranks every match of a profile but words only the few it shows); reads as a Match."""
+
+    __slots__ = ("_args", "_match", "score")
+
+    def __init__(self, prep: Prepared, comp: Compiled, checks: Sequence[Check], score: float) -> None:
+        self.score = score
+        self._args: tuple[Prepared, Compiled, Sequence[Check]] | None = (prep, comp, checks)
+        self._match: Match | None = None
+
+    @property
+    def match(self) -> Match:
+        if self._match is None:
+            assert self._args is not None
+            self._match, self._args = explain(*self._args, self.score), None
+        return self._match
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.match, name)
 
 
 def rank_key(score: float, prep: Prepared, checks: Sequence[Check] = ()) -> tuple[Any, ...]:
@@ -154,8 +179,11 @@ class Matcher:
                 index.setdefault(key, set()).add(i)
         return index
 
-    def rank(self, criteria: Criteria, *, limit: int | None = None) -> list[tuple[Any, Match]]:
-        """Same result as `rank_calls(calls, criteria, now=now, limit=limit)`."""
+    def rank(
+        self, criteria: Criteria, *, limit: int | None = None, wordless: bool = False
+    ) -> list[tuple[Any, Match]]:
+        """Same result as `rank_calls(calls, criteria, now=now, limit=limit)` (`wordless`: worded
+        only when read, see `LazyMatch`)."""
         comp = compile_criteria(criteria, self.corpus)
         candidates = sorted(self._candidates(comp))
 
@@ -164,7 +192,7 @@ class Matcher:
                 term, lambda: (self._prepared[i] for i in sorted(self._term_candidates(term)))
             )
 
-        return ranked(self._prepared, comp, df, limit, self._semantic, candidates)
+        return ranked(self._prepared, comp, df, limit, self._semantic, candidates, wordless)
 
     def _candidates(self, comp: Compiled) -> set[int]:
         wanted = {

@@ -147,7 +147,8 @@ def _matches(pool: Pool, profiles: list[Profile]) -> tuple[Matched, dict[int, li
     profiles_of: dict[int, list[int]] = {}
     for profile in profiles:
         hidden = pool.dismissed.get(profile.id or 0, set())
-        for call, match in pool.matcher.rank(Criteria.from_profile(profile)):
+        # Worded only if listed: a profile matches hundreds of calls, a digest shows a few dozen.
+        for call, match in pool.matcher.rank(Criteria.from_profile(profile), wordless=True):
             if call.id in hidden:
                 continue
             profiles_of.setdefault(call.id, []).append(profile.id or 0)

@@ -32,11 +32,9 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import DeliveryKind, Profile, Subscriber
-from monitor.match.index import Matcher
-from monitor.model.view import listed_undated
-from monitor.plan.changes import Changes
 from monitor.plan.claim import MailContext, claim_row, common_context, skip
-from monitor.plan.digest_content import Contents, Pool, digest_contents, digest_for, ids_of, shown_rows
+from monitor.plan.digest_content import Contents, Pool, digest_contents, digest_for, shown_rows
+from monitor.plan.pool import LiveCalls, load_calls, load_pool, pool_for
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import Slot, digest_slot, next_digest_slot
 from monitor.render.cards import Digest, zone
@@ -46,7 +44,10 @@ from monitor.render.words import source_note, when
 
 alert_logger = logging.getLogger("callwatch.alerts")
 
-LIVE = ("open", "forthcoming")
+# Subscribers planned (and claimed) per transaction.
+PAGE = 500
+
+__all__ = ["PAGE", "load_pool", "next_digest_at", "plan_digests", "schedule", "with_digest"]
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,37 @@ class Due:
     slot: Slot
 
 
-def plan_digests(engine: Engine, mail: MailContext, *, now: datetime, only: Sequence[str] = ()) -> PlanReport:
-    """Claim every digest due now (one per confirmed subscriber and period)."""
-    report = PlanReport()
-    with session_scope(engine) as session:
-        due = _due(session, mail, now=now, only=only, report=report)
-        if due:
-            _build_digests(session, mail, due, now=now, report=report)
+def plan_digests(
+    engine: Engine, mail: MailContext, *, now: datetime, only: Sequence[str] = (), page: int = PAGE
+) -> PlanReport:
+    """Claim every digest due now (one per confirmed subscribers and period).
+
+    Subscribers are read `page` at a time, each page planned and claimed in its own transaction:
+    memory follows the page, and a crash keeps the pages claimed before it (the rest are planned
+    by the next run, as any unclaimed period is). The calls are loaded once for the whole run."""
+    report, live, after = PlanReport(), None, 0
+    while True:
+        with session_scope(engine) as session:
+            subscribers = repo.confirmed_page(session, after_id=after, limit=page)
+            if not subscribers:
+                break
+            after = subscribers[-1].id or after
+            chosen = [s for s in subscribers if not only or s.email in only]
+            due = _due(session, mail, chosen, now=now, report=report)
+            if due:
+                live = live or load_calls(session, now=now, semantic=mail.semantic)
+                _build_digests(session, mail, live, due, now=now, report=report)
     return report
 
 
 def _due(
-    session: Session, mail: MailContext, *, now: datetime, only: Sequence[str], report: PlanReport
+    session: Session,
+    mail: MailContext,
+    subscribers: Sequence[Subscriber],
+    *,
+    now: datetime,
+    report: PlanReport,
 ) -> list[Due]:
-    subscribers = [s for s in repo.confirmed_subscribers(session) if not only or s.email in only]
     ids = [s.id for s in subscribers if s.id is not None]
     profiles = repo.profiles_of(session, subscriber_ids=ids)
     claimed = repo.claimed_periods(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
@@ -153,12 +171,12 @@ def _skip_late(
 
 
 def _build_digests(
-    session: Session, mail: MailContext, due: list[Due], *, now: datetime, report: PlanReport
+    session: Session, mail: MailContext, live: LiveCalls, due: list[Due], *, now: datetime, report: PlanReport
 ) -> None:
     ids = [d.subscriber.id for d in due if d.subscriber.id is not None]
     covered = repo.last_covered(session, kind=DeliveryKind.DIGEST, subscriber_ids=ids)
     profiles = [p for d in due for p in d.profiles]
-    pool = load_pool(session, profiles, ids, covered=covered, now=now, semantic=mail.semantic)
+    pool = pool_for(session, live, profiles, ids, covered=covered, now=now)
     failing = repo.failing_sources(session)
     for item in due:
         since = covered.get(item.subscriber.id or 0)
@@ -167,37 +185,6 @@ def _build_digests(
         language = item.subscriber.language
         digest.source_notes = [source_note(h.name, h.last_success_at, language=language) for h in failing]
         _claim_digest(session, mail, item, (pool, contents, digest), since=since, now=now, report=report)
-
-
-def load_pool(
-    session: Session,
-    profiles: Sequence[Profile],
-    ids: list[int],
-    *,
-    covered: dict[int, datetime],
-    now: datetime,
-    semantic: Any = None,
-) -> Pool:
-    """What digests for these subscribers (`ids`) and their profiles are planned from, loaded once;
-    `covered` is each one's last digest (`repo.last_covered`): changes since the earliest are loaded.
-    `semantic`: the embedder of the semantic recall channel, when it is on."""
-    # A call still listed whose deadline nobody could read is not closed: it stays in digests.
-    found = repo.search_calls(session, status="all", limit=10**9)
-    calls = [c for c in found if c.status in LIVE or listed_undated(c)]
-    profile_ids = [p.id for p in profiles if p.id is not None]
-    changes_after = min(covered.values(), default=now - timedelta(days=8))
-    changes: Changes = repo.changes_since(session, since=changes_after)
-    return Pool(
-        by_id={c.id: c for c in calls},
-        matcher=Matcher(calls, now=now, semantic=semantic),
-        tracked=repo.tracked_calls(session, subscriber_ids=ids),
-        dismissed=repo.dismissed_calls(session, profile_ids=profile_ids),
-        changes=changes,
-        shown=repo.shown_log(session, subscriber_ids=ids),
-        digested=repo.had_digest(session, subscriber_ids=ids),
-        owners={i: c.id for c in calls for i in ids_of(c)},
-        ids={c.id: frozenset(ids_of(c)) for c in calls},
-    )
 
 
 def _claim_digest(

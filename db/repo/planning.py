@@ -1,0 +1,63 @@
+"""Reads for planning e-mail over many subscribers: confirmed subscribers a page at a time, and
+the calls digests are planned from without the columns digests never show.
+
+Owns: `confirmed_page` (keyset paging by id, so planning holds one page of subscribers at a time)
+and `planning_calls` (the merged view of every call, the calls and order
+`db.repo.reads.search_calls(status="all")` gives, with the HTML columns never read).
+Must not: write anything, or decide what is due or listed (`monitor.plan` does).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
+
+from db.models import Call, Subscriber, SubscriberStatus
+from db.repo.calls import deadlines_for
+from db.repo.reads import change_counts
+from db.repo.sources import list_sources
+from monitor.model.view import LogicalCall, Member, merge
+
+# Digests show a call's text summary only: its HTML versions are the largest columns there are.
+UNSHOWN = ("summary_html", "conditions_html")
+
+
+def confirmed_page(session: Session, *, after_id: int, limit: int) -> Sequence[Subscriber]:
+    """Up to `limit` confirmed subscribers with an id above `after_id`, by id."""
+    query = select(Subscriber).where(
+        Subscriber.status == SubscriberStatus.CONFIRMED, col(Subscriber.id) > after_id
+    )
+    return session.exec(query.order_by(col(Subscriber.id)).limit(limit)).all()
+
+
+def planning_calls(session: Session) -> list[LogicalCall]:
+    """Every call as users see it, soonest deadline first, `UNSHOWN` columns read as None.
+
+    The rows are for matching and cards only: the None is set as the loaded value, so nothing
+    is read for it later and nothing would be written back."""
+    query = select(Call).options(*(defer(getattr(Call, name)) for name in UNSHOWN))
+    rows = session.exec(query.order_by(col(Call.id))).all()
+    for row in rows:
+        for name in UNSHOWN:
+            set_committed_value(row, name, None)
+    kinds = {source.id: source.kind for source in list_sources(session)}
+    row_ids = [row.id for row in rows if row.id is not None]
+    deadlines = deadlines_for(session, call_ids=row_ids)
+    changes = change_counts(session, call_ids=row_ids)
+    members: dict[int, list[Member]] = defaultdict(list)
+    for row in rows:
+        assert row.id is not None
+        members[row.group_id or row.id].append(
+            Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id, []),
+                   changes=changes.get(row.id, 0))
+        )  # fmt: skip
+    found = [merge(group) for group in members.values()]
+    # search_calls' order: soonest deadline first, calls without one last.
+    found.sort(
+        key=lambda c: (c.next_deadline_at is None, c.next_deadline_at or c.primary.first_seen_at, c.id)
+    )
+    return found
