@@ -25,7 +25,7 @@ from monitor.normalise.eligibility import org_types_exclusive
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.programmes import programme_for
 from monitor.normalise.text_quality import text_problems
-from monitor.normalise.vocab import extract_ecosystems, extract_org_types
+from monitor.normalise.vocab import extract_ecosystems, extract_org_types, fold
 
 _CENT = Decimal("0.01")
 # "17:00:00 Brussels time" / "17.00 (Brussels Time)" in a topic's conditions overrides the 17:00 default.
@@ -204,12 +204,18 @@ def _budget(raw: RawCall, warnings: list[str]) -> dict[str, object]:
 
 
 def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | None) -> dict[str, object]:
+    # The conditions (5-54 kB on the portal) are folded once for every reader of them (issue #18).
+    folded = (
+        fold(conditions_text) if conditions_text and not (raw.countries_text and raw.org_types_text) else None
+    )
     country_text = raw.countries_text or conditions_text or ""
-    countries = extract_countries(country_text) if country_text else None
+    from_conditions = None if raw.countries_text else folded
+    countries = extract_countries(country_text, folded=from_conditions) if country_text else None
     if countries is None or not countries.codes:
         countries = programme_default_countries(raw.identifier, country_text, raw.programme) or countries
     org_text = raw.org_types_text or conditions_text or ""
-    org_types = sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else []))
+    found = extract_org_types(org_text, folded=None if raw.org_types_text else folded) if org_text else []
+    org_types = sorted(set(raw.org_types) | set(found))
     topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
     listed = raw.org_types_listed and bool(raw.org_types_text)
     return {
