@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.model.vocab import FundingType
+from monitor.normalise import needles
 
 # What kind of money a call gives (`Call.funding_type`), in the order forms list them.
 FUNDING_TYPES: tuple[str, ...] = tuple(kind.value for kind in FundingType)
@@ -139,12 +140,12 @@ class Rule:
 
     def found_in(self, folded: str) -> bool:
         """A cue matches somewhere that no guard phrase covers ("wind farms" cancels "farms")."""
-        spans = [m.span() for guard in self.guards for m in guard.finditer(folded)]
-        return any(
-            not any(start <= m.start() and m.end() <= end for start, end in spans)
-            for cue in self.cues
-            for m in cue.finditer(folded)
-        )
+        matches = [m for cue in self.cues for m in needles.finditer(cue, folded)]
+        if not matches:
+            return False
+        # Guards are read only when a cue matched: most texts name few of the vocabulary (issue #18).
+        spans = [m.span() for guard in self.guards for m in needles.finditer(guard, folded)]
+        return any(not any(start <= m.start() and m.end() <= end for start, end in spans) for m in matches)
 
 
 def _compile_one(slug: str, pattern: str) -> re.Pattern[str]:
