@@ -76,6 +76,9 @@ class Call(SQLModel, table=True):
     extra: dict[str, Any] = dict_field()
     warnings: list[str] = list_field()
     content_hash: str = Field(max_length=64)
+    # `monitor.normalise.call.raw_digest` of the record the source gave (with the normaliser's version):
+    # equal on the next poll, the record is not normalised again (issue #18). None: not known yet.
+    raw_digest: str | None = Field(default=None, max_length=64)
     first_seen_at: datetime = utc_field()
     last_changed_at: datetime = utc_field()
     listed: bool = True

@@ -23,9 +23,11 @@ diffing wording, alerts) happens above, in `monitor`.
 
 from db.repo.calls import (
     StoreCounts,
+    StoredClock,
     changes_for,
     deadlines_for,
     store_calls,
+    stored_clocks,
 )
 from db.repo.deliveries import (
     claim_period,
@@ -127,6 +129,8 @@ __all__ = [
     "save_validators",
     "recent_runs",
     "store_calls",
+    "stored_clocks",
+    "StoredClock",
     "deadlines_for",
     "changes_for",
     "search_calls",

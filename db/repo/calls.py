@@ -11,11 +11,12 @@ Must not: regroup calls across sources (`monitor.poll.pipeline.regroup` does, th
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete
+from sqlalchemy.orm import defer, undefer
 from sqlmodel import Session, col, select
 
 from db.models import Call, CallChange, Deadline
@@ -27,6 +28,37 @@ from monitor.model.vocab import ChangeKind
 
 # A damaged text field kept from the stored row brings its HTML form along.
 _HTML_OF = {"summary_text": "summary_html", "conditions_text": "conditions_html"}
+
+
+@dataclass
+class StoredClock:
+    """What deciding to skip an unchanged record reads of its stored call (no text columns)."""
+
+    raw_digest: str | None
+    listed: bool
+    status: str
+    status_hint: str | None
+    opens_at: datetime | None
+    deadline_model: str | None
+    next_deadline_at: datetime | None
+    deadlines: list[DeadlineIn] = field(default_factory=list)
+
+
+def stored_clocks(session: Session, *, source_id: str) -> dict[str, StoredClock]:
+    """Per key, a source's stored calls' digests and clock inputs (two narrow queries)."""
+    columns = (Call.key, Call.id, Call.raw_digest, Call.listed, Call.status, Call.status_hint,
+               Call.opens_at, Call.deadline_model, Call.next_deadline_at)  # fmt: skip
+    rows = session.exec(select(*columns).where(Call.source_id == source_id)).all()  # type: ignore[call-overload]
+    by_id = {row[1]: StoredClock(row[2], row[3], *row[4:]) for row in rows}
+    stages = (
+        select(Deadline)
+        .join(Call, col(Call.id) == col(Deadline.call_id))
+        .where(Call.source_id == source_id)
+        .order_by(col(Deadline.call_id), col(Deadline.position))
+    )
+    for stage in session.exec(stages):
+        by_id[stage.call_id].deadlines.append(_deadline_in(stage))
+    return {row[0]: by_id[row[1]] for row in rows}
 
 
 @dataclass
@@ -49,15 +81,25 @@ def store_calls(
     complete: bool,
     now: datetime,
     unlist: UnlistRule = UnlistRule(),
+    unchanged: Collection[str] = (),
+    raw_digests: Mapping[str, str] | None = None,
 ) -> StoreCounts:
     """Upsert one poll's calls; a complete poll counts toward unlisting the ones it misses.
 
     A complete poll missing all or most listed calls stores nothing (`counts.suspect_empty` says why).
+    `unchanged`: keys the poll listed whose stored call stands as it is (same raw record, clock fields
+    unmoved): not in `calls`, yet seen. `raw_digests`: the digest to keep with each stored call.
     """
     counts = StoreCounts()
-    existing = {row.key: row for row in session.exec(select(Call).where(Call.source_id == source_id))}
-    seen: set[str] = set()
+    # Texts are read only for calls that changed (`_load_texts`): an unchanged poll reads none.
+    existing = {
+        row.key: row
+        for row in session.exec(select(Call).where(Call.source_id == source_id).options(*_DEFER_TEXTS))
+    }
+    seen: set[str] = set(unchanged)
     incoming = [call for call in calls if not (call.key in seen or seen.add(call.key))]  # type: ignore[func-returns-value]
+    counts.unchanged = sum(key in existing for key in unchanged)
+    digests = raw_digests or {}
     if complete:
         counts.suspect_empty = unlisting.suspect_empty(existing.values(), seen=seen)
         if counts.suspect_empty:
@@ -69,17 +111,13 @@ def store_calls(
         existing[c.key].id for c, digest in hashed if c.key in existing and _differs(existing[c.key], digest)
     ]
     old_deadlines = _deadlines_of(session, [call_id for call_id in changed_ids if call_id is not None])
+    _load_texts(session, [call_id for call_id in changed_ids if call_id is not None])
     for call, digest in hashed:
-        row = existing.get(call.key)
-        if row is None:
-            _insert_call(session, source_id=source_id, call=call, digest=digest, now=now)
-            counts.new += 1
-        elif _differs(row, digest):
-            old = _as_call_in(row, old_deadlines.get(row.id or 0, []))
-            _update_call(session, row=row, old=old, new=call, digest=digest, run_id=run_id, now=now)
-            counts.changed += 1
-        else:
-            counts.unchanged += 1
+        kind = _upsert(
+            session, row=existing.get(call.key), call=call, digest=digest, raw=digests.get(call.key),
+            old_deadlines=old_deadlines, source_id=source_id, run_id=run_id, now=now,
+        )  # fmt: skip
+        setattr(counts, kind, getattr(counts, kind) + 1)
     unlisting.forget_evidence(session, (existing[key] for key in seen if key in existing))
     if complete:
         counts.unlisted, waiting = unlisting.record_missing(
@@ -87,6 +125,37 @@ def store_calls(
         )
         counts.warnings.extend(waiting)
     return counts
+
+
+_TEXTS = (Call.summary_html, Call.summary_text, Call.conditions_html, Call.conditions_text, Call.extra)
+_DEFER_TEXTS = [defer(column) for column in _TEXTS]  # type: ignore[arg-type]
+
+
+def _load_texts(session: Session, call_ids: list[int]) -> None:
+    """The deferred texts of the calls about to be compared, in one query instead of one per call."""
+    if call_ids:
+        query = select(Call).where(col(Call.id).in_(call_ids)).options(*(undefer(c) for c in _TEXTS))  # type: ignore[arg-type]
+        session.exec(query).all()
+
+
+def _upsert(
+    session: Session, *, row: Call | None, call: CallIn, digest: str, raw: str | None,
+    old_deadlines: dict[int, list[DeadlineIn]], source_id: str, run_id: int | None, now: datetime,
+) -> str:  # fmt: skip
+    """Insert, update or leave one call; returns which ("new", "changed", "unchanged")."""
+    if row is None:
+        _insert_call(session, source_id=source_id, call=call, digest=digest, now=now, raw=raw)
+        return "new"
+    if _differs(row, digest):
+        old = _as_call_in(row, old_deadlines.get(row.id or 0, []))
+        _update_call(session, row=row, old=old, new=call, digest=digest, run_id=run_id, now=now)
+        row.raw_digest = raw or row.raw_digest
+        return "changed"
+    if raw is not None and row.raw_digest != raw:
+        # Same stored values from a record read anew (a first poll since 0013, a new normaliser).
+        row.raw_digest = raw
+        session.add(row)
+    return "unchanged"
 
 
 def _keep_clean(call: CallIn, row: Call | None, source_id: str, warnings: list[str]) -> CallIn:
@@ -115,9 +184,11 @@ def _differs(row: Call, digest: str) -> bool:
     return row.content_hash != digest or not row.listed
 
 
-def _insert_call(session: Session, *, source_id: str, call: CallIn, digest: str, now: datetime) -> None:
+def _insert_call(
+    session: Session, *, source_id: str, call: CallIn, digest: str, now: datetime, raw: str | None
+) -> None:
     row = Call(
-        source_id=source_id, content_hash=digest, first_seen_at=now, last_changed_at=now,
+        source_id=source_id, content_hash=digest, raw_digest=raw, first_seen_at=now, last_changed_at=now,
         **call.column_values(),
     )  # fmt: skip
     session.add(row)

@@ -10,9 +10,12 @@ Pure: the clock comes in as `now`; no I/O.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from typing import Any
 
 from monitor.model.call import CallIn, DeadlineIn
 from monitor.model.raw import RawCall, RawDeadline
@@ -25,8 +28,11 @@ from monitor.normalise.eligibility import org_types_exclusive
 from monitor.normalise.html import html_to_text, sanitise_html
 from monitor.normalise.programmes import programme_for
 from monitor.normalise.text_quality import text_problems
-from monitor.normalise.vocab import extract_ecosystems, extract_org_types
+from monitor.normalise.vocab import extract_ecosystems, extract_org_types, fold
 
+# Bump when a change to monitor/normalise may store a different result for the same record: every
+# stored `raw_digest` then differs, so the next poll normalises every record again (issue #18).
+NORMALISER_VERSION = 1
 _CENT = Decimal("0.01")
 # "17:00:00 Brussels time" / "17.00 (Brussels Time)" in a topic's conditions overrides the 17:00 default.
 _CUTOFF_IN_TEXT = re.compile(
@@ -41,7 +47,6 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     summary_text = html_to_text(raw.summary_html) if raw.summary_html else _clean(raw.summary_text)
     conditions_text = html_to_text(raw.conditions_html)
     deadlines = _deadlines(raw, conditions_text, warnings)
-    future = [d.at for d in deadlines if d.at >= now and not d.closed]
     opens_at = raw.opens_at or _opening(raw.opens_text, warnings)
     programme = raw.programme or programme_for(raw.programme_code, raw.identifier)[1]
     values = {
@@ -65,7 +70,7 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
         "deadline_model": raw.deadline_model.value if raw.deadline_model else None,
         "status_hint": raw.status_hint.value if raw.status_hint else None,
         "deadlines": deadlines,
-        "next_deadline_at": min(future) if future else None,
+        "next_deadline_at": next_deadline_from(deadlines, now),
         "final_deadline_at": max((d.at for d in deadlines), default=None),
         "opens_at": opens_at,
         "status": derive_status(raw.model_copy(update={"opens_at": opens_at}), deadlines, now).value,
@@ -82,22 +87,53 @@ def normalise_call(raw: RawCall, *, now: datetime) -> CallIn:
     return CallIn(**values)
 
 
-def derive_status(raw: RawCall, deadlines: list[DeadlineIn], now: datetime) -> CallStatus:
+def derive_status(raw: RawCall, deadlines: Sequence[DeadlineIn], now: datetime) -> CallStatus:
     """Status from dates; the source's own status only where dates can't tell.
 
     The portal's status lags (topics stay "open" for months after their
     deadline), so a passed final deadline always means closed.
     """
-    hint = raw.status_hint
+    return status_from_dates(raw.status_hint, raw.opens_at, raw.deadline_model, deadlines, now)
+
+
+def status_from_dates(
+    hint: CallStatus | None, opens_at: datetime | None, deadline_model: DeadlineModel | None,
+    deadlines: Sequence[Any], now: datetime,
+) -> CallStatus:  # fmt: skip
+    """`derive_status` from the values it reads, which a stored call keeps too (`clock_fields`)."""
     if deadlines:
         if max(d.at for d in deadlines) < now:
             return CallStatus.CLOSED
-        if raw.opens_at is not None:
-            return CallStatus.FORTHCOMING if raw.opens_at > now else CallStatus.OPEN
+        if opens_at is not None:
+            return CallStatus.FORTHCOMING if opens_at > now else CallStatus.OPEN
         return CallStatus.FORTHCOMING if hint == CallStatus.FORTHCOMING else CallStatus.OPEN
-    if raw.deadline_model == DeadlineModel.PERMANENT and hint != CallStatus.CLOSED:
+    if deadline_model == DeadlineModel.PERMANENT and hint != CallStatus.CLOSED:
         return CallStatus.OPEN
     return hint or CallStatus.UNKNOWN
+
+
+def next_deadline_from(deadlines: Sequence[Any], now: datetime) -> datetime | None:
+    """The earliest stage still ahead at `now` and not closed (`next_deadline_at`)."""
+    future = [d.at for d in deadlines if d.at >= now and not d.closed]
+    return min(future) if future else None
+
+
+def clock_fields(call: Any, deadlines: Sequence[Any], now: datetime) -> tuple[str, datetime | None]:
+    """(status, next_deadline_at) of a stored call at `now`, by the rules `normalise_call` applies.
+
+    These are the only values of a call that move with the clock (everything else is a function
+    of the source's record), so a record whose `raw_digest` is unchanged is re-read through this.
+    """
+    hint = CallStatus(call.status_hint) if call.status_hint else None
+    model = DeadlineModel(call.deadline_model) if call.deadline_model else None
+    status = status_from_dates(hint, call.opens_at, model, deadlines, now)
+    return status.value, next_deadline_from(deadlines, now)
+
+
+def raw_digest(raw: RawCall) -> str:
+    """A stable digest of a source's record and of the normaliser that reads it (`NORMALISER_VERSION`)."""
+    payload = f"{NORMALISER_VERSION}\n".encode() + raw.model_dump_json().encode()
+    return hashlib.sha256(payload).hexdigest()
 
 
 def _deadlines(raw: RawCall, conditions_text: str | None, warnings: list[str]) -> list[DeadlineIn]:
@@ -204,12 +240,18 @@ def _budget(raw: RawCall, warnings: list[str]) -> dict[str, object]:
 
 
 def _eligibility(raw: RawCall, conditions_text: str | None, summary_text: str | None) -> dict[str, object]:
+    # The conditions (5-54 kB on the portal) are folded once for every reader of them (issue #18).
+    folded = (
+        fold(conditions_text) if conditions_text and not (raw.countries_text and raw.org_types_text) else None
+    )
     country_text = raw.countries_text or conditions_text or ""
-    countries = extract_countries(country_text) if country_text else None
+    from_conditions = None if raw.countries_text else folded
+    countries = extract_countries(country_text, folded=from_conditions) if country_text else None
     if countries is None or not countries.codes:
         countries = programme_default_countries(raw.identifier, country_text, raw.programme) or countries
     org_text = raw.org_types_text or conditions_text or ""
-    org_types = sorted(set(raw.org_types) | set(extract_org_types(org_text) if org_text else []))
+    found = extract_org_types(org_text, folded=None if raw.org_types_text else folded) if org_text else []
+    org_types = sorted(set(raw.org_types) | set(found))
     topic_text = " \n".join(filter(None, [raw.title, " ".join(raw.keywords), summary_text]))
     listed = raw.org_types_listed and bool(raw.org_types_text)
     return {

@@ -167,18 +167,20 @@ def user_country(text: str) -> str | None:
     return country_code(stripped.upper() if len(stripped) == 2 else stripped)
 
 
-def _named(text: str) -> set[str]:
-    codes = {_BY_NAME[match[0]] for match in _NAME_RE.finditer(fold(text))}
+def _named(text: str, folded: str | None = None) -> set[str]:
+    codes = {_BY_NAME[match[0]] for match in _NAME_RE.finditer(fold(text) if folded is None else folded)}
     return codes | {_ABBREVIATIONS[match[0]] for match in _ABBREVIATION_RE.finditer(text)}
 
 
-def extract_countries(text: str) -> CountryExtraction:
+def extract_countries(text: str, *, folded: str | None = None) -> CountryExtraction:
     """Countries and country groups named in eligibility prose, minus those an exclusion names.
 
     "All EU Member States except Hungary" -> the EU without HU; "Interreg Alpine Space" -> its 7 states.
+    `folded`: `fold(text)` when the caller has it already (a record's conditions are folded once).
     """
-    groups, codes = group_members(fold(text))
-    codes |= _named(text)
+    folded = fold(text) if folded is None else folded
+    groups, codes = group_members(folded)
+    codes |= _named(text, folded)
     excluded: set[str] = set()
     for start, end in exclusion_spans(fold_chars(text)):
         excluded |= _named(text[start:end])

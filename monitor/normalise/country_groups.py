@@ -15,6 +15,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.normalise import needles
+
 # Greece is "GR" (ISO); the EU's own "EL" is accepted by countries.country_code() as input.
 EU27: frozenset[str] = frozenset(
     {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE",
@@ -131,8 +133,9 @@ def group_members(folded: str) -> tuple[list[str], set[str]]:
     """The groups and Interreg programmes `folded` (vocab.fold text) names, and all their members."""
     groups: list[str] = []
     codes: set[str] = set()
-    named = [(g, members) for g, members, pattern in _GROUPS if pattern.search(folded)]
-    named += [(p.name if p.group else "", p.countries) for p in INTERREG if p.pattern.search(folded)]
+    # Needles first: most texts name no group and no programme (issue #18).
+    named = [(g, members) for g, members, pattern in _GROUPS if needles.search(pattern, folded)]
+    named += [(p.name if p.group else "", p.countries) for p in INTERREG if needles.search(p.pattern, folded)]
     for group, members in named:
         codes |= members
         groups += [] if group in groups or not group else [group]

@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.normalise import needles
 from monitor.normalise.vocab import extract_org_types, fold
 
 
@@ -29,8 +30,12 @@ class Cue:
 
     def restricts(self, folded: str, guards: tuple[re.Pattern[str], ...]) -> bool:
         """Some match names an organisation type in `who`, its cue words outside every guard."""
-        guarded = [m.span() for guard in guards for m in guard.finditer(folded)]
-        for m in self.pattern.finditer(folded):
+        matches = list(needles.finditer(self.pattern, folded))
+        if not matches:
+            return False
+        # Guards are read only when the cue matched: most sentences match no cue (issue #18).
+        guarded = [m.span() for guard in guards for m in needles.finditer(guard, folded)]
+        for m in matches:
             words = [(m.start(), m.start("who")), (m.end("who"), m.end())]
             if any(_overlap(span, guard) for span in words if span[0] < span[1] for guard in guarded):
                 continue

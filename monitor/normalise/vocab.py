@@ -11,14 +11,15 @@ precision over recall, so an ambiguous word is left out rather than tagging half
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from monitor.model.vocab import FundingType
+from monitor.normalise import needles
 
 # What kind of money a call gives (`Call.funding_type`), in the order forms list them.
 FUNDING_TYPES: tuple[str, ...] = tuple(kind.value for kind in FundingType)
@@ -61,14 +62,27 @@ _ONE_TO_ONE |= {"’": "'", "‘": "'", "ʼ": "'", "´": "'", "–": "-", "—":
 _TRANSLATE = str.maketrans(_ONE_TO_ONE | {"æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE"})
 
 
-def fold(text: str) -> str:
-    """Lower-case, accents removed (NFKD), typographic quotes/dashes made plain, whitespace collapsed."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLATE))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.casefold().split())
+class _FoldTable(dict[int, str]):
+    """`str.translate` table filled on first sight of a character: what `fold` makes of it alone.
+
+    Folding is character by character: NFKD decomposes each character on its own and only reorders
+    combining marks, which are all dropped; case folding maps each character without context.
+    """
+
+    def __init__(self, fold_one: Callable[[str], str]) -> None:
+        super().__init__()
+        self._fold_one = fold_one
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = self._fold_one(chr(code))
+        return folded
 
 
-@functools.lru_cache(maxsize=8192)
+def _fold_one(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", ch.translate(_TRANSLATE))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def _fold_char(ch: str) -> str:
     if ch in _ONE_TO_ONE:
         return _ONE_TO_ONE[ch].lower()
@@ -79,9 +93,38 @@ def _fold_char(ch: str) -> str:
     return lowered if len(lowered) == 1 else ch
 
 
+_FOLD = _FoldTable(_fold_one)
+_FOLD_CHARS = _FoldTable(_fold_char)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed (NFKD), typographic quotes/dashes made plain, whitespace collapsed."""
+    return " ".join(_through(text, _fold_run).split())
+
+
 def fold_chars(text: str) -> str:
     """Like `fold` but character for character (same length), so match offsets index the original."""
-    return "".join(_fold_char(ch) for ch in text)
+    return _through(text, _fold_chars_run)
+
+
+# Issue #18: the character-by-character walk was a quarter of normalising a portal record. ASCII needs
+# lower-casing only (bytes.lower touches nothing else); runs of other characters go through the tables.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _through(text: str, run: Callable[[re.Match[str]], str]) -> str:
+    if text.isascii():
+        return text.lower()
+    lowered = text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
+    return _NON_ASCII.sub(run, lowered)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
+
+
+def _fold_chars_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD_CHARS)
 
 
 _DATA = Path(__file__).parent / "data"
@@ -97,12 +140,12 @@ class Rule:
 
     def found_in(self, folded: str) -> bool:
         """A cue matches somewhere that no guard phrase covers ("wind farms" cancels "farms")."""
-        spans = [m.span() for guard in self.guards for m in guard.finditer(folded)]
-        return any(
-            not any(start <= m.start() and m.end() <= end for start, end in spans)
-            for cue in self.cues
-            for m in cue.finditer(folded)
-        )
+        matches = [m for cue in self.cues for m in needles.finditer(cue, folded)]
+        if not matches:
+            return False
+        # Guards are read only when a cue matched: most texts name few of the vocabulary (issue #18).
+        spans = [m.span() for guard in self.guards for m in needles.finditer(guard, folded)]
+        return any(not any(start <= m.start() and m.end() <= end for start, end in spans) for m in matches)
 
 
 def _compile_one(slug: str, pattern: str) -> re.Pattern[str]:
@@ -135,16 +178,19 @@ ORG_RULES = load_rules("org_types.toml", ORG_TYPES)
 ECOSYSTEM_RULES = load_rules("ecosystems.toml", ECOSYSTEMS)
 
 
-def _matching(rules: tuple[Rule, ...], text: str) -> list[str]:
-    folded = fold(text)
+def _matching(rules: tuple[Rule, ...], text: str, folded: str | None) -> list[str]:
+    folded = fold(text) if folded is None else folded
     return sorted(rule.slug for rule in rules if rule.found_in(folded))
 
 
-def extract_org_types(text: str) -> list[str]:
-    """Slugs of `ORG_TYPES` named in `text`, sorted (negations such as "not eligible" are not read)."""
-    return _matching(ORG_RULES, text)
+def extract_org_types(text: str, *, folded: str | None = None) -> list[str]:
+    """Slugs of `ORG_TYPES` named in `text`, sorted (negations such as "not eligible" are not read).
+
+    `folded`: `fold(text)` when the caller has it already.
+    """
+    return _matching(ORG_RULES, text, folded)
 
 
 def extract_ecosystems(text: str) -> list[str]:
     """Slugs of `ECOSYSTEMS` named in `text`, sorted; keyword rules with word boundaries."""
-    return _matching(ECOSYSTEM_RULES, text)
+    return _matching(ECOSYSTEM_RULES, text, None)

@@ -8,7 +8,8 @@ it counts as a failure (`db.repo.unlisting`). `poll_sources` runs several
 sources one after another; one broken source never stops the others.
 Owns the order of the store seam too: `repo.store_calls`, then `regroup`
 (`repo.group_inputs` -> `reconcile.group_records` -> `repo.set_groups`), then
-`repo.finish_run`, in one transaction.
+`repo.finish_run`, in one transaction. Before normalising, records whose raw digest and clock
+fields match their stored call are set aside unchanged (`monitor.poll.unchanged`, issue #18).
 
 Must not: write SQL (`db.repo` does) or decide what is one call (`reconcile` does).
 """
@@ -31,11 +32,13 @@ from db.engine import session_scope
 from db.models import RunStatus
 from monitor.clock import system_clock
 from monitor.model.call import CallIn
+from monitor.model.raw import RawCall
 from monitor.model.source import Health, UnlistRule
 from monitor.normalise.call import normalise_call
 from monitor.poll.health import alert_due, failing_source_alert, incomplete_source_alert
 from monitor.poll.lock import SourceLock
 from monitor.poll.reconcile import group_records, record_of
+from monitor.poll.unchanged import partition
 from sources.base import Harvest, Source
 from sources.errors import SourceError
 from sources.fetch.client import PoliteClient
@@ -63,6 +66,8 @@ class RunReport:
     changed: int = 0
     unchanged: int = 0
     unlisted: int = 0
+    # Records normalised (`normalise_call`); the others stood unchanged (`monitor.poll.unchanged`).
+    normalised: int = 0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -190,7 +195,13 @@ def _store(
     harvest: Harvest, *, source_id: str, run_id: int, engine: Engine, now: datetime, unlist: UnlistRule
 ) -> RunReport:
     warnings = list(harvest.warnings)
-    calls, complete = _normalise_all(harvest, now=now, warnings=warnings)
+    stored: dict[str, repo.StoredClock] = {}
+    if not harvest.not_modified:
+        with session_scope(engine) as session:
+            stored = repo.stored_clocks(session, source_id=source_id)
+    todo = partition(harvest.calls, stored, now)
+    calls, complete = _normalise_all(todo.to_normalise, harvest.complete, now=now, warnings=warnings)
+    found = len(harvest.calls) - len(todo.to_normalise) + len(calls)
     status = (
         RunStatus.NOT_MODIFIED if harvest.not_modified else RunStatus.OK if complete else RunStatus.INCOMPLETE
     )
@@ -201,7 +212,7 @@ def _store(
         if not harvest.not_modified:
             counts = repo.store_calls(
                 session, source_id=source_id, run_id=run_id, calls=calls, complete=complete, now=now,
-                unlist=unlist,
+                unlist=unlist, unchanged=todo.unchanged, raw_digests=todo.digests,
             )  # fmt: skip
         if counts.suspect_empty:
             status = RunStatus.SUSPECT_EMPTY
@@ -214,15 +225,15 @@ def _store(
             # same empty answer read as a success.
             repo.save_validators(session, source_id=source_id, validators=harvest.validators)
         repo.finish_run(
-            session, run_id=run_id, status=status, now=now, items_found=len(calls), new=counts.new,
+            session, run_id=run_id, status=status, now=now, items_found=found, new=counts.new,
             changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted,
             requests=harvest.requests, bytes=harvest.bytes, warnings=warnings[:200],
             error=counts.suspect_empty,
         )  # fmt: skip
     return RunReport(
-        source_id=source_id, status=status, run_id=run_id, found=len(calls), new=counts.new,
+        source_id=source_id, status=status, run_id=run_id, found=found, new=counts.new,
         changed=counts.changed, unchanged=counts.unchanged, unlisted=counts.unlisted,
-        error=counts.suspect_empty, warnings=warnings,
+        error=counts.suspect_empty, warnings=warnings, normalised=len(todo.to_normalise),
     )  # fmt: skip
 
 
@@ -235,10 +246,12 @@ def regroup(session: Session) -> int:
     return repo.set_groups(session, groups=group_records(records))
 
 
-def _normalise_all(harvest: Harvest, *, now: datetime, warnings: list[str]) -> tuple[list[CallIn], bool]:
+def _normalise_all(
+    raws: list[RawCall], complete: bool, *, now: datetime, warnings: list[str]
+) -> tuple[list[CallIn], bool]:
     """Normalise every call; one that can't be normalised is skipped and makes the poll incomplete."""
-    calls, complete = [], harvest.complete
-    for raw in harvest.calls:
+    calls = []
+    for raw in raws:
         try:
             calls.append(normalise_call(raw, now=now))
         except (ValueError, TypeError, ArithmeticError) as exc:
