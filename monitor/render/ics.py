@@ -31,6 +31,7 @@ from typing import Any
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
+from monitor.model.call import DeadlineIn
 from monitor.render.cards import funder
 from monitor.render.entries import (
     CallPage,
@@ -52,6 +53,7 @@ REFRESH = timedelta(hours=6)
 PRODID = "-//Callwatch//Funding call deadlines//EN"
 _SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _END = b"END:VCALENDAR\r\n"
+_DEADLINE_FIELDS = tuple(DeadlineIn.model_fields)  # every field, so none is forgotten in a key
 
 
 class EventCache:
@@ -90,7 +92,8 @@ def event_key(call: Any, stage: Stage, page: str, domain: str, silent: str | Non
          m.call.listed, m.changes)
         for m in call.members
     )  # fmt: skip
-    return (call.id, records, repr(stage), page, domain, silent)
+    deadline = tuple(getattr(stage.deadline, name, None) for name in _DEADLINE_FIELDS)
+    return (call.id, records, stage.key, stage.name, deadline, page, domain, silent)
 
 
 def calendar(
