@@ -4,7 +4,9 @@ across sources, in an immutable in-memory snapshot.
 Owns `Catalogue`, built once per change of the stored data and searched without SQL (a search
 string is never part of a query), its `Entry` and `Page`, and the deadline order of the browse
 pages. Time-dependent values (status, next deadline, days left) come from `monitor.model.view`
-at the request's `now`, because a snapshot outlives the deadlines it holds.
+at the request's `now`, because a snapshot outlives the deadlines it holds; statuses and the deadline
+order are remembered per clock mark (`monitor.catalogue.moments`). Text search reads the word index
+built with the snapshot (`monitor.catalogue.textindex`), not every call's text.
 
 Must not: do I/O or import the database; `monitor.catalogue.cache` loads the calls.
 """
