@@ -425,7 +425,7 @@ def test_etag_depends_on_the_snapshot_and_the_parts(catalogue: Catalogue) -> Non
 def test_cache_rebuilds_only_when_the_stored_calls_change(engine, clock) -> None:
     with session_scope(engine) as session:
         session.add(Source(id="s", name="S", kind="ft-portal", url="https://s.test/", created_at=NOW))
-    cache = CatalogueCache(engine, clock)
+    cache = CatalogueCache(engine, clock, background=False)  # background rebuilds: test_snapshot_rebuild.py
     empty = cache.get()
     assert empty.entries == [] and empty.sources == ("s",) and cache.get() is empty
 

@@ -23,7 +23,10 @@ def free_port() -> int:
 @contextmanager
 def running_web(app: App, port: int) -> Iterator[str]:
     """Serve `create_app(app)` on 127.0.0.1:port until the block ends; yields the base URL."""
-    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    web = create_app(app)
+    # Tests write and then read at once; the background rebuild is tested in test_snapshot_rebuild.py.
+    web.state.catalogue.background = False
+    config = uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -4,7 +4,9 @@ across sources, in an immutable in-memory snapshot.
 Owns `Catalogue`, built once per change of the stored data and searched without SQL (a search
 string is never part of a query), its `Entry` and `Page`, and the deadline order of the browse
 pages. Time-dependent values (status, next deadline, days left) come from `monitor.model.view`
-at the request's `now`, because a snapshot outlives the deadlines it holds.
+at the request's `now`, because a snapshot outlives the deadlines it holds; statuses and the deadline
+order are remembered per clock mark (`monitor.catalogue.moments`). Text search reads the word index
+built with the snapshot (`monitor.catalogue.textindex`), not every call's text.
 
 Must not: do I/O or import the database; `monitor.catalogue.cache` loads the calls.
 """
@@ -17,12 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from monitor.catalogue.moments import Moments
 from monitor.catalogue.query import CallQuery, search_terms
+from monitor.catalogue.textindex import TextIndex
 from monitor.match.checks import compile_criteria, run_checks, screen
 from monitor.match.criteria import UNKNOWN, Criteria
 from monitor.match.index import prepare
 from monitor.match.relevance import Corpus
-from monitor.model.view import LogicalCall, days_until, listed_undated, next_deadline, status_at
+from monitor.model.view import LogicalCall, days_until, listed_undated, next_deadline
 from monitor.model.zones import BRUSSELS
 from monitor.normalise.vocab import fold
 
@@ -75,6 +79,8 @@ class Catalogue:
     _by_id: dict[int, Entry] = field(default_factory=dict, repr=False)
     _primary_of: dict[int, int] = field(default_factory=dict, repr=False)
     _corpus: Corpus | None = field(default=None, repr=False)
+    _text: TextIndex | None = field(default=None, repr=False)
+    _moments: Moments | None = field(default=None, repr=False)
 
     @property
     def corpus(self) -> Corpus:
@@ -82,6 +88,20 @@ class Catalogue:
         if self._corpus is None:
             self._corpus = Corpus([entry.prepared for entry in self.entries])
         return self._corpus
+
+    @property
+    def text_index(self) -> TextIndex:
+        """The word index of the entries' search texts (built with the snapshot, or on first use)."""
+        if self._text is None:
+            self._text = TextIndex([entry.haystack for entry in self.entries])
+        return self._text
+
+    @property
+    def moments(self) -> Moments:
+        """Each call's status and deadline order at a request's `now`, remembered per clock mark."""
+        if self._moments is None:
+            self._moments = Moments(entry.call for entry in self.entries)
+        return self._moments
 
     @classmethod
     def build(
@@ -93,19 +113,20 @@ class Catalogue:
         catalogue._primary_of = {
             int(member.call.id): entry.call.id for entry in entries for member in entry.call.members
         }
+        catalogue._text = TextIndex([entry.haystack for entry in entries])  # built here, off the request
+        catalogue._moments = Moments(entry.call for entry in entries)
         return catalogue
 
     def filter(self, query: CallQuery, *, now: datetime) -> list[Entry]:
         """Every entry the query selects, in the query's order."""
         candidates: Iterable[Entry] = self.entries
+        if query.q:  # every term a substring of the search text: see monitor.catalogue.textindex
+            candidates = [self.entries[p] for p in self.text_index.search(search_terms(query.q))]
         if query.source:
             wanted = set(query.source)
             candidates = [e for e in candidates if wanted & set(e.call.sources)]
-        if query.q:
-            terms = search_terms(query.q)
-            candidates = [e for e in candidates if terms and all(term in e.haystack for term in terms)]
         if query.status:
-            candidates = [e for e in candidates if _status_fits(e.call, set(query.status), now)]
+            candidates = self._status_fits(list(candidates), set(query.status), now)
         candidates = _in_window(candidates, query, now)
         if "deadline" in query.strict:  # `screen` leaves days to the caller: they depend on `now`
             candidates = [e for e in candidates if (next_deadline(e.call, now) or last_deadline(e.call))]
@@ -114,7 +135,19 @@ class Catalogue:
             by_prepared = {id(e.prepared): e for e in candidates}
             found = screen((e.prepared for e in candidates), criteria, self.corpus)
             candidates = [by_prepared[id(p)] for p in found]
+        if query.sort == "deadline":
+            return sorted(candidates, key=self.moments.order_key(_deadline_key, now))
         return _sorted(list(candidates), query.sort, now)
+
+    def _status_fits(self, entries: list[Entry], statuses: set[str], now: datetime) -> list[Entry]:
+        """The entries whose status at `now` is asked for; a call still listed whose deadline nobody
+        could read is shown with the open calls too (not known to be closed; `monitor.catalogue.query`)."""
+        found = self.moments.statuses(entries, now)
+        return [
+            e
+            for e, status in zip(entries, found, strict=True)
+            if status in statuses or ("open" in statuses and listed_undated(e.call))
+        ]
 
     def page(self, query: CallQuery, *, now: datetime, offset: int = 0, limit: int = 50) -> Page:
         found = self.filter(query, now=now)
@@ -165,12 +198,6 @@ def _entry(call: LogicalCall, now: datetime) -> Entry:
     updated = max(m.call.last_changed_at for m in call.members)
     first = min(m.call.first_seen_at for m in call.members)
     return Entry(call, prepare(call, now=now), haystack, updated, first)
-
-
-def _status_fits(call: LogicalCall, statuses: set[str], now: datetime) -> bool:
-    """The call's status at `now` is asked for; a call still listed whose deadline nobody could read
-    is shown with the open calls too (it is not known to be closed; see `monitor.catalogue.query`)."""
-    return status_at(call, now) in statuses or ("open" in statuses and listed_undated(call))
 
 
 def _sorted(found: list[Entry], sort: str, now: datetime) -> list[Entry]:

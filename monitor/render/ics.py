@@ -14,17 +14,24 @@ would surprise), but only stages not marked closed carry alarms: 7 days and 1 da
 (display alarms). A call whose deadline could not be read has no stage and so no event: a
 calendar needs a date (RSS and Atom keep it, as "deadline unknown — see call page").
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes.
+Each VEVENT is serialised on its own (icalendar folds and escapes it) and the calendar joined from
+those texts, which is byte for byte what serialising the whole calendar gives; an `EventCache`
+keeps them by what their text is made of (`event_key`), so a calendar rebuilt after a change, or
+for another filter, serialises only the events of calls that changed.
 Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event, vDuration
 
+from monitor.model.call import DeadlineIn
 from monitor.render.cards import funder
 from monitor.render.entries import (
     CallPage,
@@ -45,12 +52,80 @@ ALARMS = (timedelta(days=7), timedelta(days=1))
 REFRESH = timedelta(hours=6)
 PRODID = "-//Callwatch//Funding call deadlines//EN"
 _SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+_END = b"END:VCALENDAR\r\n"
+_DEADLINE_FIELDS = tuple(DeadlineIn.model_fields)  # every field, so none is forgotten in a key
+
+
+class EventCache:
+    """Serialised VEVENTs by `event_key`, least recently used dropped first, within a byte budget."""
+
+    def __init__(self, budget: int = 32 * 1024 * 1024) -> None:
+        self.budget = budget
+        self.built = 0  # events serialised (not found), for tests and logs
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        text = build()
+        with self._lock:
+            self.built += 1
+            if key not in self._items:
+                self._items[key] = text
+                self._size += len(text)
+                while self._size > self.budget:
+                    self._size -= len(self._items.popitem(last=False)[1])
+        return text
+
+
+def event_key(call: Any, stage: Stage, page: str, domain: str, silent: str | None) -> Hashable:
+    """Everything an event's text is made of: the call's records as stored (their content digest
+    moves with any stored field, their change time and count with every typed change, their ids with
+    regrouping), the stage with its deadline, the call's page, the UID domain and the "not stated" note."""
+    records = tuple(
+        (m.call.id, m.kind, m.call.content_hash, m.call.last_changed_at, m.call.first_seen_at,
+         m.call.listed, m.changes)
+        for m in call.members
+    )  # fmt: skip
+    deadline = tuple(getattr(stage.deadline, name, None) for name in _DEADLINE_FIELDS)
+    return (call.id, records, stage.key, stage.name, deadline, page, domain, silent)
 
 
 def calendar(
-    calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None
+    calls: Sequence[Any],
+    meta: FeedMeta,
+    *,
+    call_page: CallPage,
+    notes: Notes | None = None,
+    events: EventCache | None = None,
 ) -> bytes:
-    """An iCalendar document with one event per deadline stage of `calls`; `notes`: see `Notes`."""
+    """An iCalendar document with one event per deadline stage of `calls`; `notes`: see `Notes`;
+    `events` keeps serialised events between documents (none: every event serialised here)."""
+    texts = []
+    for call in calls:
+        page = call_page(call.id)
+        silent = (notes or {}).get(call.id)
+        for stage in stages(call.deadlines):
+
+            def build(
+                call: Any = call, stage: Stage = stage, page: str = page, silent: str | None = silent
+            ) -> bytes:
+                return _event(call, stage, page, meta.uid_domain, silent).to_ical()  # type: ignore[no-any-return]
+
+            key = event_key(call, stage, page, meta.uid_domain, silent) if events is not None else None
+            texts.append(events.get(key, build) if events is not None else build())
+    head = _head(meta)
+    assert head.endswith(_END)
+    return head[: -len(_END)] + b"".join(texts) + _END
+
+
+def _head(meta: FeedMeta) -> bytes:
+    """The calendar's own properties, as a document without events."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -60,10 +135,6 @@ def calendar(
     cal.add("x-wr-caldesc", one_line(meta.description))
     cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", vDuration(REFRESH))
-    for call in calls:
-        page = call_page(call.id)
-        for stage in stages(call.deadlines):
-            cal.add_component(_event(call, stage, page, meta.uid_domain, (notes or {}).get(call.id)))
     return cal.to_ical()  # type: ignore[no-any-return]
 
 

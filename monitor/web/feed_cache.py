@@ -12,8 +12,10 @@ ETag sees them at once). 304 answers If-None-Match (lists, `*` and W/ accepted) 
 If-Modified-Since. Rendered bodies are kept by ETag, so a feed polled by many readers is built
 once per change.
 
-Owns the validators' arithmetic, the caching headers and the caches' budgets. Must not read the
-database or know a feed format: the routes say what a body is, its media type and how to build it.
+Owns the validators' arithmetic, the caching headers and the caches' budgets, including the
+calendar renderer's cache of serialised events (`monitor.render.ics.EventCache`, kept here so it lives
+as long as the app, handed to the renderer by the routes). Must not read the database or know a feed
+format: the routes say what a body is, its media type and how to build it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from monitor.catalogue.snapshot import Catalogue
+from monitor.render.ics import EventCache
 
 MAX_AGE = 300
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -130,6 +133,7 @@ class FeedCache:
     def __init__(self) -> None:
         self._current: SnapshotIndex | None = None
         self.bodies = Bodies()
+        self.events = EventCache()  # calendar events by what their text is made of
 
     def index(self, snapshot: Catalogue) -> SnapshotIndex:
         current = self._current

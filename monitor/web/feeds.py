@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -50,7 +51,7 @@ from monitor.render.words import stated_words
 from monitor.tokens import Purpose, Signer, TokenError
 from monitor.web import errors
 from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
-from monitor.web.feed_cache import Plan, latest
+from monitor.web.feed_cache import FeedCache, Plan, latest
 
 MEDIA_TYPES = {
     "rss": "application/rss+xml; charset=utf-8",
@@ -101,7 +102,7 @@ def public_feed(
     def build() -> bytes:
         calls = [entry.call for entry in snapshot.filter(query, now=now)[:limit]]
         notes = worded(snapshot.not_stated(calls, query.criteria()).items())
-        return RENDER[fmt](calls, meta, call_page=links.call, notes=notes)
+        return render(fmt, cache)(calls, meta, call_page=links.call, notes=notes)
 
     etag = snapshot.etag("public", fmt, search, mark)
     return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, False, build))
@@ -109,11 +110,7 @@ def public_feed(
 
 @router.api_route("/feeds/profile/{name}", methods=["GET", "HEAD"])
 def profile_feed(
-    request: Request,
-    name: str,
-    app: AppDep,
-    catalogue: CatalogueDep,
-    cache: FeedCacheDep,
+    request: Request, name: str, app: AppDep, catalogue: CatalogueDep, cache: FeedCacheDep
 ) -> Response:
     token, _, fmt = name.rpartition(".")
     if fmt not in MEDIA_TYPES or not token:
@@ -139,7 +136,7 @@ def profile_feed(
         cap = MAX_CALENDAR_CALLS if fmt == "ics" else MAX_ITEMS
         found = profile_entries(snapshot, profile.criteria, profile.dismissed, now)[:cap]
         notes = worded((entry.call.id, match.not_stated) for entry, match in found)
-        return RENDER[fmt]([entry.call for entry, _ in found], meta, call_page=links.call, notes=notes)
+        return render(fmt, cache)([entry.call for entry, _ in found], meta, call_page=links.call, notes=notes)
 
     subject = _digest(token, repr(profile))
     etag = snapshot.etag("profile", fmt, subject, mark)
@@ -148,11 +145,7 @@ def profile_feed(
 
 @router.api_route("/feeds/tracked/{name}", methods=["GET", "HEAD"])
 def tracked_feed(
-    request: Request,
-    name: str,
-    app: AppDep,
-    catalogue: CatalogueDep,
-    cache: FeedCacheDep,
+    request: Request, name: str, app: AppDep, catalogue: CatalogueDep, cache: FeedCacheDep
 ) -> Response:
     token, _, fmt = name.rpartition(".")
     if fmt != "ics" or not token:
@@ -177,11 +170,16 @@ def tracked_feed(
 
     def build() -> bytes:
         calls = [e.call for e in tracked_entries(snapshot, set(tracked))[:MAX_CALENDAR_CALLS]]
-        return ics.calendar(calls, meta, call_page=links.call)
+        return ics.calendar(calls, meta, call_page=links.call, events=cache.events)
 
     subject = _digest(token, repr(sorted((cid, at.isoformat()) for cid, at in tracked.items())))
     etag = snapshot.etag("tracked", fmt, subject)
     return cache.respond(request, Plan(MEDIA_TYPES[fmt], etag, meta.updated, True, build))
+
+
+def render(fmt: str, cache: FeedCache) -> Any:
+    """The renderer of `fmt`; the calendar's with the app's cache of serialised events."""
+    return partial(ics.calendar, events=cache.events) if fmt == "ics" else RENDER[fmt]
 
 
 # --------------------------------------------------------------------------- requests
