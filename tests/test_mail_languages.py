@@ -1,6 +1,6 @@
-"""A French, a German and a Polish subscriber each receive every e-mail wholly in their language
-(issue #15, "Languages"): a confirmation, a digest, a reminder, a change alert and a manage link,
-over the real SMTP path.
+"""A subscriber in each offered language (French, German, Polish, as issue #15 names, and Italian
+and Spanish) receives every e-mail wholly in their language: a confirmation, a digest, a reminder,
+a change alert and a manage link, over the real SMTP path.
 
 For each message (subject, text and HTML parts decoded): nothing rendered was missing from the
 language's catalogue, and no English text of three words or more from the catalogue appears
@@ -15,11 +15,21 @@ import re
 import pytest
 
 from monitor.cli.translations import extract
-from monitor.render.i18n import forget_missing, missing
+from monitor.render.i18n import forget_missing, missing, offered_languages
 from tests.mailflow import every_kind, visible, without_content
 from tests.mailworld import MailWorld
 
-SUBSCRIBERS = {"fr": "camille@example.fr", "de": "jonas@example.de", "pl": "zofia@example.pl"}
+SUBSCRIBERS = {
+    "fr": "camille@example.fr",
+    "de": "jonas@example.de",
+    "pl": "zofia@example.pl",
+    "it": "giulia@example.it",
+    "es": "lucia@example.es",
+}
+
+
+def test_every_translated_language_is_tested() -> None:
+    assert sorted(SUBSCRIBERS) == offered_languages()[1:]
 
 
 def english_sentences() -> set[str]:

@@ -56,6 +56,7 @@ class MailRenderer:
             words = translator(language)
             for env in (html_env, text_env):
                 env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+                env.globals["label"] = words.label
             self._envs[language] = (html_env, text_env)
         return self._envs[language]
 

@@ -40,6 +40,10 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "transla
     return message
 
 
+# The colon after a label is the language's: French puts a (non-breaking) space before it.
+LABEL = N_("%(label)s:")
+
+
 def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
@@ -121,6 +125,10 @@ class Translator:
         """One text, with %(name)s filled in: `_("Week of %(day)s", day=...)`."""
         text = self.gettext(message)
         return text % values if values else text
+
+    def label(self, text: str) -> str:
+        """A label before its value, with the language's punctuation: "Budget:", French "Budget :"."""
+        return self.gettext(LABEL) % {"label": text}
 
     def plural(self, singular: str, plural: str, num: int, **values: object) -> str:
         """A text with a number in it; `%(num)d` is filled in with `num`."""
