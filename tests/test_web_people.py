@@ -343,7 +343,8 @@ def test_manage_page_edits_persist_and_take_effect(world: MailWorld) -> None:
         assert saved.status_code == 303 and saved.headers["location"].endswith(
             "?saved=preferences#preferences"
         )
-        assert "Your e-mail preferences are saved." in http.get(world.web + saved.headers["location"]).text
+        # The page is now in the language just chosen (French).
+        assert "préférences d&#39;e-mail sont enregistrées." in http.get(world.web + saved.headers["location"]).text
         edited = world.submit(
             http,
             manage,
@@ -353,7 +354,7 @@ def test_manage_page_edits_persist_and_take_effect(world: MailWorld) -> None:
         )  # fmt: skip
         assert edited.status_code == 303
         bad = world.submit(http, manage, {"timezone_other": "Nowhere/Land"}, action=f"{manage}/preferences")
-        assert bad.status_code == 422 and "Not saved: unknown time zone" in bad.text
+        assert bad.status_code == 422 and "fuseau horaire inconnu &#39;Nowhere/Land&#39;" in bad.text
         assert 'value="Nowhere/Land"' in bad.text
     anna = _subscriber(world)
     assert (anna.language, anna.timezone, anna.digest_weekday, anna.digest_hour) == (

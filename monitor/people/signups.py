@@ -31,6 +31,8 @@ from monitor.people.subscriptions import (
     subscribe,
 )
 from monitor.plan.claim import MailContext
+from monitor.render.i18n import N_
+from monitor.render.phrase import Phrase
 
 
 def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]) -> str:
@@ -39,7 +41,9 @@ def check_sign_up(email: str, profile: ProfileInput, preferences: dict[str, Any]
     try:
         address = usable_address(email)
     except ValueError as exc:
-        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
+        raise SubscriptionError(
+            Phrase(N_("not a usable e-mail address: %(reason)s"), reason=str(exc))
+        ) from None
     clean_profile(profile)
     check_preferences(**preferences)
     return address

@@ -29,12 +29,20 @@ from monitor.normalise.vocab import ECOSYSTEMS, FUNDING_TYPES, ORG_TYPES
 from monitor.people.addresses import usable_address
 from monitor.people.confirmations import request_confirmation
 from monitor.plan.claim import MailContext
-from monitor.render.i18n import N_, offered_languages
+from monitor.render.i18n import N_, offered_languages, translator
+from monitor.render.phrase import Phrase, say
 from monitor.tokens import Purpose, Signer, TokenError
 
 
 class SubscriptionError(ValueError):
-    """Bad input from a person (an address, a country, a time zone): the message says which."""
+    """Bad input from a person (an address, a country, a time zone): the message says which.
+
+    The message is an N_-marked text or a `Phrase` (a text with values); `str()` is English (CLI,
+    logs), `said(language)` is what a page shows."""
+
+    def said(self, language: str) -> str:
+        message = self.args[0] if self.args else ""
+        return say(message, language) if isinstance(message, Phrase) else translator(language)(str(message))
 
 
 @dataclass
@@ -63,13 +71,21 @@ def clean_profile(data: ProfileInput) -> dict[str, Any]:
     for text in _items(data.countries):
         code = user_country(text)
         if not code:
-            raise SubscriptionError(f"unknown country {text!r}: use a name or a two-letter code like PT")
+            raise SubscriptionError(
+                Phrase(N_("unknown country %(text)r: use a name or a two-letter code like PT"), text=text)
+            )
         countries.append(code.upper())
-    org_types = [_slug(t, ORG_TYPES, "organisation type") for t in _items(data.org_types)]
-    ecosystems = [_slug(t, ECOSYSTEMS, "ecosystem") for t in _items(data.ecosystems)]
+    org_types = [_slug(t, ORG_TYPES, Phrase(N_("organisation type"))) for t in _items(data.org_types)]
+    ecosystems = [_slug(t, ECOSYSTEMS, Phrase(N_("ecosystem"))) for t in _items(data.ecosystems)]
     funding = [t.lower() for t in _items(data.funding_types)]
     if bad := [t for t in funding if t not in FUNDING_TYPES]:
-        raise SubscriptionError(f"unknown funding type {bad[0]!r}: one of {', '.join(FUNDING_TYPES)}")
+        raise SubscriptionError(
+            Phrase(
+                N_("unknown funding type %(text)r: one of %(choices)s"),
+                text=bad[0],
+                choices=", ".join(FUNDING_TYPES),
+            )
+        )
     if data.frequency not in {f.value for f in Frequency}:
         raise SubscriptionError(N_("frequency must be weekly, daily or off"))
     if data.budget_min is not None and data.budget_max is not None and data.budget_min > data.budget_max:
@@ -113,14 +129,21 @@ def _items(values: list[str] | None) -> list[str]:
 _ALIASES = {"start-up": "startup", "start-ups": "startup", "smes": "sme", "public": "public-body"}
 
 
-def _slug(text: str, vocabulary: dict[str, str], what: str) -> str:
+def _slug(text: str, vocabulary: dict[str, str], what: Phrase) -> str:
     wanted = text.strip().lower()
     for slug, label in vocabulary.items():
         if wanted in (slug, label.lower()):
             return slug
     if wanted in _ALIASES and _ALIASES[wanted] in vocabulary:
         return _ALIASES[wanted]
-    raise SubscriptionError(f"unknown {what} {text!r}: one of {', '.join(vocabulary)}")
+    raise SubscriptionError(
+        Phrase(
+            N_("unknown %(what)s %(text)r: one of %(choices)s"),
+            what=what,
+            text=text,
+            choices=", ".join(vocabulary),
+        )
+    )
 
 
 def check_preferences(
@@ -133,14 +156,16 @@ def check_preferences(
     values: dict[str, Any] = {}
     if language is not None:
         if language not in offered_languages():
-            raise SubscriptionError(f"language must be one of {', '.join(offered_languages())}")
+            raise SubscriptionError(
+                Phrase(N_("language must be one of %(choices)s"), choices=", ".join(offered_languages()))
+            )
         values["language"] = language
     if timezone is not None:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise SubscriptionError(
-                f"unknown time zone {timezone!r}: use a name like Europe/Lisbon"
+                Phrase(N_("unknown time zone %(text)r: use a name like Europe/Lisbon"), text=timezone)
             ) from None
         values["timezone"] = timezone
     if weekday is not None:
@@ -182,7 +207,9 @@ def subscribe(
     try:
         address = usable_address(email)
     except ValueError as exc:
-        raise SubscriptionError(f"not a usable e-mail address: {exc}") from None
+        raise SubscriptionError(
+            Phrase(N_("not a usable e-mail address: %(reason)s"), reason=str(exc))
+        ) from None
     values = clean_profile(profile)
     prefs = check_preferences(**preferences)
     row = repo.subscriber_by_email(session, email=address)

@@ -84,7 +84,7 @@ def _show(
         subscriber=subscriber,
         base=f"/manage/{token}",
         flash=_(FLASH[saved]) if (saved := request.query_params.get("saved", "")) in FLASH else None,
-        error=_(state["error"]) if state.get("error") else "",
+        error=state["error"].said(_.language) if state.get("error") else "",
         editing=editing,
         prefs=values if editing == "preferences" else preference_values(subscriber),
         profiles=profiles,
@@ -183,9 +183,9 @@ def _save_profile(
             state = {
                 "editing": editing,
                 "values": values,
-                "error": str(error),
+                "error": error,
                 "status": 422,
-            }  # translated by _show
+            }  # said in the subscriber's language by _show
             return _show(pages, request, token, session, subscriber, **state)
         now = pages.app.clock()
         if row is None:
@@ -234,7 +234,7 @@ def save_preferences(token: str, request: Request, pages: PagesDep, form: Prefer
         try:
             prefs = check_preferences(**preferences(values))
         except SubscriptionError as error:
-            state = {"editing": "preferences", "values": values, "error": str(error), "status": 422}
+            state = {"editing": "preferences", "values": values, "error": error, "status": 422}
             return _show(pages, request, token, session, subscriber, **state)
         repo.update_subscriber(session, subscriber_id=subscriber.id, **prefs)
         return _saved(token, "preferences", "preferences")

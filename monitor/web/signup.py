@@ -80,8 +80,8 @@ def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Re
             profile, prefs = profile_input(values), preferences(values)
             address = check_sign_up(values["email"], profile, prefs)
         except SubscriptionError as error:
-            # Constant messages are N_-marked where raised (forms, people.subscriptions).
-            problem = pages.words(request)(str(error))
+            # N_-marked texts or Phrases where raised (forms, people.subscriptions).
+            problem = error.said(pages.words(request).language)
             return _form_page(pages, request, values, call, status=422, error=problem)
         # Over the per-address limit: the same answer, no profile saved and no e-mail (no
         # enumeration), but a call to track is still kept (the page says both).
