@@ -344,7 +344,8 @@ def test_manage_page_edits_persist_and_take_effect(world: MailWorld) -> None:
             "?saved=preferences#preferences"
         )
         # The page is now in the language just chosen (French).
-        assert "préférences d&#39;e-mail sont enregistrées." in http.get(world.web + saved.headers["location"]).text
+        page = http.get(world.web + saved.headers["location"]).text
+        assert "préférences d&#39;e-mail sont enregistrées." in page
         edited = world.submit(
             http,
             manage,
