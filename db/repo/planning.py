@@ -9,7 +9,6 @@ Must not: write anything, or decide what is due or listed (`monitor.plan` does).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy.orm import defer
@@ -17,10 +16,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from db.models import Call, Subscriber, SubscriberStatus
-from db.repo.calls import deadlines_for
-from db.repo.reads import change_counts
-from db.repo.sources import list_sources
-from monitor.model.view import LogicalCall, Member, merge
+from db.repo.reads import grouped_members
+from monitor.model.view import LogicalCall, merge
 
 # Digests show a call's text summary only: its HTML versions are the largest columns there are.
 UNSHOWN = ("summary_html", "conditions_html")
@@ -44,17 +41,7 @@ def planning_calls(session: Session) -> list[LogicalCall]:
     for row in rows:
         for name in UNSHOWN:
             set_committed_value(row, name, None)
-    kinds = {source.id: source.kind for source in list_sources(session)}
-    row_ids = [row.id for row in rows if row.id is not None]
-    deadlines = deadlines_for(session, call_ids=row_ids)
-    changes = change_counts(session, call_ids=row_ids)
-    members: dict[int, list[Member]] = defaultdict(list)
-    for row in rows:
-        assert row.id is not None
-        members[row.group_id or row.id].append(
-            Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id, []),
-                   changes=changes.get(row.id, 0))
-        )  # fmt: skip
+    members = grouped_members(session, rows)
     found = [merge(group) for group in members.values()]
     # search_calls' order: soonest deadline first, calls without one last.
     found.sort(

@@ -92,6 +92,12 @@ def logical_calls(session: Session, *, primary_ids: Sequence[int]) -> list[Logic
                 select(Call).where(or_(col(Call.id).in_(chunk), col(Call.group_id).in_(chunk)))
             ).all()
         )
+    members = grouped_members(session, rows)
+    return [merge(members[primary_id]) for primary_id in ids if primary_id in members]
+
+
+def grouped_members(session: Session, rows: Sequence[Call]) -> dict[int, list[Member]]:
+    """`rows` as members of their logical calls (by primary id), with kind, deadlines and change count."""
     kinds = {source.id: source.kind for source in list_sources(session)}
     row_ids = [row.id for row in rows if row.id is not None]
     deadlines = deadlines_for(session, call_ids=row_ids)
@@ -104,7 +110,7 @@ def logical_calls(session: Session, *, primary_ids: Sequence[int]) -> list[Logic
             Member(call=row, kind=kinds.get(row.source_id, ""), deadlines=deadlines.get(row.id or 0, []),
                    changes=changes.get(row.id or 0, 0))
         )  # fmt: skip
-    return [merge(members[primary_id]) for primary_id in ids if primary_id in members]
+    return members
 
 
 def change_counts(session: Session, *, call_ids: Sequence[int]) -> dict[int, int]:
