@@ -11,52 +11,17 @@ e-mail addresses and the name Callwatch.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
 
 import monitor.render.i18n as i18n
-from monitor.cli.translations import extract
 from tests.mailflow import every_kind, visible, without_content
 from tests.mailworld import MailWorld
+from tests.pseudo import PSEUDO, pseudo_locale  # noqa: F401 - the fixture
 
-PSEUDO = "fr"  # a real locale, so that Babel words dates and amounts; the catalogue is made up
 ADDRESS = "pseudo@example.org"
-
-
-@pytest.fixture
-def pseudo_catalogue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    catalog = Catalog(locale=PSEUDO, domain=i18n.DOMAIN)
-    for message in extract():
-        if not message.id:
-            continue
-        if message.pluralizable:
-            singular, plural = message.id
-            # Every plural form of the language (CLDR gives French three: one, many, other).
-            forms = (f"‹{singular}›", *[f"‹{plural}›"] * (catalog.num_plurals - 1))
-            catalog.add(message.id, forms, flags=message.flags)
-        else:
-            catalog.add(message.id, f"‹{message.id}›", flags=message.flags)
-    folder = tmp_path / "locale" / PSEUDO / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with (folder / f"{i18n.DOMAIN}.po").open("wb") as handle:
-        write_po(handle, catalog)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
-    _clear()
-    yield
-    monkeypatch.undo()
-    _clear()
-
-
-def _clear() -> None:
-    i18n.translations.cache_clear()
-    i18n.translator.cache_clear()
-    i18n.forget_missing()
 
 
 def unmarked(text: str) -> list[str]:
@@ -82,7 +47,7 @@ def test_unmarked_finds_an_english_word_outside_the_markers() -> None:
     assert unmarked("‹Changed: Hydrogen valleys› 3 janvier 2027 17:00 Portugal") == []
 
 
-@pytest.mark.usefixtures("pseudo_catalogue")
+@pytest.mark.usefixtures("pseudo_locale")
 def test_every_text_of_every_email_is_marked(world: MailWorld) -> None:
     messages = every_kind(world, ADDRESS, PSEUDO)
     left = {
