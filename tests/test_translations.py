@@ -71,3 +71,13 @@ def test_a_language_is_matched_to_its_base_or_english() -> None:
 def test_the_check_command_agrees() -> None:
     result = CliRunner().invoke(check)
     assert result.exit_code == 0, result.output
+
+
+def test_misses_are_kept_within_a_bound() -> None:
+    # A refusal naming a time is a new text each time: a long-lived process must not grow with them.
+    forget_missing()
+    _ = translator("pl")
+    for number in range(1_500):
+        _(f"A text with a value in it: {number}")
+    assert 0 < len(missing("pl")) <= 1_000
+    forget_missing()

@@ -31,8 +31,10 @@ LOCALE_DIR = Path(__file__).resolve().parents[2] / "templates" / "locale"
 DOMAIN = "callwatch"
 SOURCE_LANGUAGE = "en"
 
-# msgids looked up and not found, per language: read by tests, never by production code.
+# msgids looked up and not found, per language: read by tests, never by production code. Capped,
+# as a text with a value in it (a refusal naming a time) is a new miss each time in a long-lived process.
 _MISSES: dict[str, set[str]] = {}
+_MISSES_KEPT = 1_000
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "translate later"
@@ -88,12 +90,18 @@ class _MissRecorder(gettext_module.NullTranslations):
         self.language = language
 
     def gettext(self, message: str) -> str:
-        _MISSES.setdefault(self.language, set()).add(message)
+        _remember(self.language, message)
         return message
 
     def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
-        _MISSES.setdefault(self.language, set()).add(msgid1)
+        _remember(self.language, msgid1)
         return msgid1 if n == 1 else msgid2
+
+
+def _remember(language: str, message: str) -> None:
+    misses = _MISSES.setdefault(language, set())
+    if len(misses) < _MISSES_KEPT:
+        misses.add(message)
 
 
 @functools.cache
