@@ -19,23 +19,13 @@ from db.engine import session_scope
 from monitor.deliver.sender import deliver
 from monitor.people.confirmations import send_manage_link
 from monitor.plan.claim import mail_context
-from tests.mailworld import CALLS, MailWorld, call_in, utc
+from tests.mailworld import CALLS, MOVED_A, MailWorld, utc
 
 # What the calls say themselves (titles, summaries, programme): shown as the source wrote it.
 CALL_CONTENT = sorted(
     {c.title for c in CALLS} | {c.summary_text for c in CALLS if c.summary_text} | {"Horizon Europe"},
     key=len,
     reverse=True,
-)
-MOVED_A = call_in(
-    "A",
-    "Green hydrogen electrolyser pilots for SMEs",
-    deadline="2027-01-10T16:00:00Z",
-    summary="Pilot lines for electrolysers in industrial clusters.",
-    countries=["DE", "PT", "ES"],
-    org_types=["sme"],
-    budget=2_000_000,
-    per_project=500_000,
 )
 
 

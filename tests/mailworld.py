@@ -96,6 +96,18 @@ CALLS = [
     ),
 ]
 
+# Call A with its deadline moved from 3 to 10 January 2027: the change the alert tests announce.
+MOVED_A = call_in(
+    "A",
+    "Green hydrogen electrolyser pilots for SMEs",
+    deadline="2027-01-10T16:00:00Z",
+    summary="Pilot lines for electrolysers in industrial clusters.",
+    countries=["DE", "PT", "ES"],
+    org_types=["sme"],
+    budget=2_000_000,
+    per_project=500_000,
+)
+
 
 class MutableClock:
     def __init__(self, at: datetime) -> None:

@@ -11,7 +11,7 @@ from sqlmodel import select
 from db import repo
 from db.engine import session_scope
 from db.models import Consent, Delivery, Subscriber
-from tests.mailworld import CALLS, MailWorld, call_in, link, utc
+from tests.mailworld import CALLS, MOVED_A, MailWorld, call_in, link, utc
 
 ANNA = "anna@example.org"
 SUBSCRIBE = (
@@ -137,17 +137,7 @@ def test_subscribe_confirm_digest_links_reminders_alerts_unsubscribe(world: Mail
     assert reminder["Subject"] == "Deadline in 30 days: Green hydrogen electrolyser pilots for SMEs"
 
     # The deadline moves: one change alert that says so.
-    moved = call_in(
-        "A",
-        "Green hydrogen electrolyser pilots for SMEs",
-        deadline="2027-01-10T16:00:00Z",
-        summary="Pilot lines for electrolysers in industrial clusters.",
-        countries=["DE", "PT", "ES"],
-        org_types=["sme"],
-        budget=2_000_000,
-        per_project=500_000,
-    )
-    world.seed([moved], now=utc("2026-12-05T06:00:00Z"))
+    world.seed([MOVED_A], now=utc("2026-12-05T06:00:00Z"))
     assert world.cli("alerts", "--now", "2026-12-05T07:00:00Z").exit_code == 0
     assert world.cli("alerts", "--now", "2026-12-05T08:00:00Z").exit_code == 0
     [alert] = [m for m in world.messages_to(ANNA) if m["X-Callwatch-Kind"] == "alert"]
@@ -232,17 +222,7 @@ def test_second_digest_has_new_changed_and_closing_soon(world: MailWorld) -> Non
         "F", "Hydrogen refuelling for SME fleets", deadline="2027-03-01T16:00:00Z", countries=["PT"]
     )
     world.seed([fresh], now=utc("2026-11-25T09:00:00Z"))
-    moved = call_in(
-        "A",
-        "Green hydrogen electrolyser pilots for SMEs",
-        deadline="2027-01-10T16:00:00Z",
-        summary="Pilot lines for electrolysers in industrial clusters.",
-        countries=["DE", "PT", "ES"],
-        org_types=["sme"],
-        budget=2_000_000,
-        per_project=500_000,
-    )
-    world.seed([moved], now=utc("2026-11-26T09:00:00Z"))
+    world.seed([MOVED_A], now=utc("2026-11-26T09:00:00Z"))
     assert world.cli("digest", "--now", "2026-11-30T08:05:00Z").exit_code == 0
     first, second = [m for m in world.messages_to(ANNA) if m["X-Callwatch-Kind"] == "digest"]
     assert second["Subject"] == "Your Callwatch digest: 1 new call"
