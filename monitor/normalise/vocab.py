@@ -140,12 +140,17 @@ class Rule:
 
     def found_in(self, folded: str) -> bool:
         """A cue matches somewhere that no guard phrase covers ("wind farms" cancels "farms")."""
-        matches = [m for cue in self.cues for m in needles.finditer(cue, folded)]
-        if not matches:
-            return False
-        # Guards are read only when a cue matched: most texts name few of the vocabulary (issue #18).
-        spans = [m.span() for guard in self.guards for m in needles.finditer(guard, folded)]
-        return any(not any(start <= m.start() and m.end() <= end for start, end in spans) for m in matches)
+        if not self.guards:  # the first match decides: the rest of a 50 kB text is not read
+            return any(needles.search(cue, folded) is not None for cue in self.cues)
+        spans: list[tuple[int, int]] | None = None
+        for cue in self.cues:
+            for match in needles.finditer(cue, folded):
+                # Guards are read only once a cue matched: most texts name few of the vocabulary.
+                if spans is None:
+                    spans = [m.span() for guard in self.guards for m in needles.finditer(guard, folded)]
+                if not any(start <= match.start() and match.end() <= end for start, end in spans):
+                    return True
+        return False
 
 
 def _compile_one(slug: str, pattern: str) -> re.Pattern[str]:
