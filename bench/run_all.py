@@ -5,7 +5,7 @@
     .venv/bin/python bench/run_all.py --only ingest matching --runs 3
     .venv/bin/python bench/run_all.py --from-json bench/last_run.json   # rewrite BENCHMARKS.md only
 
-Full sizes take about three hours on a 2-core machine (see the README, "Benchmarks") and must run on a
+Full sizes take about an hour and a half on a 2-core machine (see the README, "Benchmarks") and must run on a
 quiet machine: the load average is recorded next to the figures. BENCHMARKS.md is written only by a
 complete full run (or --from-json) unless --out names a file; a complete full run also saves its results
 in bench/last_run.json.
