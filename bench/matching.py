@@ -92,7 +92,6 @@ def main() -> None:
             counts.append(len(ranked))
             if index in sample:
                 found[index] = ranked
-        del ranked
         matcher_s.append(time.perf_counter() - start)
         log(f"run {run + 1}: Matcher {matcher_s[-1]:.1f} s; double loop on {n_sample} profiles")
         start = time.perf_counter()

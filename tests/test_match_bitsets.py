@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.match.index import bits_of, positions_of
+from monitor.match.bits import bits_of, positions_of, union
 from monitor.match.text import split_field
 
 
@@ -24,6 +24,7 @@ def test_and_or_are_intersection_and_union(left: list[int], right: list[int]) ->
     a, b = bits_of(left), bits_of(right)
     assert positions_of(a & b) == sorted(set(left) & set(right))
     assert positions_of(a | b) == sorted(set(left) | set(right))
+    assert union([a, b]) == a | b and union([]) == 0
 
 
 def test_a_field_knows_which_words_are_in_capitals() -> None:

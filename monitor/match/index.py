@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.match.bits import bits_of, positions_of, union
 from monitor.match.checks import (
     Check,
     Compiled,
@@ -208,9 +209,9 @@ class Matcher:
         for name, values in wanted.items():
             if values:
                 bucket = self._buckets[name]
-                found &= _union(bucket.get(value, 0) for value in (*values, ""))
+                found &= union(bucket.get(value, 0) for value in (*values, ""))
         if comp.keywords:
-            found &= _union(self._term_candidates(term) for term in comp.keywords)
+            found &= union(self._term_candidates(term) for term in comp.keywords)
         for term in comp.keywords_all:
             found &= self._term_candidates(term)
         return found
@@ -228,41 +229,10 @@ class Matcher:
     def _word_ids(self, word: str, raw: str, prefix: bool) -> int:
         if not prefix:
             related = (self.corpus.lexicon.related(stem(raw, lang), lang) for lang in self.corpus.languages)
-            return _union(self._stems.get(key, 0) for keys in related for key in keys)
+            return union(self._stems.get(key, 0) for keys in related for key in keys)
         ids = 0
         at = bisect.bisect_left(self._vocabulary, word)
         while at < len(self._vocabulary) and self._vocabulary[at].startswith(word):
             ids |= self._words[self._vocabulary[at]]
             at += 1
         return ids
-
-
-def _union(sets: Iterable[int]) -> int:
-    found = 0
-    for bits in sets:
-        found |= bits
-    return found
-
-
-def bits_of(positions: Iterable[int]) -> int:
-    """The bit set (an int) with the bits at `positions` set."""
-    marks = bytearray()
-    for at in positions:
-        byte = at >> 3
-        if byte >= len(marks):
-            marks.extend(bytes(byte - len(marks) + 1))
-        marks[byte] |= 1 << (at & 7)
-    return int.from_bytes(marks, "little")
-
-
-_BYTE_BITS = tuple(tuple(k for k in range(8) if value >> k & 1) for value in range(256))
-
-
-def positions_of(bits: int) -> list[int]:
-    """The positions of the set bits, ascending."""
-    found: list[int] = []
-    for at, byte in enumerate(bits.to_bytes((bits.bit_length() + 7) // 8, "little")):
-        if byte:
-            base = at << 3
-            found.extend(base + k for k in _BYTE_BITS[byte])
-    return found

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from monitor.match.bits import bits_of
 from monitor.match.stems import Lexicon, stem, stem_words
 from monitor.normalise.vocab import fold, fold_chars
 
@@ -139,10 +140,7 @@ def split_field(name: str, text: str, language: str, *, max_words: int | None = 
     joins = tuple(map(_join_key, parts[0 : 2 * len(raw) : 2]))
     # Built from the end, so the earliest position of a stem is the one kept.
     first_at = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
-    capitals = 0
-    for i, word in enumerate(raw):
-        if _in_capitals(word):
-            capitals |= 1 << i
+    capitals = bits_of(i for i, word in enumerate(raw) if _in_capitals(word))
     return Field(name, text, words, stems, joins, first_at, tuple(sorted(set(words))), capitals)
 
 
