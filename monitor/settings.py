@@ -10,6 +10,7 @@ result down; tests build `Settings(...)` directly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -196,21 +197,36 @@ def _describe(exc: ValidationError) -> str:
 
 
 def ensure_secret(settings: Settings) -> Settings:
-    """Outside production, generate a secret on first run and keep it in var/secret_key."""
+    """Outside production, generate a secret on first run and keep it in var/secret_key.
+
+    Two processes starting at once on a fresh ./var (cron's `poll` and the worker) must end with
+    one key, or the links one signs fail in the other: the key is written whole to a private
+    temporary file and linked into place, which fails if the other process linked first; the loser
+    then reads the winner's key. A reader never sees a half-written file.
+    """
     if settings.secret_key is not None:
         return settings
     path = settings.var_dir / "secret_key"
-    if path.exists():
-        value = path.read_text().strip()
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        value = secrets.token_urlsafe(48)
-        # Written with 0600 from the start so the key is never world-readable.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    if not path.exists():
+        _publish_secret(path, secrets.token_urlsafe(48))
+    settings.secret_key = SecretStr(path.read_text().strip())
+    return settings
+
+
+def _publish_secret(path: Path, value: str) -> None:
+    """Put `value` at `path` unless a key is already there (then leave that one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    # Written with 0600 from the start so the key is never world-readable.
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(value + "\n")
-    settings.secret_key = SecretStr(value)
-    return settings
+        # If another process published first, its key is the one.
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 def prepare_var_dir(settings: Settings, *, wait_for_folder: bool = False) -> None:

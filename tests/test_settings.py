@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,6 +100,29 @@ def test_development_secret_is_generated_once_and_private(tmp_path: Path) -> Non
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     again = ensure_secret(load_settings(var_dir=tmp_path / "var"))
     assert again.secret() == settings.secret()
+
+
+def _key_after_barrier(var_dir: Path, barrier: Any, keys: Any) -> None:
+    settings = load_settings(var_dir=var_dir)
+    barrier.wait()
+    keys.put(ensure_secret(settings).secret())
+
+
+def test_processes_starting_together_on_a_fresh_var_share_one_key(tmp_path: Path) -> None:
+    """Cron's poll and the worker at first start: no FileExistsError, no half-read key, one key."""
+    context = multiprocessing.get_context("fork")
+    barrier, keys = context.Barrier(12), context.Queue()
+    processes = [
+        context.Process(target=_key_after_barrier, args=(tmp_path / "var", barrier, keys)) for _ in range(12)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(30)
+    assert [process.exitcode for process in processes] == [0] * 12
+    found = {keys.get(timeout=5) for _ in processes}
+    assert found == {(tmp_path / "var" / "secret_key").read_text().strip()}
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret_key"]  # no drafts left behind
 
 
 def test_nothing_is_created_by_loading_settings(tmp_path: Path) -> None:
