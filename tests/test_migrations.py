@@ -22,6 +22,7 @@ from tests.mailworld import call_in
 EXPECTED_TABLES = {
     "source", "fetchrun", "call", "deadline", "callchange", "subscriber", "profile", "consent",
     "trackedcall", "dismissal", "delivery", "deliverybody", "ratehit", "shown", "alembic_version",
+    "collection", "collectioneditor", "collectionitem", "signinlink", "websession",
 }  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""SQLModel tables: sources and their runs, calls with deadlines and history, people, deliveries, shown-log.
+"""SQLModel tables: sources and their runs, calls with deadlines and history, people, deliveries, shown-log,
+collections and sign-in.
 
 Owns: the one list of tables (`__all__`): importing this package registers every table on
 `SQLModel.metadata`, which Alembic reads, and callers write `from db.models import Call`.
@@ -8,6 +9,15 @@ PostgreSQL enums) so a new value never needs an ALTER TYPE.
 """
 
 from db.models.calls import Call, CallChange, Deadline
+from db.models.collections import (
+    Collection,
+    CollectionEditor,
+    CollectionItem,
+    EditorRole,
+    ItemState,
+    SignInLink,
+    WebSession,
+)
 from db.models.deliveries import Delivery, DeliveryBody, DeliveryKind, DeliveryStatus
 from db.models.people import (
     Consent,
@@ -42,4 +52,11 @@ __all__ = [
     "DeliveryStatus",
     "DeliveryKind",
     "Shown",
+    "Collection",
+    "CollectionEditor",
+    "CollectionItem",
+    "EditorRole",
+    "ItemState",
+    "SignInLink",
+    "WebSession",
 ]

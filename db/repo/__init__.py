@@ -11,6 +11,7 @@ caller's `session_scope` does.
 - `db.repo.people`: subscribers, profiles, consent, export and erasure, private feed versions and
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
+- `db.repo.collections`: collections, their co-editors and items (notes, order, dismissed);
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
@@ -28,6 +29,28 @@ from db.repo.calls import (
     deadlines_for,
     store_calls,
     stored_clocks,
+)
+from db.repo.collections import (
+    accept_invitations,
+    add_editor,
+    add_to_collection,
+    collection_by_public_key,
+    collection_items,
+    collections_of,
+    create_collection,
+    decided_call_ids,
+    delete_collection,
+    dismiss_from_collection,
+    editors_of,
+    get_collection,
+    item_counts,
+    may_edit_collection,
+    move_item,
+    remove_editor,
+    republish_collection,
+    set_item_note,
+    touch_collection,
+    update_collection,
 )
 from db.repo.deliveries import (
     claim_period,
@@ -110,6 +133,26 @@ from db.repo.sources import (
 from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
+    "create_collection",
+    "get_collection",
+    "collection_by_public_key",
+    "collections_of",
+    "may_edit_collection",
+    "touch_collection",
+    "update_collection",
+    "republish_collection",
+    "delete_collection",
+    "add_to_collection",
+    "dismiss_from_collection",
+    "set_item_note",
+    "move_item",
+    "collection_items",
+    "decided_call_ids",
+    "add_editor",
+    "accept_invitations",
+    "remove_editor",
+    "editors_of",
+    "item_counts",
     "confirmed_page",
     "planning_calls",
     "UNLIST_GUARD_SHARE",
