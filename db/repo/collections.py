@@ -188,17 +188,18 @@ def move_item(session: Session, *, collection_id: int, call_id: int, to_position
         return False
     items.remove(moving)
     items.insert(max(0, min(to_position - 1, len(items))), moving)
-    for index, item in enumerate(items, start=1):
-        if item.position != index:
-            item.position = index
-            session.add(item)
-    session.flush()
+    _number(session, items)
     touch_collection(session, collection_id=collection_id, now=now)
     return True
 
 
 def _renumber(session: Session, collection_id: int) -> None:
-    for index, item in enumerate(collection_items(session, collection_id=collection_id), start=1):
+    _number(session, collection_items(session, collection_id=collection_id))
+
+
+def _number(session: Session, items: list[CollectionItem]) -> None:
+    """Positions 1, 2, 3… in the order given; only rows whose place changed are written."""
+    for index, item in enumerate(items, start=1):
         if item.position != index:
             item.position = index
             session.add(item)
