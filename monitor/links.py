@@ -53,6 +53,18 @@ class LinkBuilder:
         version = int(getattr(subscriber, "feed_token_version", 1))
         return f"{self.base_url}/feeds/tracked/{self._token(Purpose.FEED, subscriber, t=version)}.ics"
 
+    def join_confirm(self, subscriber: object, member_id: int) -> str:
+        """Confirms joining one collection's newsletter (3 days, like a subscription's confirmation)."""
+        return f"{self.base_url}/member/confirm/{self._token(Purpose.JOIN, subscriber, m=member_id)}"
+
+    def member_leave(self, subscriber: object, member_id: int) -> str:
+        """Leave one collection's newsletter: the issue's one-click List-Unsubscribe (RFC 8058)."""
+        return f"{self.base_url}/member/leave/{self._token(Purpose.MEMBER, subscriber, m=member_id)}"
+
+    def interest(self, subscriber: object, member_id: int, call_id: int, issue_id: int) -> str:
+        token = self._token(Purpose.INTEREST, subscriber, m=member_id, c=call_id, i=issue_id)
+        return f"{self.base_url}/member/interest/{token}"
+
     def call(self, call_id: int) -> str:
         return f"{self.base_url}/calls/{call_id}"
 

@@ -1,7 +1,8 @@
-"""Signed tokens for links in e-mails and feeds: confirm, manage, unsubscribe, dismiss, track, feed.
+"""Signed tokens for links in e-mails and feeds: confirm, manage, unsubscribe, dismiss, track, feed,
+and a collection's members: join, member (leave), interest.
 
 Owns: one salt per purpose (a token made for one purpose is refused for any
-other), the lifetimes (a confirmation link lasts 3 days; the others years)
+other), the lifetimes (a confirmation or join link lasts 3 days; the others years)
 with an allowance for clock skew (a link minted by a worker whose clock runs
 up to 5 minutes ahead of the web process is accepted; one dated further in
 the future is refused as not valid yet, a 400 rather than "expired", since a
@@ -36,11 +37,15 @@ class Purpose(StrEnum):
     DISMISS = "dismiss"  # "not relevant" for one call in one profile
     TRACK = "track"  # follow one call
     FEED = "feed"  # a private per-profile feed or calendar
+    JOIN = "join"  # confirm joining one collection's newsletter (double opt-in)
+    MEMBER = "member"  # one member of one collection: leave it (one click)
+    INTEREST = "interest"  # one member says "I'm interested" in one call of the collection
 
 
 CONFIRM_VALID = timedelta(days=3)
 LONG_VALID = timedelta(days=5 * 366)
-LIFETIME = {purpose: LONG_VALID for purpose in Purpose} | {Purpose.CONFIRM: CONFIRM_VALID}
+SHORT = {Purpose.CONFIRM: CONFIRM_VALID, Purpose.JOIN: CONFIRM_VALID}
+LIFETIME = {purpose: LONG_VALID for purpose in Purpose} | SHORT
 # Worker and web process may run on hosts whose clocks disagree by a little (NTP keeps them within
 # seconds; a VM after resume, a minute or two); more than this is a clock to fix, or a `--now` run.
 CLOCK_SKEW = timedelta(minutes=5)

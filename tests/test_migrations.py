@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "source", "fetchrun", "call", "deadline", "callchange", "subscriber", "profile", "consent",
     "trackedcall", "dismissal", "delivery", "deliverybody", "ratehit", "shown", "alembic_version",
     "collection", "collectioneditor", "collectionitem", "signinlink", "websession",
+    "collectionmember", "collectionissue", "interest",
 }  # fmt: skip
 
 

@@ -38,6 +38,8 @@ SIGNED = (
     "/dismiss/",
     "/feeds/profile/",
     "/feeds/tracked/",
+    "/member/",
+    "/c/",
 )
 
 
@@ -61,12 +63,28 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "tracked": links.tracked_calendar(anna),
         }
         profile_id = profile.id
+        collection = repo.create_collection(session, owner_id=anna.id, name=SCRIPT, now=world.app.clock())
+        repo.add_to_collection(
+            session, collection_id=collection.id, call_id=call, by=None, now=world.app.clock()
+        )
+        member = repo.join_collection(
+            session, collection_id=collection.id, subscriber_id=anna.id, now=world.app.clock()
+        )
+        urls |= {
+            "member-confirm": links.join_confirm(anna, member.id),
+            "member-leave": links.member_leave(anna, member.id),
+            "member-interest": links.interest(anna, member.id, call, 0),
+        }
+        public_key = collection.public_key
     signed = {key: urlsplit(url).path.rsplit("/", 1)[1] for key, url in urls.items()}
-    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", **signed}
+    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", "key": public_key, **signed}
 
 
 def _fill(path: str, values: dict[str, str]) -> str:
-    first = path.strip("/").split("/")[1] if path.startswith("/feeds/") else path.strip("/").split("/")[0]
+    parts = path.strip("/").split("/")
+    first = (
+        parts[1] if path.startswith("/feeds/") else f"member-{parts[1]}" if parts[0] == "member" else parts[0]
+    )
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)

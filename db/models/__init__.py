@@ -1,5 +1,5 @@
 """SQLModel tables: sources and their runs, calls with deadlines and history, people, deliveries, shown-log,
-collections and sign-in.
+collections and sign-in, member newsletters.
 
 Owns: the one list of tables (`__all__`): importing this package registers every table on
 `SQLModel.metadata`, which Alembic reads, and callers write `from db.models import Call`.
@@ -19,6 +19,7 @@ from db.models.collections import (
     WebSession,
 )
 from db.models.deliveries import Delivery, DeliveryBody, DeliveryKind, DeliveryStatus
+from db.models.members import CollectionIssue, CollectionMember, Interest, MemberStatus
 from db.models.people import (
     Consent,
     Dismissal,
@@ -58,5 +59,9 @@ __all__ = [
     "EditorRole",
     "ItemState",
     "SignInLink",
+    "CollectionMember",
+    "CollectionIssue",
+    "Interest",
+    "MemberStatus",
     "WebSession",
 ]

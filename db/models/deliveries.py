@@ -36,6 +36,8 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"
     ALERT = "alert"  # change alert for tracked calls
     OPERATOR = "operator"  # source-health alert to the operator address
+    MEMBER_CONFIRMATION = "member-confirm"  # double opt-in to one collection's newsletter
+    COLLECTION_ISSUE = "issue"  # one issue of a collection's newsletter to one member
 
 
 class Delivery(SQLModel, table=True):

@@ -12,6 +12,8 @@ caller's `session_scope` does.
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
 - `db.repo.collections`: collections, their co-editors and items (notes, order, dismissed);
+- `db.repo.export`: everything stored about one subscriber (the right of access);
+- `db.repo.members`: member newsletters (members, issues, interest);
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
@@ -68,6 +70,7 @@ from db.repo.deliveries import (
     period_claimed,
     skipped_digests,
 )
+from db.repo.export import export_subscriber
 from db.repo.follows import (
     apply_pending,
     dismiss_call,
@@ -81,6 +84,26 @@ from db.repo.follows import (
 from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.history import changes_since, primary_ids
 from db.repo.leases import LeasedDelivery, lease_due, release_leases
+from db.repo.members import (
+    confirm_member,
+    count_recipients,
+    interest_by_call,
+    issue,
+    issue_period_prefix,
+    issue_recipients,
+    issues_of,
+    join_collection,
+    leave_all_collections,
+    leave_collection,
+    member,
+    member_counts,
+    membership,
+    next_issue_number,
+    note_member_confirmation_sent,
+    record_interest,
+    record_issue,
+    unsent_items,
+)
 from db.repo.people import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -90,7 +113,6 @@ from db.repo.people import (
     create_subscriber,
     delete_profile,
     delete_subscriber,
-    export_subscriber,
     note_confirmation_sent,
     profile,
     profiles_of,
@@ -236,4 +258,22 @@ __all__ = [
     "ShownLog",
     "shown_log",
     "record_shown",
+    "confirm_member",
+    "count_recipients",
+    "interest_by_call",
+    "issue",
+    "issue_period_prefix",
+    "issue_recipients",
+    "issues_of",
+    "join_collection",
+    "leave_all_collections",
+    "leave_collection",
+    "member",
+    "member_counts",
+    "membership",
+    "next_issue_number",
+    "note_member_confirmation_sent",
+    "record_interest",
+    "record_issue",
+    "unsent_items",
 ]

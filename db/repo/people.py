@@ -25,13 +25,12 @@ from db.models import (
     Dismissal,
     Profile,
     RateHit,
-    Shown,
     Subscriber,
     SubscriberStatus,
     TrackedCall,
 )
 from db.repo.deliveries import erase_bodies
-from db.repo.follows import dismissed_calls, pending_calls, tracked_calls
+from db.repo.members import proven_members
 from db.repo.reads import LIKE_ESCAPE, like_literal
 
 # Profile columns a caller may set (everything else is bookkeeping).
@@ -126,11 +125,13 @@ def rotate_tokens(session: Session, *, subscriber_id: int) -> int:
 
 
 def unconfirmed_before(session: Session, *, before: datetime) -> list[int]:
-    """Subscribers who signed up before `before` and never confirmed (erased by housekeeping)."""
+    """Subscribers who signed up before `before` and never confirmed (erased by housekeeping),
+    but for those who confirmed joining a collection's newsletter (that proved the address)."""
     query = select(Subscriber.id).where(
         Subscriber.status == SubscriberStatus.PENDING,
         col(Subscriber.confirmed_at).is_(None),
         col(Subscriber.created_at) < before,
+        col(Subscriber.id).not_in(proven_members()),
     )
     return [int(i) for i in session.exec(query) if i is not None]
 
@@ -226,51 +227,7 @@ def prune_hits(session: Session, *, before: datetime) -> None:
     session.exec(delete(RateHit).where(col(RateHit.at) <= before))  # type: ignore[call-overload]
 
 
-# --------------------------------------------------------------------------- export and erasure
-
-
-def export_subscriber(session: Session, *, subscriber_id: int) -> dict[str, Any]:
-    """Everything stored about one subscriber, as JSON-ready values."""
-    row = session.get(Subscriber, subscriber_id)
-    assert row is not None
-    profiles = profiles_of(session, subscriber_ids=[subscriber_id]).get(subscriber_id, [])
-    dismissed = dismissed_calls(session, profile_ids=[p.id for p in profiles if p.id is not None])
-    consents = session.exec(
-        select(Consent).where(Consent.subscriber_id == subscriber_id).order_by(col(Consent.id))
-    ).all()
-    deliveries = session.exec(
-        select(Delivery).where(Delivery.subscriber_id == subscriber_id).order_by(col(Delivery.id))
-    ).all()
-    tracked = tracked_calls(session, subscriber_ids=[subscriber_id]).get(subscriber_id, {})
-    # The shown-log: which calls and changes each digest listed (what "new" is decided from).
-    shown = session.exec(
-        select(Shown).where(Shown.subscriber_id == subscriber_id).order_by(col(Shown.id))
-    ).all()
-    return {
-        "subscriber": _plain(row, exclude={"token_version"}),
-        "profiles": [
-            {**_plain(p), "dismissed_calls": sorted(dismissed.get(p.id or 0, set()))} for p in profiles
-        ],
-        "tracked_calls": [{"call_id": cid, "since": at.isoformat()} for cid, at in sorted(tracked.items())],
-        "calls_waiting_to_be_tracked": pending_calls(session, subscriber_id=subscriber_id),
-        "consent_events": [_plain(c, exclude={"subscriber_id"}) for c in consents],
-        "emails": [
-            _plain(d, exclude={"message", "subscriber_id", "lease_until", "next_attempt_at"})
-            for d in deliveries
-        ],
-        "calls_listed_in_digests": [_plain(s, exclude={"subscriber_id"}) for s in shown],
-    }
-
-
-def _plain(row: Any, exclude: set[str] | None = None) -> dict[str, Any]:
-    values = row.model_dump(exclude=exclude or set())
-    return {k: (v.isoformat() if isinstance(v, datetime) else _jsonable(v)) for k, v in values.items()}
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, (str, int, float, bool, list, dict)):
-        return value
-    return str(value)
+# --------------------------------------------------------------------------- erasure (export: db.repo.export)
 
 
 def delete_subscriber(session: Session, *, subscriber_id: int) -> None:

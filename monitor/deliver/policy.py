@@ -12,12 +12,19 @@ from db.models import DeliveryKind, SubscriberStatus
 # The e-mail a confirmed address gets when someone signs it up again (sent only to confirmed
 # addresses, like every kind but confirmations: see `subscriber_status_allows`).
 MANAGE_LINK = "manage-link"
+MEMBER_KINDS = frozenset({DeliveryKind.MEMBER_CONFIRMATION, DeliveryKind.COLLECTION_ISSUE})
 
 
 def subscriber_status_allows(kind: str, status: str) -> bool:
-    """Only a confirmation goes to an unconfirmed address; nothing goes to a suspended or gone one."""
+    """Only a confirmation goes to an unconfirmed address; nothing goes to a suspended or gone one.
+    A collection's member e-mails follow the membership's consent (see MEMBER_KINDS)."""
     if kind == DeliveryKind.OPERATOR:
         return True
+    if kind in MEMBER_KINDS:
+        # A collection's newsletter rests on the member's own consent to that collection (double
+        # opt-in, one-click leave); a global unsubscribe ends every membership
+        # (monitor.people.subscriptions), so only an address that bounces stops these here.
+        return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED)
     if kind == DeliveryKind.CONFIRMATION:
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
     return status == SubscriberStatus.CONFIRMED

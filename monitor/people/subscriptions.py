@@ -270,10 +270,12 @@ def confirm(session: Session, subscriber: Subscriber, *, now: datetime, origin: 
 
 
 def unsubscribe(session: Session, subscriber: Subscriber, *, now: datetime, origin: str) -> bool:
-    """Stop every e-mail to this address; False when it already was unsubscribed."""
-    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
-        return False
+    """Stop every e-mail to this address, collections' newsletters included; False when it
+    already was unsubscribed (memberships joined since then end all the same)."""
     assert subscriber.id is not None
+    left = repo.leave_all_collections(session, subscriber_id=subscriber.id, now=now)
+    if subscriber.status == SubscriberStatus.UNSUBSCRIBED:
+        return left > 0
     repo.set_status(session, subscriber_id=subscriber.id, status=SubscriberStatus.UNSUBSCRIBED, now=now)
     repo.record_consent(session, subscriber_id=subscriber.id, event="unsubscribed", source=origin, now=now)
     return True

@@ -62,22 +62,47 @@ def mail_context(app: App) -> MailContext:
     )
 
 
-def list_headers(mail: MailContext, subscriber: Subscriber | None, kind: str) -> dict[str, str]:
-    """List-Id and auto-submitted marks on everything; one-click unsubscribe on subscribers' mail."""
+@dataclass(frozen=True)
+class OwnList:
+    """A mailing list of its own inside Callwatch (a collection's newsletter): its List-Id, and a
+    one-click unsubscribe (RFC 8058) that leaves that list only."""
+
+    name: str
+    list_key: str  # the List-Id's left part, unique per list ("c12.collections")
+    unsubscribe_url: str
+
+
+def list_headers(
+    mail: MailContext, subscriber: Subscriber | None, kind: str, own_list: OwnList | None = None
+) -> dict[str, str]:
+    """List-Id and auto-submitted marks on everything; one-click unsubscribe on subscribers' mail
+    (from that list alone, for a collection's newsletter)."""
     # The List-Id's name is shown by some mail clients ("via …"): in the subscriber's language.
     _ = translator(subscriber.language if subscriber is not None else "en")
-    name = _("Callwatch funding-call alerts")
+    domain = mail.domain or "localhost"
+    name, key = (_("Callwatch funding-call alerts"), "alerts")
+    if own_list is not None:
+        name, key = own_list.name, own_list.list_key
     headers = {
-        "List-Id": f"{name} <alerts.{mail.domain or 'localhost'}>",
+        "List-Id": f"{_quoted(name)} <{key}.{domain}>",
         "Auto-Submitted": "auto-generated",
         "X-Callwatch-Kind": kind,
     }
-    if subscriber is not None and kind != DeliveryKind.OPERATOR:
+    if own_list is not None:
+        headers["List-Unsubscribe"] = f"<{own_list.unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    elif subscriber is not None and kind != DeliveryKind.OPERATOR:
         https = mail.links.unsubscribe(subscriber)
         mailto = mail.links.unsubscribe_mailto(mail.sender_address, subscriber)
         headers["List-Unsubscribe"] = f"<{https}>, <{mailto}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     return headers
+
+
+def _quoted(name: str) -> str:
+    """A list name an editor typed, made safe for a header phrase (no line breaks, no angle brackets)."""
+    cleaned = " ".join(name.replace("<", "").replace(">", "").split())
+    return cleaned[:120] or "Callwatch"
 
 
 def common_context(mail: MailContext, subscriber: Subscriber) -> dict[str, Any]:
@@ -106,6 +131,7 @@ def claim_row(
     rendered: Rendered,
     now: datetime,
     give_up: timedelta,
+    own_list: OwnList | None = None,
     **values: Any,
 ) -> Delivery | None:
     """`claim`, handing back the claimed row (None when the period was already claimed), for a
@@ -120,7 +146,7 @@ def claim_row(
         html=rendered.html,
         message_id=message_id,
         date=now,
-        headers=list_headers(mail, subscriber, kind),
+        headers=list_headers(mail, subscriber, kind, own_list),
     )
     row = repo.claim_period(
         session,

@@ -1,0 +1,177 @@
+"""A collection's newsletter issue: the calls added since the last issue, with their notes, one
+e-mail per confirmed member, claimed through the same idempotent queue as digests.
+
+Owns: what an issue carries (accepted calls no earlier issue carried, in the collection's order),
+its number (the one after the last; an owner's double click or two editors at once make one
+issue, because the number is taken by the insert that records it), and each member's e-mail: in
+the member's language and time zone, with an "I'm interested" link per call and a one-click
+unsubscribe (RFC 8058) that leaves this collection only. Members are read a page at a time.
+Must not: decide who may send an issue (the web route checks the editor), or send: the claimed
+rows go out through monitor.deliver.sender with its rate limits, retries and suspension rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from db import repo
+from db.models import Collection, CollectionIssue, CollectionMember, DeliveryKind, Subscriber
+from monitor.plan.claim import MailContext, OwnList, claim, short_subject
+from monitor.render.cards import CallCard, Links, call_card, zone
+from monitor.render.email import Rendered
+from monitor.render.i18n import translator
+
+PAGE = 500  # members read and claimed per query
+
+
+@dataclass(frozen=True)
+class IssueItem:
+    card: CallCard
+    note: str
+    interest_url: str
+
+
+@dataclass(frozen=True)
+class IssueOutcome:
+    issue: CollectionIssue | None
+    recipients: int
+    reason: str = ""  # why nothing was sent: "nothing new", "already sent"
+
+
+def send_issue(
+    session: Session,
+    mail: MailContext,
+    collection: Collection,
+    *,
+    by: int | None,
+    now: datetime,
+    expected_number: int | None = None,
+) -> IssueOutcome:
+    """Record the next issue and claim its e-mails. `expected_number` is the number the owner's
+    page showed: when another issue went out meanwhile, nothing is sent twice."""
+    assert collection.id is not None
+    number = repo.next_issue_number(session, collection_id=collection.id)
+    if expected_number is not None and expected_number != number:
+        return IssueOutcome(None, 0, "already sent")
+    entries = [
+        (item, call)
+        for item in repo.unsent_items(session, collection_id=collection.id)
+        if (call := repo.logical_call(session, call_id=item.call_id)) is not None
+    ]
+    if not entries:
+        return IssueOutcome(None, 0, "nothing new")
+    subject = issue_subject(collection, number, len(entries), collection.language)
+    issue = repo.record_issue(
+        session,
+        collection_id=collection.id,
+        number=number,
+        call_ids=[item.call_id for item, _ in entries],
+        by=by,
+        now=now,
+        subject=subject,
+    )
+    if issue is None:
+        return IssueOutcome(None, 0, "already sent")
+    sent, after = 0, 0
+    while page := repo.issue_recipients(session, collection_id=collection.id, after_id=after, limit=PAGE):
+        for member, subscriber in page:
+            sent += _claim_one(session, mail, collection, issue, member, subscriber, entries, now=now)
+        after = int(page[-1][0].id or 0)
+    assert issue.id is not None
+    repo.count_recipients(session, issue_id=issue.id, recipients=sent)
+    return IssueOutcome(issue, sent)
+
+
+def issue_subject(collection: Collection, number: int, count: int, language: str) -> str:
+    words = translator(language)
+    values = {"name": collection.name, "number": number}
+    return short_subject(
+        words.plural(
+            "%(name)s, issue %(number)d: %(num)d call",
+            "%(name)s, issue %(number)d: %(num)d calls",
+            count,
+            **values,
+        )
+    )
+
+
+def _claim_one(
+    session: Session,
+    mail: MailContext,
+    collection: Collection,
+    issue: CollectionIssue,
+    member: CollectionMember,
+    subscriber: Subscriber,
+    entries: list[tuple[Any, Any]],
+    *,
+    now: datetime,
+) -> bool:
+    assert member.id is not None and issue.id is not None
+    rendered = render_issue(mail, collection, issue, member, subscriber, entries, now=now)
+    own_list = OwnList(
+        name=collection.name,
+        list_key=f"c{collection.id}.collections",
+        unsubscribe_url=mail.links.member_leave(subscriber, member.id),
+    )
+    return claim(
+        session,
+        mail,
+        subscriber=subscriber,
+        to=subscriber.email,
+        kind=DeliveryKind.COLLECTION_ISSUE,
+        period_key=f"{repo.issue_period_prefix(int(collection.id or 0))}{issue.number}",
+        rendered=rendered,
+        now=now,
+        # An issue is news for a week; after that the next one will do.
+        give_up=timedelta(days=7),
+        own_list=own_list,
+        call_ids=list(issue.call_ids),
+    )
+
+
+def render_issue(
+    mail: MailContext,
+    collection: Collection,
+    issue: CollectionIssue,
+    member: CollectionMember,
+    subscriber: Subscriber,
+    entries: list[tuple[Any, Any]],
+    *,
+    now: datetime,
+) -> Rendered:
+    """One member's e-mail of an issue (also the owner's preview, with any member's links)."""
+    language, tz = member.language or collection.language, zone(subscriber.timezone)
+    assert member.id is not None and issue.id is not None
+    items = [
+        IssueItem(
+            card=call_card(
+                call,
+                tz=tz,
+                now=now,
+                language=language,
+                links=Links(call_page=mail.links.call(call.id), source=call.url),
+            ),
+            note=item.note,
+            interest_url=mail.links.interest(subscriber, member.id, item.call_id, issue.id),
+        )
+        for item, call in entries
+    ]
+    subject = issue_subject(collection, issue.number, len(items), language)
+    return mail.renderer.render(
+        "collection_issue",
+        language=language,
+        subject=subject,
+        preheader=collection.description[:140] or subject,
+        heading=subject,
+        description=collection.description,
+        collection_name=collection.name,
+        items=items,
+        email=subscriber.email,
+        leave_url=mail.links.member_leave(subscriber, member.id),
+        unsubscribe_url=mail.links.unsubscribe(subscriber),
+        manage_url=mail.links.manage(subscriber),
+    )
