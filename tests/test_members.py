@@ -247,3 +247,19 @@ def test_housekeeping_keeps_addresses_that_confirmed_a_membership(world: MailWor
         stale = repo.unconfirmed_before(session, before=world.app.clock() + timedelta(days=30))
         anna, boris = (repo.subscriber_by_email(session, email=e) for e in (ANNA, BORIS))
     assert boris.id in stale and anna.id not in stale
+
+
+def test_each_member_reads_the_issue_in_the_language_they_chose(world: MailWorld) -> None:
+    collection_id, key = _collection(world)
+    with world.http() as http:
+        assert _join(world, http, key, BORIS, language="pl").status_code == 200
+    confirmation = world.wait_for_messages(BORIS)[0]
+    assert confirmation["Subject"] == "Prosimy o potwierdzenie: Hydrogen SMEs — December"
+    with world.http() as http:
+        url = link(confirmation, "member/confirm")
+        assert "Potwierdź i zapisz się" in http.get(url).text
+        world.submit(http, url)
+    assert _send(world, collection_id) == (1, 1, "")
+    (issue,) = _issues(world, BORIS)
+    assert issue["Subject"] == "Hydrogen SMEs — December, wydanie 1: 2 nabory"
+    assert "Jestem zainteresowany" in issue.get_body(preferencelist=("plain",)).get_content()
