@@ -121,7 +121,8 @@ def feed_meta(
 ) -> FeedMeta:
     """The collection's RSS, Atom or calendar metadata, in its language; `updated` is the
     response's Last-Modified (never "now": it is part of the cached bytes)."""
-    description = " ".join(clean(published.description).split()) or words(
+    _ = words
+    description = " ".join(clean(published.description).split()) or _(
         "Calls selected by the editors of %(name)s", name=published.name
     )
     return FeedMeta(
@@ -139,5 +140,6 @@ def feed_meta(
 
 def remarks(entries: Sequence[CollectionEntry], words: Translator) -> Remarks:
     """Call id -> "Editor's note: …" (plain text; the renderers escape it), for entries with a note."""
-    label = words.label(words("Editor's note"))
+    _ = words
+    label = _.label(_("Editor's note"))
     return {entry.call.id: f"{label} {entry.note}" for entry in entries if entry.note}
