@@ -63,10 +63,8 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "tracked": links.tracked_calendar(anna),
         }
         profile_id = profile.id
-        collection = repo.create_collection(session, owner_id=anna.id, name=SCRIPT, now=world.app.clock())
-        repo.add_to_collection(
-            session, collection_id=collection.id, call_id=call, by=None, now=world.app.clock()
-        )
+        collection = repo.create_collection(session, owner_id=anna.id, name=SCRIPT, now=utc("2026-11-21T09:00:00Z"))
+        repo.add_to_collection(session, collection_id=collection.id, call_id=call, by=anna.id, now=collection.created_at)
         member = repo.join_collection(
             session, collection_id=collection.id, subscriber_id=anna.id, now=world.app.clock()
         )
@@ -75,9 +73,9 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "member-leave": links.member_leave(anna, member.id),
             "member-interest": links.interest(anna, member.id, call, 0),
         }
-        public_key = collection.public_key
+        published = {"key": collection.public_key, "c": "feed.rss"}  # /c/{key}/{name}
     signed = {key: urlsplit(url).path.rsplit("/", 1)[1] for key, url in urls.items()}
-    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", "key": public_key, **signed}
+    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", **signed, **published}
 
 
 def _fill(path: str, values: dict[str, str]) -> str:
@@ -120,6 +118,7 @@ def _requests(world: MailWorld) -> list[tuple[str, str]]:
         methods = sorted(getattr(route, "methods", None) or {"GET"})
         found += [(method, _fill(route.path, values)) for method in methods]  # type: ignore[attr-defined]
     found += [("GET", "/calls.csv?country=PT"), ("GET", "/feeds/calls.ics"), ("GET", "/feeds/calls.atom")]
+    found += [("GET", f"/c/{values['key']}/{name}") for name in ("calendar.ics", "calls.csv", "snippet.html")]
     return sorted(found, key=lambda pair: pair[0] == "POST")
 
 
@@ -130,7 +129,8 @@ def assert_secured(response: httpx.Response, path: str) -> None:
     referrer = "same-origin" if path.startswith(SIGNED) else "strict-origin-when-cross-origin"
     assert headers.get("referrer-policy") == referrer, where
     policy = headers.get("content-security-policy", "")
-    if headers.get("content-type", "").startswith("text/html"):
+    fragment = path.endswith("/snippet.html")  # HTML to paste elsewhere: nothing in it may run here
+    if headers.get("content-type", "").startswith("text/html") and not fragment:
         assert headers.get("x-frame-options") == "DENY", where
         assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy, where
         if not path.startswith(("/docs", "/redoc")):

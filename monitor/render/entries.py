@@ -30,6 +30,8 @@ from monitor.render.words import brussels_time
 CallPage = Callable[[int], str]
 # Call id -> the criteria asked for that the call does not state, worded ("ecosystem, countries").
 Notes = Mapping[int, str]
+# Call id -> plain text put first in its item or event (a collection's editor's note), escaped there.
+Remarks = Mapping[int, str]
 
 # XML 1.0 Char minus the discouraged C1 block; the same set is invalid in iCalendar TEXT.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -47,13 +49,18 @@ class FeedMeta:
     description: str = "EU funding calls for SMEs, from Callwatch"
     feed_id: str | None = None  # Atom id; the self URL when not given
     uid_domain: str = "callwatch"  # right of the @ in calendar UIDs: CALLWATCH_ICS_DOMAIN
+    language: str = "en"  # the feed's language (RSS <language>)
+    # A published collection's "collection-7": its items and events get ids of their own, so a
+    # reader or calendar that also follows another feed with the same call keeps both.
+    scope: str = ""
 
 
-def entry_id(call_id: int, domain: str) -> str:
+def entry_id(call_id: int, domain: str, scope: str = "") -> str:
     """'tag:callwatch,2026:call/7': a call's Atom id and RSS guid (an RFC 4151 tag URI). Its
     authority is CALLWATCH_ICS_DOMAIN, as in calendar UIDs, never the site's host, so a site that
-    moves to another address keeps its entries: readers do not show every call again as new."""
-    return f"tag:{domain},2026:call/{call_id}"
+    moves to another address keeps its entries: readers do not show every call again as new.
+    In a collection's feed: 'tag:callwatch,2026:collection-3/call/7' (`scope`)."""
+    return f"tag:{domain},2026:{scope + '/' if scope else ''}call/{call_id}"
 
 
 def clean(text: str | None) -> str:

@@ -13,6 +13,9 @@ stage is listed, past and closed ones too (a calendar is a record; deleting yest
 would surprise), but only stages not marked closed carry alarms: 7 days and 1 day before
 (display alarms). A call whose deadline could not be read has no stage and so no event: a
 calendar needs a date (RSS and Atom keep it, as "deadline unknown — see call page").
+A collection's calendar (`FeedMeta.scope`, "collection-3") prefixes its UIDs with the scope, so
+its events never collide with the same call's in another calendar, and puts each call's note
+(`remarks`) first in the description.
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes.
 Each VEVENT is serialised on its own (icalendar folds and escapes it) and the calendar joined from
 those texts, which is byte for byte what serialising the whole calendar gives; an `EventCache`
@@ -37,6 +40,7 @@ from monitor.render.entries import (
     CallPage,
     FeedMeta,
     Notes,
+    Remarks,
     Stage,
     clean,
     first_seen,
@@ -83,17 +87,27 @@ class EventCache:
         return text
 
 
-def event_key(call: Any, stage: Stage, page: str, domain: str, silent: str | None) -> Hashable:
+def event_key(
+    call: Any,
+    stage: Stage,
+    page: str,
+    domain: str,
+    silent: str | None,
+    scope: str = "",
+    remark: str | None = None,
+) -> Hashable:
     """Everything an event's text is made of: the call's records as stored (their content digest
     moves with any stored field, their change time and count with every typed change, their ids with
-    regrouping), the stage with its deadline, the call's page, the UID domain and the "not stated" note."""
+    regrouping), the stage with its deadline, the call's page, the UID domain and the "not stated" note,
+    and a collection's scope and note."""
     records = tuple(
         (m.call.id, m.kind, m.call.content_hash, m.call.last_changed_at, m.call.first_seen_at,
          m.call.listed, m.changes)
         for m in call.members
     )  # fmt: skip
     deadline = tuple(getattr(stage.deadline, name, None) for name in _DEADLINE_FIELDS)
-    return (call.id, records, stage.key, stage.name, deadline, page, domain, silent)
+    extra = (scope, remark) if scope or remark else ()
+    return (call.id, records, stage.key, stage.name, deadline, page, domain, silent, *extra)
 
 
 def calendar(
@@ -103,21 +117,27 @@ def calendar(
     call_page: CallPage,
     notes: Notes | None = None,
     events: EventCache | None = None,
+    remarks: Remarks | None = None,
 ) -> bytes:
-    """An iCalendar document with one event per deadline stage of `calls`; `notes`: see `Notes`;
-    `events` keeps serialised events between documents (none: every event serialised here)."""
+    """An iCalendar document with one event per deadline stage of `calls`; `notes`, `remarks`: see
+    entries; `events` keeps serialised events between documents (none: every event serialised here)."""
     texts = []
     for call in calls:
         page = call_page(call.id)
-        silent = (notes or {}).get(call.id)
+        silent, remark = (notes or {}).get(call.id), (remarks or {}).get(call.id)
         for stage in stages(call.deadlines):
 
             def build(
-                call: Any = call, stage: Stage = stage, page: str = page, silent: str | None = silent
-            ) -> bytes:
-                return _event(call, stage, page, meta.uid_domain, silent).to_ical()  # type: ignore[no-any-return]
+                call: Any = call, stage: Stage = stage, page: str = page, silent: str | None = silent,
+                remark: str | None = remark,
+            ) -> bytes:  # fmt: skip
+                return _event(call, stage, page, meta.uid_domain, silent, meta.scope, remark).to_ical()  # type: ignore[no-any-return]
 
-            key = event_key(call, stage, page, meta.uid_domain, silent) if events is not None else None
+            key = (
+                event_key(call, stage, page, meta.uid_domain, silent, meta.scope, remark)
+                if events is not None
+                else None
+            )
             texts.append(events.get(key, build) if events is not None else build())
     head = _head(meta)
     assert head.endswith(_END)
@@ -138,15 +158,23 @@ def _head(meta: FeedMeta) -> bytes:
     return cal.to_ical()  # type: ignore[no-any-return]
 
 
-def event_uid(call_id: int, stage: Stage, domain: str) -> str:
-    return f"call-{call_id}-deadline-{stage.key}@{domain}"
+def event_uid(call_id: int, stage: Stage, domain: str, scope: str = "") -> str:
+    return f"{scope + '-' if scope else ''}call-{call_id}-deadline-{stage.key}@{domain}"
 
 
-def _event(call: Any, stage: Stage, page: str, domain: str, silent: str | None) -> Event:
+def _event(
+    call: Any,
+    stage: Stage,
+    page: str,
+    domain: str,
+    silent: str | None,
+    scope: str = "",
+    remark: str | None = None,
+) -> Event:
     deadline, changed = stage.deadline, last_change(call)
     title = one_line(call.title) or f"Call {call.id}"
     event = Event()
-    event.add("uid", event_uid(call.id, stage, domain))
+    event.add("uid", event_uid(call.id, stage, domain, scope))
     event.add("dtstamp", changed)
     event.add("last-modified", changed)
     event.add("created", first_seen(call))
@@ -154,7 +182,7 @@ def _event(call: Any, stage: Stage, page: str, domain: str, silent: str | None) 
     event.add("dtstart", deadline.at.astimezone(UTC))
     event.add("dtend", deadline.at.astimezone(UTC) + EVENT_LENGTH)
     event.add("summary", f"Deadline: {title}" + (f" ({stage.name})" if stage.name else ""))
-    event.add("description", event_text(call, stage, page, silent))
+    event.add("description", event_text(call, stage, page, silent, remark))
     event.add("url", clean(page))
     event.add("status", "TENTATIVE" if deadline.tentative else "CONFIRMED")
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
@@ -173,9 +201,13 @@ def _alarm(before: timedelta, title: str) -> Alarm:
     return alarm
 
 
-def event_text(call: Any, stage: Stage, page: str, silent: str | None = None) -> str:
-    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it); `silent` as in feeds."""
-    lines = [one_line(call.title), f"Deadline: {stage_line(stage)}"]
+def event_text(
+    call: Any, stage: Stage, page: str, silent: str | None = None, remark: str | None = None
+) -> str:
+    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it); `silent` as in feeds;
+    `remark` (a collection's note) first."""
+    lines = [clean(remark).strip(), ""] if remark and remark.strip() else []
+    lines += [one_line(call.title), f"Deadline: {stage_line(stage)}"]
     if stage.deadline.date_only:
         lines.append("The source gives the date only; the time shown is the usual 17:00 Brussels cut-off.")
     if stage.deadline.text:

@@ -9,7 +9,7 @@ Brussels time, programme, budget, the source's summary (sanitised again here, wh
 and both links, and "Not stated: ecosystem, countries" (the asked criteria the call is silent on,
 given by the caller in `notes`); a call whose deadline could not be read says "deadline unknown —
 see call page" with the source's words (it stays in feeds; calendars, which need a date, leave it
-out). Atom
+out); `remarks` (a collection's notes) come first, escaped. Atom
 carries `published` = first seen and `updated` = last change; RSS has only `pubDate`, which is the
 last change, so that a reader sorting by date shows updated calls where the feed puts them.
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes,
@@ -32,6 +32,7 @@ from monitor.render.entries import (
     CallPage,
     FeedMeta,
     Notes,
+    Remarks,
     clean,
     entry_id,
     first_seen,
@@ -43,20 +44,40 @@ from monitor.render.entries import (
 from monitor.render.words import NOT_STATED, budget_text, opening, unknown_deadline
 
 
-def rss(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None) -> bytes:
-    """An RSS 2.0 document of `calls`, in the given order; `notes`: see `Notes`."""
-    feed = _feed(calls, meta, call_page, notes or {}, dated_by_change=True)
+def rss(
+    calls: Sequence[Any],
+    meta: FeedMeta,
+    *,
+    call_page: CallPage,
+    notes: Notes | None = None,
+    remarks: Remarks | None = None,
+) -> bytes:
+    """An RSS 2.0 document of `calls`, in the given order; `notes`, `remarks`: see entries."""
+    feed = _feed(calls, meta, call_page, notes or {}, remarks or {}, dated_by_change=True)
     return feed.rss_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def atom(calls: Sequence[Any], meta: FeedMeta, *, call_page: CallPage, notes: Notes | None = None) -> bytes:
-    """An Atom document of `calls`, in the given order; `notes`: see `Notes`."""
-    feed = _feed(calls, meta, call_page, notes or {}, dated_by_change=False)
+def atom(
+    calls: Sequence[Any],
+    meta: FeedMeta,
+    *,
+    call_page: CallPage,
+    notes: Notes | None = None,
+    remarks: Remarks | None = None,
+) -> bytes:
+    """An Atom document of `calls`, in the given order; `notes`, `remarks`: see entries."""
+    feed = _feed(calls, meta, call_page, notes or {}, remarks or {}, dated_by_change=False)
     return feed.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
 def _feed(
-    calls: Sequence[Any], meta: FeedMeta, call_page: CallPage, notes: Notes, *, dated_by_change: bool
+    calls: Sequence[Any],
+    meta: FeedMeta,
+    call_page: CallPage,
+    notes: Notes,
+    remarks: Remarks,
+    *,
+    dated_by_change: bool,
 ) -> FeedGenerator:
     feed = FeedGenerator()
     feed.id(clean(meta.feed_id or meta.self_url))
@@ -66,23 +87,25 @@ def _feed(
     # RSS takes its channel link from the last "alternate" link given.
     feed.link(href=clean(meta.self_url), rel="self")
     feed.link(href=clean(meta.page_url), rel="alternate")
-    feed.language("en")
+    feed.language(meta.language)
     feed.generator("Callwatch")
     feed.updated(meta.updated)
     feed.lastBuildDate(meta.updated)
     feed.ttl(60)
     for call in calls:
         entry = feed.add_entry(order="append")
-        entry.id(entry_id(call.id, meta.uid_domain))
-        entry.guid(entry_id(call.id, meta.uid_domain), permalink=False)
-        _item(entry, call, call_page(call.id), notes.get(call.id), dated_by_change)
+        entry.id(entry_id(call.id, meta.uid_domain, meta.scope))
+        entry.guid(entry_id(call.id, meta.uid_domain, meta.scope), permalink=False)
+        _item(entry, call, call_page(call.id), notes.get(call.id), dated_by_change, remarks.get(call.id))
     return feed
 
 
-def _item(entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool) -> None:
+def _item(
+    entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool, remark: str | None = None
+) -> None:
     entry.title(one_line(call.title) or f"Call {call.id}")
     entry.link(href=clean(page), rel="alternate")
-    entry.summary(clean(item_html(call, page, silent)), type="html")
+    entry.summary(clean(item_html(call, page, silent, remark)), type="html")
     if call.programme:
         entry.category(term=one_line(call.programme))
     # feedgen writes `published` as RSS pubDate: RSS gets the last change, Atom the first sighting.
@@ -90,14 +113,16 @@ def _item(entry: Any, call: Any, page: str, silent: str | None, dated_by_change:
     entry.updated(last_change(call))
 
 
-def item_html(call: Any, page: str, silent: str | None = None) -> str:
+def item_html(call: Any, page: str, silent: str | None = None, remark: str | None = None) -> str:
     """The HTML body of a feed item; every value from a source is escaped or sanitised. `silent`:
-    the criteria of the feed's filter or profile the call does not state ("ecosystem, countries")."""
+    the criteria of the feed's filter or profile the call does not state ("ecosystem, countries");
+    `remark`: plain text shown first (a collection's note), escaped, its line breaks kept."""
+    parts = [f"<p>{_esc(remark).replace(chr(10), '<br>')}</p>"] if remark and remark.strip() else []
     unknown = unknown_deadline(call)
     if unknown is not None:
-        parts = [f'<p><strong>Deadline:</strong> <a href="{_esc(page)}">{_esc(unknown.line())}</a></p>']
+        parts += [f'<p><strong>Deadline:</strong> <a href="{_esc(page)}">{_esc(unknown.line())}</a></p>']
     else:
-        parts = [_deadlines_html(call.deadlines)]
+        parts += [_deadlines_html(call.deadlines)]
     facts = [
         ("Opens", opening(call.opens_at) if getattr(call, "opens_at", None) else None),
         ("Programme", funder(call)),

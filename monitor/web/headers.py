@@ -15,7 +15,8 @@ so no route can forget it:
 - the OpenAPI pages (/docs, /redoc): their own policy, since the library writes one inline
   script per page: that script's SHA-256 (computed from the bytes served), and inline styles,
   which Swagger UI and ReDoc set from their bundles;
-- everything else (RSS, Atom, iCalendar, CSV, JSON, plain-text errors): `default-src 'none'`, which
+- everything else (RSS, Atom, iCalendar, CSV, JSON, plain-text errors, and HTML fragments meant to be
+  pasted elsewhere, a collection's newsletter snippet): `default-src 'none'`, which
   feed readers, calendar clients and scripts ignore, and which stops anything a browser might
   run from such a body; no frame-ancestors, so clients keep fetching and embedding them;
 - an unhandled error: the 500 goes out with the same headers (the ASGI server still logs it).
@@ -40,6 +41,7 @@ STATIC_URL = "/static"
 TOKEN_PATHS = ("/confirm/", "/unsubscribe/", "/manage/", "/track/", "/dismiss/", "/feeds/profile/",
                "/feeds/tracked/", "/member/", "/c/")  # fmt: skip
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+FRAGMENT_SUFFIXES = ("/snippet.html",)  # HTML served to be copied into another document, not shown
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -72,7 +74,7 @@ def secure(message: Message, path: str, body: bytes | None = None) -> None:
     headers = MutableHeaders(scope=message)
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = referrer_policy(path)
-    if not headers.get("content-type", "").startswith("text/html"):
+    if not headers.get("content-type", "").startswith("text/html") or path.endswith(FRAGMENT_SUFFIXES):
         headers["Content-Security-Policy"] = DATA_POLICY
         return
     headers["X-Frame-Options"] = "DENY"
