@@ -63,8 +63,12 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "tracked": links.tracked_calendar(anna),
         }
         profile_id = profile.id
-        collection = repo.create_collection(session, owner_id=anna.id, name=SCRIPT, now=utc("2026-11-21T09:00:00Z"))
-        repo.add_to_collection(session, collection_id=collection.id, call_id=call, by=anna.id, now=collection.created_at)
+        collection = repo.create_collection(
+            session, owner_id=anna.id, name=SCRIPT, now=utc("2026-11-21T09:00:00Z")
+        )
+        repo.add_to_collection(
+            session, collection_id=collection.id, call_id=call, by=anna.id, now=collection.created_at
+        )
         member = repo.join_collection(
             session, collection_id=collection.id, subscriber_id=anna.id, now=world.app.clock()
         )
