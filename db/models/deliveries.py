@@ -36,6 +36,8 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"
     ALERT = "alert"  # change alert for tracked calls
     OPERATOR = "operator"  # source-health alert to the operator address
+    SIGN_IN = "sign-in"  # an owner's e-mailed sign-in link (one period per link)
+    INVITATION = "invitation"  # a co-editor's invitation to a collection, with a sign-in link
 
 
 class Delivery(SQLModel, table=True):

@@ -15,9 +15,10 @@ MANAGE_LINK = "manage-link"
 
 
 def subscriber_status_allows(kind: str, status: str) -> bool:
-    """Only a confirmation goes to an unconfirmed address; nothing goes to a suspended or gone one."""
+    """Only a confirmation, a sign-in link or an invitation (following either proves the address)
+    goes to an unconfirmed address; nothing goes to a suspended or gone one."""
     if kind == DeliveryKind.OPERATOR:
         return True
-    if kind == DeliveryKind.CONFIRMATION:
+    if kind in (DeliveryKind.CONFIRMATION, DeliveryKind.SIGN_IN, DeliveryKind.INVITATION):
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
     return status == SubscriberStatus.CONFIRMED

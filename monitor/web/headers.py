@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static"
 TOKEN_PATHS = ("/confirm/", "/unsubscribe/", "/manage/", "/track/", "/dismiss/", "/feeds/profile/",
-               "/feeds/tracked/")  # fmt: skip
+               "/feeds/tracked/", "/sign-in/")  # fmt: skip
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; "
