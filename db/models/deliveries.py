@@ -38,6 +38,8 @@ class DeliveryKind(StrEnum):
     OPERATOR = "operator"  # source-health alert to the operator address
     MEMBER_CONFIRMATION = "member-confirm"  # double opt-in to one collection's newsletter
     COLLECTION_ISSUE = "issue"  # one issue of a collection's newsletter to one member
+    SIGN_IN = "sign-in"  # an owner's e-mailed sign-in link (one period per link)
+    INVITATION = "invitation"  # a co-editor's invitation to a collection, with a sign-in link
 
 
 class Delivery(SQLModel, table=True):

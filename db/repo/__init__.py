@@ -14,6 +14,7 @@ caller's `session_scope` does.
 - `db.repo.collections`: collections, their co-editors and items (notes, order, dismissed);
 - `db.repo.export`: everything stored about one subscriber (the right of access);
 - `db.repo.members`: member newsletters (members, issues, interest);
+- `db.repo.signin`: owners' sign-in links and web sessions (stored as hashes);
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
@@ -137,6 +138,15 @@ from db.repo.reads import (
     search_calls,
 )
 from db.repo.shown import ShownLog, record_shown, shown_log
+from db.repo.signin import (
+    add_sign_in_link,
+    add_web_session,
+    live_web_session,
+    prune_sign_in,
+    revoke_web_session,
+    sign_in_link,
+    use_sign_in_link,
+)
 from db.repo.sources import (
     beat,
     failing_sources,
@@ -276,4 +286,11 @@ __all__ = [
     "record_interest",
     "record_issue",
     "unsent_items",
+    "add_sign_in_link",
+    "sign_in_link",
+    "use_sign_in_link",
+    "add_web_session",
+    "live_web_session",
+    "revoke_web_session",
+    "prune_sign_in",
 ]

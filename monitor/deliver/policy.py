@@ -16,8 +16,9 @@ MEMBER_KINDS = frozenset({DeliveryKind.MEMBER_CONFIRMATION, DeliveryKind.COLLECT
 
 
 def subscriber_status_allows(kind: str, status: str) -> bool:
-    """Only a confirmation goes to an unconfirmed address; nothing goes to a suspended or gone one.
-    A collection's member e-mails follow the membership's consent (see MEMBER_KINDS)."""
+    """Only a confirmation, a sign-in link or an invitation (following either proves the address)
+    goes to an unconfirmed address; nothing goes to a suspended or gone one. A collection's member
+    e-mails follow the membership's consent (see MEMBER_KINDS)."""
     if kind == DeliveryKind.OPERATOR:
         return True
     if kind in MEMBER_KINDS:
@@ -25,6 +26,6 @@ def subscriber_status_allows(kind: str, status: str) -> bool:
         # opt-in, one-click leave); a global unsubscribe ends every membership
         # (monitor.people.subscriptions), so only an address that bounces stops these here.
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED)
-    if kind == DeliveryKind.CONFIRMATION:
+    if kind in (DeliveryKind.CONFIRMATION, DeliveryKind.SIGN_IN, DeliveryKind.INVITATION):
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
     return status == SubscriberStatus.CONFIRMED

@@ -31,6 +31,7 @@ from monitor.render.i18n import N_, Translator, translator
 from monitor.render.labels import ecosystem_label, field_topic, funding_label, org_type_label, status_label
 from monitor.render.money import money
 from monitor.render.words import STATED_WORDS, unknown_deadline, utc
+from monitor.web.collection_items import collecting
 from monitor.web.deps import AppDep, CatalogueDep, TemplatesDep
 from monitor.web.language import remember, switcher
 
@@ -51,7 +52,8 @@ def render(
 ) -> HTMLResponse:
     """A public page in the visitor's language (`templates` is that language's environment)."""
     language = templates.globals["language"]
-    html = templates.get_template(f"web/{name}.html").render(switcher=switcher(request, language), **context)
+    page = templates.get_template(f"web/{name}.html")
+    html = page.render(switcher=switcher(request, language), collect=collecting(request), **context)
     response = HTMLResponse(html, status_code=code)
     remember(request, response)
     return response
@@ -265,15 +267,12 @@ def call_view(
 
 def budget_view(call: LogicalCall, words: Translator | None = None) -> dict[str, str | None]:
     _ = words or translator("en")
-    currency, language = call.budget_currency, _.language
-    low, high = (
-        money(amount, currency, language=language)
-        for amount in (call.contribution_min, call.contribution_max)
-    )
+    cur, language = call.budget_currency, _.language
+    low, high = (money(a, cur, language=language) for a in (call.contribution_min, call.contribution_max))
     per_project = high or (_("from %(low)s", low=low) if low else None)
     if low and high and low != high:
         per_project = _("%(low)s to %(high)s", low=low, high=high)
-    return {"total": money(call.budget_total, currency, language=language), "per_project": per_project}
+    return {"total": money(call.budget_total, cur, language=language), "per_project": per_project}
 
 
 def source_summary(source: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 STATIC = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/static"
 TOKEN_PATHS = ("/confirm/", "/unsubscribe/", "/manage/", "/track/", "/dismiss/", "/feeds/profile/",
-               "/feeds/tracked/", "/member/", "/c/")  # fmt: skip
+               "/feeds/tracked/", "/member/", "/c/", "/sign-in/")  # fmt: skip
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 FRAGMENT_SUFFIXES = ("/snippet.html",)  # HTML served to be copied into another document, not shown
 PAGE_POLICY = (
