@@ -36,6 +36,8 @@ class DeliveryKind(StrEnum):
     REMINDER = "reminder"
     ALERT = "alert"  # change alert for tracked calls
     OPERATOR = "operator"  # source-health alert to the operator address
+    CHAT = "chat"  # a copy of a message to one chat target (`chat_target_id`)
+    CHAT_SUSPENDED = "chat-suspended"  # tells a target's owner it was suspended
 
 
 class Delivery(SQLModel, table=True):
@@ -73,6 +75,12 @@ class Delivery(SQLModel, table=True):
     covered_until: datetime | None = utc_field(default=None)
     watermark: int | None = None
     call_ids: list[int] = list_field()
+    # Set on chat copies only: the target the message goes to (its period key names it too).
+    # Indexed but no foreign key, on purpose: SQLite cannot add one with ON DELETE to `delivery`
+    # without rebuilding the table (which cascades to the shown-log and the bodies, see migration
+    # 0014), and one without would make erasing a subscriber (whose targets go with them) fail.
+    # A copy whose target is gone is skipped by the sender; removing a target skips its copies.
+    chat_target_id: int | None = Field(default=None, index=True)
 
 
 class DeliveryBody(SQLModel, table=True):

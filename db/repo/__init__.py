@@ -12,6 +12,7 @@ caller's `session_scope` does.
   rate-limit hits;
 - `db.repo.follows`: tracked and dismissed calls;
 - `db.repo.collections`: collections, their co-editors and items (notes, order, dismissed);
+- `db.repo.chat`: chat targets (sealed apprise URLs), their refusals and suspension;
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
@@ -29,6 +30,18 @@ from db.repo.calls import (
     deadlines_for,
     store_calls,
     stored_clocks,
+)
+from db.repo.chat import (
+    active_chat_targets,
+    add_chat_target,
+    chat_targets_of,
+    get_chat_target,
+    reactivate_chat_target,
+    record_chat_error,
+    record_chat_refusal,
+    record_chat_success,
+    remove_chat_target,
+    sync_operator_chat_targets,
 )
 from db.repo.collections import (
     accept_invitations,
@@ -133,6 +146,16 @@ from db.repo.sources import (
 from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
+    "active_chat_targets",
+    "add_chat_target",
+    "chat_targets_of",
+    "get_chat_target",
+    "reactivate_chat_target",
+    "record_chat_error",
+    "record_chat_refusal",
+    "record_chat_success",
+    "remove_chat_target",
+    "sync_operator_chat_targets",
     "create_collection",
     "get_collection",
     "collection_by_public_key",
