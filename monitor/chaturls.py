@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.chatlog import install_scrubber
+
 # apprise's plugin class name -> the service name we show. NotifyMSTeams is the class before
 # apprise 1.10 called Teams' webhooks "workflows".
 SERVICES = {
@@ -77,6 +79,7 @@ def split_urls(raw: str) -> list[str]:
 def _instantiate(url: str) -> Any:
     import apprise  # imported here: apprise loads its ~150 plugins on first use
 
+    install_scrubber()  # apprise logs the URL it loads
     try:
         return apprise.Apprise.instantiate(url, suppress_exceptions=True)
     except Exception:  # noqa: BLE001 - any plugin's parser may raise on odd input

@@ -34,6 +34,7 @@ from db.repo.calls import (
 from db.repo.chat import (
     active_chat_targets,
     add_chat_target,
+    chat_target_for_delivery,
     chat_targets_of,
     get_chat_target,
     reactivate_chat_target,
@@ -148,6 +149,7 @@ from db.repo.unlisting import UNLIST_GUARD_SHARE
 __all__ = [
     "active_chat_targets",
     "add_chat_target",
+    "chat_target_for_delivery",
     "chat_targets_of",
     "get_chat_target",
     "reactivate_chat_target",

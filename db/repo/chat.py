@@ -52,6 +52,12 @@ def get_chat_target(session: Session, *, target_id: int) -> ChatTarget | None:
     return session.get(ChatTarget, target_id, populate_existing=True)
 
 
+def chat_target_for_delivery(session: Session, *, delivery_id: int) -> ChatTarget | None:
+    """The target a chat copy goes to (None: not a chat copy, or its target was removed)."""
+    query = select(ChatTarget).join(Delivery, col(Delivery.chat_target_id) == col(ChatTarget.id))
+    return session.exec(query.where(Delivery.id == delivery_id)).first()
+
+
 def chat_targets_of(
     session: Session, *, subscriber_id: int | None = None, collection_id: int | None = None
 ) -> list[ChatTarget]:
