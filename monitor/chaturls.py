@@ -43,7 +43,12 @@ _SPLIT = re.compile(r"[\s,]+")
 
 
 class ChatUrlError(ValueError):
-    """A chat URL we refuse; the message never repeats the URL."""
+    """A chat URL we refuse; the message never repeats the URL. `code` names the reason for pages:
+    invalid, unsupported, private or unresolved."""
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,9 @@ def check_url(url: str) -> ChatUrl:
         raise ChatUrlError("not a URL apprise recognises")
     service = SERVICES.get(type(plugin).__name__)
     if service is None:
-        raise ChatUrlError("this service is not supported (Slack, Teams, Matrix, Discord, json://, form://)")
+        raise ChatUrlError(
+            "this service is not supported (Slack, Teams, Matrix, Discord, json://, form://)", "unsupported"
+        )
     host = str(plugin.host) if service in HOSTED and getattr(plugin, "host", None) else None
     return ChatUrl(url=url, service=service, host=host, masked=mask_url(url, service=service, host=host))
 
@@ -111,7 +118,8 @@ def guard_host(target: ChatUrl, *, allow_private: bool) -> None:
         if not _public(address):
             raise ChatUrlError(
                 "this host is a private or local address; the operator must set "
-                "CALLWATCH_CHAT_ALLOW_PRIVATE_HOSTS=1 to allow it"
+                "CALLWATCH_CHAT_ALLOW_PRIVATE_HOSTS=1 to allow it",
+                "private",
             )
 
 
@@ -123,7 +131,7 @@ def _addresses(host: str) -> list[str]:
     try:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        raise ChatUrlError("this host name does not resolve") from None
+        raise ChatUrlError("this host name does not resolve", "unresolved") from None
     return sorted({str(info[4][0]).split("%", 1)[0] for info in found})
 
 

@@ -184,3 +184,95 @@ def test_a_target_answering_404_three_times_is_suspended_and_its_owner_told(
     assert f"127.0.0.1:{server.port}/…{SECRET[-4:]}" in text and "404" in text
     assert HIDDEN not in notices[0].as_string()
     assert HIDDEN not in _logged(caplog)
+
+
+def _manage_url(world: MailWorld, subscriber_id: int) -> str:
+    with session_scope(world.app.engine) as session:
+        person = repo.subscriber(session, subscriber_id=subscriber_id)
+        assert person is not None
+        return world.app.links.manage(person).replace(world.app.settings.base_url, world.web)
+
+
+def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_shows_its_secret(
+    chat_world: MailWorld, http_server: LocalHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(200, body=b"ok"))
+    sid = _subscriber(world)
+    manage = _manage_url(world, sid)
+    url = f"json://127.0.0.1:{server.port}{PATH}"
+    caplog.set_level(logging.DEBUG)
+    with world.http() as http:
+        added = world.submit(
+            http, manage, {"url": url, "kinds": ["digest", "alert"]}, action=f"{manage}/chat"
+        )
+        assert added.status_code == 303 and added.headers["location"].endswith("?chat=added#chat")
+        page = http.get(manage)
+        assert f"json://127.0.0.1:{server.port}/…{SECRET[-4:]}" in page.text
+        assert HIDDEN not in page.text
+        # The same URL again is refused, and so is an unsupported service; neither is echoed back.
+        again = world.submit(http, manage, {"url": url, "kinds": ["digest"]}, action=f"{manage}/chat")
+        assert again.headers["location"].endswith("?chat=duplicate#chat")
+        other = world.submit(
+            http, manage, {"url": f"tgram://123456:{SECRET}/", "kinds": ["digest"]}, action=f"{manage}/chat"
+        )
+        assert other.headers["location"].endswith("?chat=unsupported#chat")
+        assert HIDDEN not in http.get(f"{manage}?chat=unsupported").text
+        with session_scope(world.app.engine) as session:
+            (target,) = repo.chat_targets_of(session, subscriber_id=sid)
+            assert target.kinds == ["alert", "digest"] and HIDDEN not in target.sealed_url
+        tested = world.submit(http, manage, action=f"{manage}/chat/{target.id}/test")
+        assert tested.status_code == 303
+        assert [json.loads(s.body)["title"] for s in server.requests_to(PATH)] == ["Callwatch test message"]
+        # A forged form (no CSRF token) changes nothing.
+        forged = http.post(f"{manage}/chat/{target.id}/delete", data={})
+        assert forged.status_code == 403
+        with session_scope(world.app.engine) as session:
+            repo.record_chat_refusal(
+                session,
+                target_id=target.id,
+                error="404 Not Found",
+                suspend_after=1,
+                now=utc("2026-11-24T09:00:00Z"),
+            )
+        suspended = http.get(manage).text
+        assert "suspended" in suspended and f"/chat/{target.id}/activate" in suspended
+        world.submit(http, manage, action=f"{manage}/chat/{target.id}/activate")
+        with session_scope(world.app.engine) as session:
+            again_target = repo.get_chat_target(session, target_id=target.id)
+            assert again_target is not None and again_target.status == ChatStatus.ACTIVE
+        exported = http.get(f"{manage}/export")
+        assert exported.status_code == 200 and HIDDEN not in exported.text
+        removed = world.submit(http, manage, action=f"{manage}/chat/{target.id}/delete")
+        assert removed.headers["location"].endswith("?chat=removed#chat")
+        with session_scope(world.app.engine) as session:
+            assert repo.chat_targets_of(session, subscriber_id=sid) == []
+    assert HIDDEN not in _logged(caplog)
+
+
+def test_a_private_host_is_refused_at_add_time_without_the_setting(
+    world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    sid = _subscriber(world)
+    manage = _manage_url(world, sid)
+    with world.http() as http:
+        url = f"json://127.0.0.1:{http_server.port}{PATH}"
+        refused = world.submit(http, manage, {"url": url, "kinds": ["digest"]}, action=f"{manage}/chat")
+        assert refused.headers["location"].endswith("?chat=private#chat")
+    with session_scope(world.app.engine) as session:
+        assert repo.chat_targets_of(session, subscriber_id=sid) == []
+
+
+def test_a_private_host_is_refused_at_send_time_too(world: MailWorld, http_server: LocalHTTPServer) -> None:
+    # Added while private hosts were allowed (or its name resolved elsewhere then): not sent now.
+    http_server.route(PATH, Reply(200, body=b"ok"))
+    sid = _subscriber(world)
+    target_id = _add_target(world, http_server, sid, ["digest"])
+    _test_copies(world, target_id, sid, 1, "2026-11-24T09:00:00Z")
+    _send(world, "2026-11-24T09:00:00Z")
+    assert http_server.requests_to(PATH) == []
+    with session_scope(world.app.engine) as session:
+        row = session.exec(select(Delivery).where(Delivery.kind == DeliveryKind.CHAT)).one()
+        assert row.status == DeliveryStatus.FAILED and "CALLWATCH_CHAT_ALLOW_PRIVATE_HOSTS" in (
+            row.error or ""
+        )

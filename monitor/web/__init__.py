@@ -27,7 +27,7 @@ from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
 from monitor.render.templating import Environments
-from monitor.web import api, calls, errors, feeds, people
+from monitor.web import api, calls, chat_targets, errors, feeds, people
 from monitor.web.deps import AppDep
 from monitor.web.feed_cache import FeedCache
 from monitor.web.headers import STATIC, STATIC_URL, SecurityHeaders, asset
@@ -42,7 +42,7 @@ def create_app(app: App) -> FastAPI:
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
     web.state.catalogue = CatalogueCache(app.engine, app.clock)
     web.state.feed_cache = FeedCache()
-    for router in (people.router, calls.router, api.router, feeds.router):
+    for router in (people.router, calls.router, api.router, feeds.router, chat_targets.router):
         web.include_router(router)
     web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     web.mount(STATIC_URL, StaticFiles(directory=STATIC), name="static")
