@@ -23,6 +23,7 @@ from starlette.routing import Mount
 
 from db import repo
 from db.engine import session_scope
+from monitor.chatseal import Sealer
 from monitor.web import create_app
 from monitor.web.headers import DATA_POLICY, PAGE_POLICY
 from tests.mailworld import CALLS, MailWorld, utc
@@ -61,8 +62,21 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "tracked": links.tracked_calendar(anna),
         }
         profile_id = profile.id
+        sealer = Sealer(world.app.settings.secret())
+        url = "json://hooks.example.org/hk-0123456789abcdef"
+        target = repo.add_chat_target(
+            session, subscriber_id=anna.id, sealed_url=sealer.seal(url), fingerprint=sealer.fingerprint(url),
+            masked="json://hooks.example.org/…cdef", kinds=["digest"], now=utc("2026-11-21T09:00:00Z"),
+        )  # fmt: skip
+        target_id = target.id
     signed = {key: urlsplit(url).path.rsplit("/", 1)[1] for key, url in urls.items()}
-    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", **signed}
+    return {
+        "call_id": str(call),
+        "profile_id": str(profile_id),
+        "target_id": str(target_id),
+        "fmt": "rss",
+        **signed,
+    }
 
 
 def _fill(path: str, values: dict[str, str]) -> str:
