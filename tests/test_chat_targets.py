@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlmodel import select
 
 from db import repo
@@ -21,7 +22,8 @@ from db.engine import session_scope
 from db.models import ChatStatus, Delivery, DeliveryKind, DeliveryStatus
 from monitor.chatseal import Sealer
 from monitor.deliver.sender import deliver
-from monitor.plan.chat import claim_chat_copies
+from monitor.plan.chat import chat_setup, claim_chat_copies, copy_operator_alert
+from monitor.render.chat import ChatItem, ChatMessage, render_chat
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.mailworld import CALLS, MOVED_A, MailWorld, utc
 
@@ -276,3 +278,37 @@ def test_a_private_host_is_refused_at_send_time_too(world: MailWorld, http_serve
         assert row.status == DeliveryStatus.FAILED and "CALLWATCH_CHAT_ALLOW_PRIVATE_HOSTS" in (
             row.error or ""
         )
+
+
+def test_operator_alerts_are_copied_to_the_operator_chat_urls_once(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(200, body=b"ok"))
+    world.app.settings.operator_chat_urls = SecretStr(f"json://127.0.0.1:{server.port}{PATH}")
+    setup = chat_setup(world.app.settings)
+    at = utc("2026-11-24T09:00:00Z")
+    alert = {
+        "period_key": "source:eccp:never",
+        "title": "Callwatch: source eccp is failing",
+        "text": "3 failed polls",
+    }
+    with session_scope(world.app.engine) as session:
+        assert copy_operator_alert(session, setup, now=at, **alert) == 1
+        assert copy_operator_alert(session, setup, now=at, **alert) == 0  # claimed once per target
+    _send(world, "2026-11-24T09:00:00Z")
+    assert [(p["title"], p["message"]) for p in _posted(server)] == [(alert["title"], alert["text"])]
+
+
+def test_a_chat_message_defuses_mass_mentions_and_stays_short() -> None:
+    items = [
+        ChatItem(title=f"@everyone <!channel> call {n}", deadline="12 March 2027", link=f"https://x.test/{n}")
+        for n in range(12)
+    ]
+    message = render_chat(title="Digest @here", items=items, link="https://x.test/calls", language="en")
+    assert (
+        "@everyone" not in message.body and "<!channel>" not in message.body and "@here" not in message.title
+    )
+    assert message.body.count("• ") == 10 and "…and 2 more" in message.body
+    assert message.body.endswith("https://x.test/calls")
+    assert ChatMessage.decode(message.encode()) == message
