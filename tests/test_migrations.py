@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "trackedcall", "dismissal", "delivery", "deliverybody", "ratehit", "shown", "alembic_version",
     "collection", "collectioneditor", "collectionitem", "signinlink", "websession",
     "collectionmember", "collectionissue", "interest",
+    "chattarget",
 }  # fmt: skip
 
 
@@ -77,6 +78,7 @@ def test_0011_takes_the_calls_of_sent_digests_as_shown(tmp_path: Path) -> None:
             session.add_all(profiles)
             session.flush()
             pids = [p.id for p in profiles]
+            session.exec(text("ALTER TABLE delivery ADD COLUMN chat_target_id INTEGER"))  # 0016's, lent too
             for key, status, ids in (
                 ("w48", "sent", [a, b]),
                 ("w49", "skipped", []),
@@ -84,6 +86,8 @@ def test_0011_takes_the_calls_of_sent_digests_as_shown(tmp_path: Path) -> None:
             ):
                 session.add(Delivery(subscriber_id=anna.id, kind="digest", period_key=key, status=status,
                                      created_at=at, sent_at=at, call_ids=ids))  # fmt: skip
+            session.flush()
+            session.exec(text("ALTER TABLE delivery DROP COLUMN chat_target_id"))
             session.commit()
         upgrade(engine)
         with Session(engine) as session:

@@ -23,6 +23,7 @@ from starlette.routing import Mount
 
 from db import repo
 from db.engine import session_scope
+from monitor.chatseal import Sealer
 from monitor.web import create_app
 from monitor.web.headers import DATA_POLICY, PAGE_POLICY
 from tests.mailworld import CALLS, MailWorld, utc
@@ -79,10 +80,25 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "member-interest": links.interest(anna, member.id, call, 0),
         }
         published = {"key": collection.public_key, "c": "feed.rss"}  # /c/{key}/{name}
+        sealer = Sealer(world.app.settings.secret())
+        url = "json://hooks.example.org/hk-0123456789abcdef"
+        target = repo.add_chat_target(
+            session, subscriber_id=anna.id, sealed_url=sealer.seal(url), fingerprint=sealer.fingerprint(url),
+            masked="json://hooks.example.org/…cdef", kinds=["digest"], now=utc("2026-11-21T09:00:00Z"),
+        )  # fmt: skip
+        extra_ids = {"target_id": str(target.id)}
     signed = {key: urlsplit(url).path.rsplit("/", 1)[1] for key, url in urls.items()}
     # A sign-in nonce that is not one (refused pages get the headers too); a collection nobody may see.
     extra = {"nonce": "A" * 43, "collection_id": "1"}
-    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", **extra, **signed, **published}
+    return {
+        "call_id": str(call),
+        "profile_id": str(profile_id),
+        "fmt": "rss",
+        **extra,
+        **extra_ids,
+        **signed,
+        **published,
+    }
 
 
 def _fill(path: str, values: dict[str, str]) -> str:

@@ -1,5 +1,5 @@
 """SQLModel tables: sources and their runs, calls with deadlines and history, people, deliveries, shown-log,
-collections and sign-in, member newsletters.
+collections and sign-in, member newsletters, chat targets.
 
 Owns: the one list of tables (`__all__`): importing this package registers every table on
 `SQLModel.metadata`, which Alembic reads, and callers write `from db.models import Call`.
@@ -9,6 +9,7 @@ PostgreSQL enums) so a new value never needs an ALTER TYPE.
 """
 
 from db.models.calls import Call, CallChange, Deadline
+from db.models.chat import ChatKind, ChatStatus, ChatTarget
 from db.models.collections import (
     Collection,
     CollectionEditor,
@@ -64,4 +65,7 @@ __all__ = [
     "Interest",
     "MemberStatus",
     "WebSession",
+    "ChatTarget",
+    "ChatStatus",
+    "ChatKind",
 ]

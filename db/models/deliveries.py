@@ -40,6 +40,8 @@ class DeliveryKind(StrEnum):
     COLLECTION_ISSUE = "issue"  # one issue of a collection's newsletter to one member
     SIGN_IN = "sign-in"  # an owner's e-mailed sign-in link (one period per link)
     INVITATION = "invitation"  # a co-editor's invitation to a collection, with a sign-in link
+    CHAT = "chat"  # a copy of a message to one chat target (`chat_target_id`)
+    CHAT_SUSPENDED = "chat-suspended"  # tells a target's owner it was suspended
 
 
 class Delivery(SQLModel, table=True):
@@ -77,6 +79,12 @@ class Delivery(SQLModel, table=True):
     covered_until: datetime | None = utc_field(default=None)
     watermark: int | None = None
     call_ids: list[int] = list_field()
+    # Set on chat copies only: the target the message goes to (its period key names it too).
+    # Indexed but no foreign key, on purpose: SQLite cannot add one with ON DELETE to `delivery`
+    # without rebuilding the table (which cascades to the shown-log and the bodies, see migration
+    # 0014), and one without would make erasing a subscriber (whose targets go with them) fail.
+    # A copy whose target is gone is skipped by the sender; removing a target skips its copies.
+    chat_target_id: int | None = Field(default=None, index=True)
 
 
 class DeliveryBody(SQLModel, table=True):

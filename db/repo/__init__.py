@@ -15,6 +15,7 @@ caller's `session_scope` does.
 - `db.repo.export`: everything stored about one subscriber (the right of access);
 - `db.repo.members`: member newsletters (members, issues, interest);
 - `db.repo.signin`: owners' sign-in links and web sessions (stored as hashes);
+- `db.repo.chat`: chat targets (sealed apprise URLs), their refusals and suspension;
 - `db.repo.deliveries`: the e-mail queue (claims, outcomes, bodies);
 - `db.repo.leases`: leasing due rows of the queue to senders, in batches;
 - `db.repo.shown`: the shown-log (what each subscriber's digests listed, per profile);
@@ -32,6 +33,19 @@ from db.repo.calls import (
     deadlines_for,
     store_calls,
     stored_clocks,
+)
+from db.repo.chat import (
+    active_chat_targets,
+    add_chat_target,
+    chat_target_for_delivery,
+    chat_targets_of,
+    get_chat_target,
+    reactivate_chat_target,
+    record_chat_error,
+    record_chat_refusal,
+    record_chat_success,
+    remove_chat_target,
+    sync_operator_chat_targets,
 )
 from db.repo.collections import (
     accept_invitations,
@@ -165,6 +179,17 @@ from db.repo.sources import (
 from db.repo.unlisting import UNLIST_GUARD_SHARE
 
 __all__ = [
+    "active_chat_targets",
+    "add_chat_target",
+    "chat_target_for_delivery",
+    "chat_targets_of",
+    "get_chat_target",
+    "reactivate_chat_target",
+    "record_chat_error",
+    "record_chat_refusal",
+    "record_chat_success",
+    "remove_chat_target",
+    "sync_operator_chat_targets",
     "create_collection",
     "get_collection",
     "collection_by_public_key",

@@ -26,10 +26,11 @@ from sqlalchemy.engine import Engine
 
 from db import repo
 from db.engine import session_scope
-from db.models import DeliveryStatus
+from db.models import DeliveryKind, DeliveryStatus
 from db.repo import LeasedDelivery
 from monitor.app import App, MailPolicy
 from monitor.clock import Clock
+from monitor.deliver.chat import ChatSender, chat_sender, send_chat
 from monitor.deliver.configured import transport_for
 from monitor.deliver.policy import subscriber_status_allows
 from monitor.deliver.transport import Outcome, Transport
@@ -55,7 +56,8 @@ class SendReport:
 async def deliver(app: App) -> SendReport:
     """Send every due e-mail now through the configured transport (SMTP, or the outbox)."""
     async with transport_for(app.settings) as transport:
-        return await send_due(app.engine, transport, clock=app.clock, mail=app.defaults.mail)
+        chat = chat_sender(app)
+        return await send_due(app.engine, transport, clock=app.clock, mail=app.defaults.mail, chat=chat)
 
 
 def retry_delay(attempts: int, mail: MailPolicy) -> timedelta:
@@ -65,10 +67,18 @@ def retry_delay(attempts: int, mail: MailPolicy) -> timedelta:
 
 
 async def send_due(
-    engine: Engine, transport: Transport, *, clock: Clock, mail: MailPolicy, limit: int | None = None
+    engine: Engine,
+    transport: Transport,
+    *,
+    clock: Clock,
+    mail: MailPolicy,
+    limit: int | None = None,
+    chat: ChatSender | None = None,
 ) -> SendReport:
-    """Send every due row (or `limit` of them); safe to run in several processes at once."""
+    """Send every due row (or `limit` of them); safe to run in several processes at once.
+    Chat copies go through `chat` (monitor.deliver.chat), e-mail through `transport`."""
     run = _Run(engine, transport, clock, mail, postgres=engine.dialect.name == "postgresql")
+    run.chat = chat
     while limit is None or run.tried < limit:
         wanted = _batch_size(mail) if limit is None else min(_batch_size(mail), limit - run.tried)
         with session_scope(engine) as session:
@@ -100,6 +110,7 @@ class _Run:
         self.report = SendReport()
         self.pacer = _Pacer(mail.rate_per_second)
         self.in_a_row = 0
+        self.chat: ChatSender | None = None
 
     @property
     def tried(self) -> int:
@@ -129,10 +140,14 @@ class _Run:
         if not _sendable(self.engine, leased, now=self.clock(), report=report):
             return False
         await self.pacer.wait()
-        # The stored bytes as they are: never parsed back and serialised again.
-        result = await self.transport.send_raw(
-            leased.message or b"", recipient=leased.to_address, message_id=leased.message_id
-        )
+        chat = leased.kind == DeliveryKind.CHAT
+        if chat:
+            result = await send_chat(self.chat, self.engine, leased, now=self.clock())
+        else:
+            # The stored bytes as they are: never parsed back and serialised again.
+            result = await self.transport.send_raw(
+                leased.message or b"", recipient=leased.to_address, message_id=leased.message_id
+            )
         now = self.clock()
         with session_scope(self.engine) as session:
             if result.outcome == Outcome.SENT:
@@ -142,7 +157,7 @@ class _Run:
                 report.sent += 1
                 self.in_a_row = 0
             elif result.outcome == Outcome.TRANSIENT:
-                self.in_a_row += 1
+                self.in_a_row += not chat  # a dead webhook says nothing about the mail server
                 _transient(session, leased, result, now=now, mail=mail, report=report)
             else:
                 self.in_a_row = 0

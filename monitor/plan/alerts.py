@@ -18,6 +18,7 @@ from db import repo
 from db.engine import session_scope
 from db.models import CallChange, DeliveryKind, Subscriber
 from monitor.plan.changes import Changes, change_lines, member_changes
+from monitor.plan.chat import copy_to_chat
 from monitor.plan.claim import MailContext, claim, common_context, short_subject
 from monitor.plan.report import PlanReport
 from monitor.render.cards import ChangeCard, Links, call_card, zone
@@ -86,19 +87,34 @@ def _claim_alert(
     *,
     now: datetime,
 ) -> bool:
-    return claim(
+    rendered, give_up = _render(mail, subscriber, cards), timedelta(hours=mail.policy.other_give_up_hours)
+    claimed = claim(
         session,
         mail,
         subscriber=subscriber,
         to=subscriber.email,
         kind=DeliveryKind.ALERT,
         period_key=f"alert:{newest}",
-        rendered=_render(mail, subscriber, cards),
+        rendered=rendered,
         now=now,
-        give_up=timedelta(hours=mail.policy.other_give_up_hours),
+        give_up=give_up,
         watermark=newest,
         call_ids=[c.card.call_id for c in cards],
     )
+    if claimed:
+        copy_to_chat(
+            session,
+            mail.chat,
+            subscriber,
+            kind=DeliveryKind.ALERT,
+            period_key=f"alert:{newest}",
+            title=rendered.subject,
+            cards=[c.card for c in cards],
+            link=None,
+            now=now,
+            give_up=give_up,
+        )
+    return claimed
 
 
 def _render(mail: MailContext, subscriber: Subscriber, cards: list[ChangeCard]) -> Rendered:

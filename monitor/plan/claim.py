@@ -25,6 +25,7 @@ from monitor.app import App, MailPolicy
 from monitor.deliver.message import build_message, message_bytes, message_id_for
 from monitor.links import LinkBuilder
 from monitor.match.semantic import shared_embedder
+from monitor.plan.chat import ChatSetup, chat_setup
 from monitor.render.email import MailRenderer, Rendered
 from monitor.render.i18n import translator
 from monitor.tokens import Signer
@@ -42,6 +43,7 @@ class MailContext:
     sender_address: str  # its bare address
     operator_email: str | None
     semantic: Any = None  # the semantic channel's embedder, when CALLWATCH_SEMANTIC is on
+    chat: ChatSetup | None = None  # copies to chat targets (None: e-mail only)
 
     @property
     def domain(self) -> str:
@@ -59,6 +61,7 @@ def mail_context(app: App) -> MailContext:
         sender_address=parseaddr(app.settings.mail_from)[1],
         operator_email=app.settings.operator_email,
         semantic=shared_embedder() if app.settings.semantic else None,
+        chat=chat_setup(app.settings),
     )
 
 

@@ -32,6 +32,7 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import DeliveryKind, Profile, Subscriber
+from monitor.plan.chat import copy_to_chat, digest_cards
 from monitor.plan.claim import MailContext, claim_row, common_context, skip
 from monitor.plan.digest_content import Contents, Pool, digest_contents, digest_for, shown_rows
 from monitor.plan.pool import LiveCalls, load_calls, load_pool, pool_for
@@ -218,6 +219,17 @@ def _claim_digest(
         give_up=timedelta(hours=mail.policy.digest_give_up_hours),
         **window,
     )
+    if row is not None:
+        title, cards = _subject(subscriber.language, len(digest.new)), digest_cards(digest)
+        copy = {
+            "title": title,
+            "cards": cards,
+            "link": mail.links.browse(),
+            "give_up": timedelta(hours=mail.policy.digest_give_up_hours),
+        }
+        copy_to_chat(
+            session, mail.chat, subscriber, kind=DeliveryKind.DIGEST, period_key=period_key, now=now, **copy
+        )
     if row is not None and row.id is not None and subscriber.id is not None:
         calls, changes = shown_rows(pool, subscriber, contents, digest.call_ids)
         repo.record_shown(

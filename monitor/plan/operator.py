@@ -17,6 +17,7 @@ from db import repo
 from db.engine import session_scope
 from db.models import DeliveryKind
 from monitor.model.source import Health
+from monitor.plan.chat import copy_operator_alert
 from monitor.plan.claim import MailContext, claim
 from monitor.plan.report import PlanReport
 from monitor.poll.health import failing_source_alert, incomplete_source_alert
@@ -103,7 +104,7 @@ def _claim(
     now: datetime,
     **values: int,
 ) -> bool:
-    return claim(
+    claimed = claim(
         session,
         mail,
         subscriber=None,
@@ -115,3 +116,8 @@ def _claim(
         give_up=timedelta(hours=mail.policy.other_give_up_hours),
         **values,
     )
+    if claimed:
+        copy_operator_alert(
+            session, mail.chat, period_key=period_key, title=rendered.subject, text=rendered.text, now=now
+        )
+    return claimed

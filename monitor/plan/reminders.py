@@ -18,10 +18,11 @@ from sqlmodel import Session
 from db import repo
 from db.engine import session_scope
 from db.models import DeliveryKind, Subscriber
+from monitor.plan.chat import copy_to_chat
 from monitor.plan.claim import MailContext, claim, common_context, short_subject
 from monitor.plan.report import PlanReport
 from monitor.plan.slots import ReminderDue, reminder_due
-from monitor.render.cards import Links, call_card, zone
+from monitor.render.cards import CallCard, Links, call_card, zone
 from monitor.render.email import Rendered
 from monitor.render.i18n import translator
 from monitor.render.words import when
@@ -76,29 +77,46 @@ def _remind(
 def _claim_reminder(
     session: Session, mail: MailContext, subscriber: Subscriber, call: Any, due: ReminderDue, *, now: datetime
 ) -> bool:
-    give_up = min(due.deadline.at - now, timedelta(hours=mail.policy.other_give_up_hours))
-    return claim(
+    give_up = max(
+        timedelta(minutes=5), min(due.deadline.at - now, timedelta(hours=mail.policy.other_give_up_hours))
+    )
+    card, rendered = _render(mail, subscriber, call, due, now=now)
+    claimed = claim(
         session,
         mail,
         subscriber=subscriber,
         to=subscriber.email,
         kind=DeliveryKind.REMINDER,
         period_key=due.slot.period_key,
-        rendered=_render(mail, subscriber, call, due, now=now),
+        rendered=rendered,
         now=now,
-        give_up=max(timedelta(minutes=5), give_up),
+        give_up=give_up,
         call_ids=[call.id],
     )
+    if claimed:
+        copy_to_chat(
+            session,
+            mail.chat,
+            subscriber,
+            kind=DeliveryKind.REMINDER,
+            period_key=due.slot.period_key,
+            title=rendered.subject,
+            cards=[card],
+            link=None,
+            now=now,
+            give_up=give_up,
+        )
+    return claimed
 
 
 def _render(
     mail: MailContext, subscriber: Subscriber, call: Any, due: ReminderDue, *, now: datetime
-) -> Rendered:
+) -> tuple[CallCard, Rendered]:
     tz, language = zone(subscriber.timezone), subscriber.language
     heading, lead = _wording(language, call.title, due, tz=tz)
     links = Links(call_page=mail.links.call(call.id), source=call.url)
     card = call_card(call, tz=tz, now=now, links=links, language=language)
-    return mail.renderer.render(
+    return card, mail.renderer.render(
         "reminder",
         language=language,
         subject=short_subject(heading),

@@ -27,7 +27,19 @@ from monitor.app import App
 from monitor.catalogue.cache import CatalogueCache
 from monitor.deliver.sender import deliver
 from monitor.render.templating import Environments
-from monitor.web import api, calls, collections, errors, feeds, issues, members, people, published, signin
+from monitor.web import (
+    api,
+    calls,
+    chat_targets,
+    collections,
+    errors,
+    feeds,
+    issues,
+    members,
+    people,
+    published,
+    signin,
+)
 from monitor.web.deps import AppDep
 from monitor.web.feed_cache import FeedCache
 from monitor.web.headers import STATIC, STATIC_URL, SecurityHeaders, asset
@@ -43,7 +55,7 @@ def create_app(app: App) -> FastAPI:
     web.state.catalogue = CatalogueCache(app.engine, app.clock)
     web.state.feed_cache = FeedCache()
     # members before published: /c/{key}/join is more specific than published's /c/{key}/{name}.
-    routers = (people, calls, api, feeds, signin, collections, issues, members, published)
+    routers = (people, calls, api, feeds, chat_targets, signin, collections, issues, members, published)
     for router in (module.router for module in routers):
         web.include_router(router)
     web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)

@@ -27,6 +27,7 @@ from monitor.render.cards import zone
 from monitor.render.i18n import N_
 from monitor.render.words import STATED_WORDS, weekday_time
 from monitor.tokens import Purpose, TokenError
+from monitor.web.chat_targets import chat_section
 from monitor.web.deps import PagesDep, form_for, get_catalogue
 from monitor.web.feeds import profile_entries
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
@@ -95,6 +96,7 @@ def _show(
         reminder_days=reminder_days(pages.mail.policy, _),
         calendar_url=links.tracked_calendar(subscriber),
         unsubscribe_url=links.unsubscribe(subscriber),
+        **chat_section(pages, request, session, subscriber),
     )
 
 

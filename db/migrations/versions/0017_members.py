@@ -1,10 +1,9 @@
 """member newsletters: who joined which collection, the issues sent, and the interest members showed
 
-New tables only: nothing existing changes, so there is nothing to backfill. Revises 0016 (chat
-targets) once both are on main.
+New tables only: nothing existing changes, so there is nothing to backfill.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-03 09:50:47.842261
 """
 from typing import Sequence, Union
@@ -16,7 +15,7 @@ from alembic import op
 import db.types
 
 revision: str = '0017'
-down_revision: Union[str, None] = '0015'
+down_revision: Union[str, None] = '0016'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,127 @@
+"""Chat copies: one delivery row of kind CHAT per chat target, claimed beside the e-mail it copies.
+
+Owns how a digest, reminder, change alert, collection issue or operator alert becomes chat copies:
+each active target of the subscriber (or collection, or the operator) that wants that kind gets
+its own row on the same queue (retries, give-up, leases), keyed `<kind>:<period>:t<target id>`,
+so a copy is claimed once per target however often planning runs. Rows without a subscriber
+(collections', the operator's) are checked before they are claimed, as operator e-mail is, since
+a NULL subscriber never collides in the unique key. Other planners (collection issues) call
+`claim_chat_copies` with their own targets.
+
+Must not: send, or read URLs in the clear (only the operator's, from the settings, to seal them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from db import repo
+from db.models import ChatKind, ChatTarget, DeliveryKind, Subscriber
+from monitor.chatseal import Sealer
+from monitor.chaturls import check_url
+from monitor.render.cards import CallCard, Digest
+from monitor.render.chat import ChatMessage, card_items, render_chat
+
+
+@dataclass(frozen=True)
+class ChatSetup:
+    """What planning needs to copy messages to chat: the sealer and the operator's URLs."""
+
+    sealer: Sealer
+    operator_urls: tuple[str, ...] = ()
+
+
+def chat_setup(settings: Any) -> ChatSetup:
+    return ChatSetup(
+        sealer=Sealer(settings.secret(), settings.old_secrets()),
+        operator_urls=tuple(settings.operator_chat()),
+    )
+
+
+def claim_chat_copies(
+    session: Session,
+    *,
+    targets: Sequence[ChatTarget],
+    source_kind: str,
+    period_key: str,
+    title: str,
+    body: str,
+    now: datetime,
+    link: str | None = None,
+    give_up: timedelta = timedelta(hours=24),
+    subscriber_id: int | None = None,
+) -> int:
+    """Claim one chat copy per target (`subscriber_id`: whose the targets are, if a subscriber's);
+    the number newly claimed."""
+    text = f"{body}\n{link}" if link and link not in body else body
+    message = ChatMessage(title=title, body=text).encode()
+    claimed = 0
+    for target in targets:
+        key = f"{source_kind}:{period_key}:t{target.id}"
+        if subscriber_id is None and repo.period_claimed(
+            session, subscriber_id=None, kind=DeliveryKind.CHAT, period_key=key
+        ):
+            continue
+        row = repo.claim_period(
+            session, subscriber_id=subscriber_id, kind=DeliveryKind.CHAT, period_key=key, now=now,
+            to_address=target.masked, subject=title, message=message, give_up_at=now + give_up,
+            chat_target_id=target.id,
+        )  # fmt: skip
+        claimed += row is not None
+    return claimed
+
+
+def digest_cards(digest: Digest) -> list[CallCard]:
+    """The calls a digest lists, in its order: new, changed, closing soon."""
+    return [*digest.new, *(c.card for c in digest.changed), *digest.closing]
+
+
+def copy_to_chat(
+    session: Session,
+    setup: ChatSetup | None,
+    subscriber: Subscriber,
+    *,
+    kind: str,
+    period_key: str,
+    title: str,
+    cards: Sequence[CallCard],
+    link: str | None,
+    now: datetime,
+    give_up: timedelta,
+) -> int:
+    """Copy a subscriber's e-mail of `kind` (its title and calls) to their targets that want it."""
+    if setup is None or subscriber.id is None:
+        return 0
+    targets = repo.active_chat_targets(session, subscriber_ids=[subscriber.id], kind=kind).get(subscriber.id)
+    if not targets:
+        return 0
+    language = subscriber.language
+    rendered = render_chat(
+        title=title, items=card_items(cards, language=language), link=link, language=language
+    )
+    return claim_chat_copies(
+        session, targets=targets, source_kind=kind, period_key=period_key, title=rendered.title,
+        body=rendered.body, now=now, give_up=give_up, subscriber_id=subscriber.id,
+    )  # fmt: skip
+
+
+def copy_operator_alert(
+    session: Session, setup: ChatSetup | None, *, period_key: str, title: str, text: str, now: datetime
+) -> int:
+    """Copy an operator alert to CALLWATCH_OPERATOR_CHAT_URLS (their rows kept in step here)."""
+    if setup is None or not setup.operator_urls:
+        return 0
+    wanted = {}
+    for url in setup.operator_urls:
+        checked = check_url(url)
+        wanted[setup.sealer.fingerprint(url)] = (setup.sealer.seal(url), checked.masked)
+    targets = repo.sync_operator_chat_targets(session, wanted=wanted, now=now)
+    return claim_chat_copies(
+        session, targets=targets, source_kind=ChatKind.OPERATOR, period_key=period_key, title=title,
+        body=text.strip(), now=now,
+    )  # fmt: skip

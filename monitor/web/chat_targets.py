@@ -1,0 +1,175 @@
+"""The "Chat channels" section of the manage page: add a chat target, send it a test, remove it,
+re-activate a suspended one (routes under `/manage/{token}/chat`).
+
+Owns those edits. Each is a POST form with a CSRF token, behind the signed manage link, and
+redirects (303) back to the manage page's section with `?chat=<what>`. A URL is checked
+(`monitor.chaturls`: a supported service, and the SSRF guard) before it is sealed and stored,
+and is never shown again, not even after a refusal: pages show targets masked, and a refused
+URL is not echoed back (it may hold a token). A target id in the URL must be the link owner's.
+
+Must not: send (the queue does; a test message is claimed like any copy and sent by the web's
+sender after the answer) or see another subscriber's targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from db import repo
+from db.models import ChatKind, ChatStatus
+from monitor.chatseal import Sealer
+from monitor.chaturls import ChatUrlError, check_url, guard_host
+from monitor.plan.chat import claim_chat_copies
+from monitor.render.i18n import N_
+from monitor.tokens import Purpose
+from monitor.web.deps import PagesDep, form_for
+from monitor.web.pages import Pages
+
+AddChatForm, ChatTestForm = form_for("chat-add"), form_for("chat-test")
+RemoveChatForm, ActivateChatForm = form_for("chat-remove"), form_for("chat-activate")
+
+router = APIRouter(include_in_schema=False)
+
+# What a subscriber's own targets may receive (collection issues and operator alerts are others').
+KINDS = (
+    (ChatKind.DIGEST, N_("Digests")),
+    (ChatKind.REMINDER, N_("Deadline reminders")),
+    (ChatKind.ALERT, N_("Change alerts")),
+)
+SAVED = {
+    "added": N_("The chat channel is added."),
+    "test": N_("A test message is on its way to the chat channel."),
+    "removed": N_("The chat channel is removed."),
+    "activated": N_("The chat channel is active again."),
+    "invalid": N_("That is not a chat address Callwatch can use. Paste the webhook or apprise URL."),
+    "unsupported": N_(
+        "Callwatch sends to Slack, Microsoft Teams, Matrix, Discord and JSON or form webhooks only."
+    ),
+    "private": N_("That address is on a private or local network, which this Callwatch does not send to."),
+    "unresolved": N_("That address's host name could not be found."),
+    "duplicate": N_("That chat channel is already in your list."),
+    "kinds": N_("Choose at least one kind of message for the chat channel."),
+}
+STATUS_WORDS = {ChatStatus.ACTIVE: N_("active"), ChatStatus.SUSPENDED: N_("suspended")}
+
+
+def chat_section(pages: Pages, request: Request, session: Any, subscriber: Any) -> dict[str, Any]:
+    """The manage page's context for the section: the targets (masked), the kinds, the message."""
+    _ = pages.words(request, subscriber)
+    said = request.query_params.get("chat", "")
+    names = dict(KINDS)
+    targets = [
+        {
+            "id": row.id,
+            "masked": row.masked,
+            "kinds": ", ".join(_(names[k]) for k in row.kinds if k in names),
+            "status": _(STATUS_WORDS.get(ChatStatus(row.status), row.status)),
+            "suspended": row.status == ChatStatus.SUSPENDED,
+            "last_error": row.last_error,
+        }
+        for row in repo.chat_targets_of(session, subscriber_id=subscriber.id)
+    ]
+    return {
+        "chat_targets": targets,
+        "chat_kinds": [(kind.value, _(label)) for kind, label in KINDS],
+        "chat_message": _(SAVED[said]) if said in SAVED else None,
+    }
+
+
+def _back(token: str, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/manage/{token}?chat={what}#chat", status_code=303)
+
+
+def _sealer(pages: Pages) -> Sealer:
+    settings = pages.app.settings
+    return Sealer(settings.secret(), settings.old_secrets())
+
+
+@router.post("/manage/{token}/chat", response_class=HTMLResponse)
+def add_target(token: str, request: Request, pages: PagesDep, form: AddChatForm) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        kinds = [k for k in form.getlist("kinds") if k in dict(KINDS)]
+        if not kinds:
+            return _back(token, "kinds")
+        try:
+            checked = check_url(str(form.get("url")))
+            guard_host(checked, allow_private=pages.app.settings.chat_allow_private_hosts)
+        except ChatUrlError as error:
+            return _back(token, error.code)
+        sealer = _sealer(pages)
+        row = repo.add_chat_target(
+            session, subscriber_id=subscriber.id, sealed_url=sealer.seal(checked.url),
+            fingerprint=sealer.fingerprint(checked.url), masked=checked.masked, kinds=kinds,
+            now=pages.app.clock(),
+        )  # fmt: skip
+        return _back(token, "added" if row is not None else "duplicate")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+def _own(session: Any, subscriber: Any, target_id: int) -> Any:
+    row = repo.get_chat_target(session, target_id=target_id)
+    return (
+        row if row is not None and row.subscriber_id == subscriber.id and row.collection_id is None else None
+    )
+
+
+@router.post("/manage/{token}/chat/{target_id}/test", response_class=HTMLResponse)
+def test_target(
+    token: str, target_id: int, request: Request, pages: PagesDep, form: ChatTestForm
+) -> Response:
+    claimed: list[int] = []
+
+    def work(session: Any, subscriber: Any, _payload: Any) -> Response:
+        row = _own(session, subscriber, target_id)
+        if row is None or row.status != ChatStatus.ACTIVE:
+            return _back(token, "removed" if row is None else "")
+        now, _ = pages.app.clock(), pages.words(request, subscriber)
+        title = _("Callwatch test message")
+        body = _("This chat channel will receive your Callwatch messages.")
+        claimed.append(
+            claim_chat_copies(
+                session,
+                targets=[row],
+                source_kind="test",
+                period_key=now.isoformat(),
+                title=title,
+                body=body,
+                link=pages.links.browse(),
+                now=now,
+                subscriber_id=subscriber.id,
+            )  # fmt: skip
+        )
+        return _back(token, "test")
+
+    answer = pages.acting(request, Purpose.MANAGE, token, work, form)
+    if any(claimed):
+        pages.deliver()  # after the claim is committed
+    return answer
+
+
+@router.post("/manage/{token}/chat/{target_id}/delete", response_class=HTMLResponse)
+def remove_target(
+    token: str, target_id: int, request: Request, pages: PagesDep, form: RemoveChatForm
+) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        if _own(session, subscriber, target_id) is not None:
+            repo.remove_chat_target(session, target_id=target_id, now=pages.app.clock())
+        return _back(token, "removed")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
+
+
+@router.post("/manage/{token}/chat/{target_id}/activate", response_class=HTMLResponse)
+def activate_target(
+    token: str, target_id: int, request: Request, pages: PagesDep, form: ActivateChatForm
+) -> Response:
+    def work(session: Any, subscriber: Any, _: Any) -> Response:
+        if _own(session, subscriber, target_id) is not None:
+            repo.reactivate_chat_target(session, target_id=target_id)
+        return _back(token, "activated")
+
+    return pages.acting(request, Purpose.MANAGE, token, work, form)
