@@ -6,13 +6,16 @@ nobody but the owner and co-editors sees it; what members typed is shown as text
 from __future__ import annotations
 
 import asyncio
+import json
 
 from bs4 import BeautifulSoup
 
 from db import repo
 from db.engine import session_scope
 from monitor.deliver.sender import deliver
+from tests.httpserver import LocalHTTPServer, Reply
 from tests.mailworld import CALLS, MailWorld, link, utc
+from tests.test_chat_targets import HIDDEN, PATH, SECRET, chat_world  # noqa: F401 - the fixture
 from tests.test_members import ANNA, BORIS, _issues, _join_and_confirm
 from tests.test_web_collections import create
 from tests.test_web_sign_in import signed_in
@@ -127,3 +130,41 @@ def test_only_editors_see_or_send(world: MailWorld) -> None:
     assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/sign-in")
     world.settle()
     assert _issues(world, ANNA) == []
+
+
+def test_a_collection_chat_channel_gets_each_issue_with_its_notes(
+    chat_world: MailWorld,  # noqa: F811 - the fixture
+    http_server: LocalHTTPServer,
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(200, body=b"ok"))
+    http, collection_id, key = _owned_collection(world)
+    _join_and_confirm(world, key, ANNA)
+    page = f"{world.web}/collections/{collection_id}/members"
+    url = f"json://127.0.0.1:{server.port}{PATH}"
+    added = world.submit(http, page, {"url": url}, action=f"/collections/{collection_id}/chat")
+    assert added.status_code == 303 and "chat=added" in added.headers["location"]
+    shown = http.get(page).text
+    assert HIDDEN not in shown and f"…{SECRET[-4:]}" in shown
+
+    _send(world, http, collection_id)
+    asyncio.run(deliver(world.app))
+    (posted,) = [json.loads(seen.body) for seen in server.requests_to(PATH)]
+    assert posted["title"] == "Hydrogen SMEs, issue 1: 2 calls"
+    assert "Green hydrogen electrolyser pilots for SMEs" in posted["message"]
+    assert "Apply early" in posted["message"]  # the editor's note rides with its call
+    assert f"/c/{key}" in posted["message"]
+
+    # Another collection's editor cannot touch this channel.
+    stranger, _ = signed_in(world, "stranger@example.org")
+    with session_scope(world.app.engine) as session:
+        (target,) = repo.chat_targets_of(session, collection_id=collection_id)
+    other = create(world, stranger, "Other")
+    answer = world.submit(
+        stranger,
+        f"{world.web}/collections/{other}/members",
+        to=f"/collections/{collection_id}/chat/{target.id}/delete",
+    )
+    assert answer.status_code in (403, 404)
+    with session_scope(world.app.engine) as session:
+        assert len(repo.chat_targets_of(session, collection_id=collection_id)) == 1

@@ -5,23 +5,34 @@ Owns: what an issue carries (accepted calls no earlier issue carried, in the col
 its number (the one after the last; an owner's double click or two editors at once make one
 issue, because the number is taken by the insert that records it), and each member's e-mail: in
 the member's language and time zone, with an "I'm interested" link per call and a one-click
-unsubscribe (RFC 8058) that leaves this collection only. Members are read a page at a time.
+unsubscribe (RFC 8058) that leaves this collection only. Members are read a page at a time. The
+collection's chat channels get one copy of each issue (calls, deadlines, notes, the public page).
 Must not: decide who may send an issue (the web route checks the editor), or send: the claimed
 rows go out through monitor.deliver.sender with its rate limits, retries and suspension rules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
 from db import repo
-from db.models import Collection, CollectionIssue, CollectionMember, DeliveryKind, Subscriber
+from db.models import (
+    ChatKind,
+    ChatStatus,
+    Collection,
+    CollectionIssue,
+    CollectionMember,
+    DeliveryKind,
+    Subscriber,
+)
+from monitor.plan.chat import claim_chat_copies
 from monitor.plan.claim import MailContext, OwnList, claim, short_subject
 from monitor.render.cards import CallCard, Links, call_card, zone
+from monitor.render.chat import card_items, render_chat
 from monitor.render.email import Rendered
 from monitor.render.i18n import translator
 
@@ -83,7 +94,41 @@ def send_issue(
         after = int(page[-1][0].id or 0)
     assert issue.id is not None
     repo.count_recipients(session, issue_id=issue.id, recipients=sent)
+    _copy_to_chat(session, mail, collection, issue, entries, now=now)
     return IssueOutcome(issue, sent)
+
+
+def _copy_to_chat(
+    session: Session, mail: MailContext, collection: Collection, issue: CollectionIssue,
+    entries: list[tuple[Any, Any]], *, now: datetime,
+) -> int:  # fmt: skip
+    """The issue in the collection's chat channels: its title, each call with its deadline and note,
+    and the collection's public page; in the collection's language, Brussels time."""
+    targets = [
+        target for target in repo.chat_targets_of(session, collection_id=collection.id)
+        if target.status == ChatStatus.ACTIVE and ChatKind.ISSUE in target.kinds
+    ]  # fmt: skip
+    if not targets:
+        return 0
+    language, tz = collection.language, zone("Europe/Brussels")
+    cards = [
+        call_card(call, tz=tz, now=now, language=language, links=Links(call_page=mail.links.call(call.id)))
+        for _item, call in entries
+    ]
+    items = [
+        replace(chat, deadline=" · ".join(part for part in (chat.deadline, item.note) if part) or None)
+        for chat, (item, _call) in zip(card_items(cards, language=language), entries, strict=True)
+    ]
+    message = render_chat(
+        title=issue.subject,
+        items=items,
+        link=f"{mail.links.base_url}/c/{collection.public_key}",
+        language=language,
+    )
+    return claim_chat_copies(
+        session, targets=targets, source_kind=ChatKind.ISSUE, period_key=f"{collection.id}:{issue.number}",
+        title=message.title, body=message.body, now=now, give_up=timedelta(days=7),
+    )  # fmt: skip
 
 
 def issue_subject(collection: Collection, number: int, count: int, language: str) -> str:

@@ -31,6 +31,7 @@ from monitor.web import (
     api,
     calls,
     chat_targets,
+    collection_chat,
     collections,
     errors,
     feeds,
@@ -55,7 +56,8 @@ def create_app(app: App) -> FastAPI:
     web.state.catalogue = CatalogueCache(app.engine, app.clock)
     web.state.feed_cache = FeedCache()
     # members before published: /c/{key}/join is more specific than published's /c/{key}/{name}.
-    routers = (people, calls, api, feeds, chat_targets, signin, collections, issues, members, published)
+    routers = (people, calls, api, feeds, chat_targets, signin, collections, collection_chat, issues, members,
+               published)  # fmt: skip
     for router in (module.router for module in routers):
         web.include_router(router)
     web.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)

@@ -18,6 +18,7 @@ from db import repo
 from db.engine import session_scope
 from monitor.plan.issues import send_issue
 from monitor.web.account import AccountDep, editable, not_found
+from monitor.web.collection_chat import chat_section
 from monitor.web.deps import PagesDep, form_for
 
 SendForm = form_for("collection-issue")
@@ -58,6 +59,7 @@ def members_page(
             next_number=repo.next_issue_number(session, collection_id=collection_id), interested=interested,
             join_url=f"{pages.links.base_url}/c/{collection.public_key}/join",
             notice=notice if notice in NOTICES else "", count=count,
+            **chat_section(pages, request, session, collection),
         )  # fmt: skip
 
 

@@ -1,0 +1,170 @@
+"""A collection's chat channels, on its members page: add one (issues are copied to it), send it a
+test, remove it, re-activate a suspended one (routes under `/collections/{id}/chat`).
+
+Owns those edits for the collection's owner and co-editors (anyone else gets 404). The rules are
+the manage page's (`monitor.web.chat_targets`): a URL is checked and SSRF-guarded before it is
+sealed and stored, never shown again (pages show it masked, a refused one is not echoed back),
+and every form is a POST with a CSRF token that answers 303 back to the members page.
+Must not: send (the queue does), or touch another collection's or a subscriber's targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from db import repo
+from db.engine import session_scope
+from db.models import ChatKind, ChatStatus
+from monitor.chatseal import Sealer
+from monitor.chaturls import ChatUrlError, check_url, guard_host
+from monitor.plan.chat import claim_chat_copies
+from monitor.render.i18n import N_
+from monitor.web.account import AccountDep, editable, not_found
+from monitor.web.chat_targets import SAVED, STATUS_WORDS
+from monitor.web.deps import PagesDep, form_for
+from monitor.web.pages import Pages
+
+AddChatForm, ChatTestForm = form_for("chat-add"), form_for("chat-test")
+RemoveChatForm, ActivateChatForm = form_for("chat-remove"), form_for("chat-activate")
+KINDS = ((ChatKind.ISSUE, N_("Issues of this collection")),)
+
+router = APIRouter(include_in_schema=False)
+
+
+def chat_section(pages: Pages, request: Request, session: Any, collection: Any) -> dict[str, Any]:
+    """The members page's context for the "Chat channels" section (targets masked)."""
+    _ = pages.words(request)
+    said = request.query_params.get("chat", "")
+    targets = [
+        {
+            "id": row.id, "masked": row.masked, "kinds": _(KINDS[0][1]),
+            "status": _(STATUS_WORDS.get(ChatStatus(row.status), row.status)),
+            "suspended": row.status == ChatStatus.SUSPENDED, "last_error": row.last_error,
+        }
+        for row in repo.chat_targets_of(session, collection_id=collection.id)
+    ]  # fmt: skip
+    return {
+        "chat_targets": targets,
+        "chat_kinds": [(kind.value, _(label)) for kind, label in KINDS],
+        "chat_message": _(SAVED[said]) if said in SAVED else None,
+        "base": f"/collections/{collection.id}",
+    }
+
+
+def _back(collection_id: int, what: str) -> RedirectResponse:
+    return RedirectResponse(f"/collections/{collection_id}/members?chat={what}#chat", status_code=303)
+
+
+def _editing(
+    pages: Pages, request: Request, account: Any, collection_id: int, form: Any, work: Any
+) -> Response:
+    """Run `work(session, collection)` for an editor's form that passed its CSRF check."""
+    if form.problem:
+        return pages.blocked(request, form.problem)
+    with session_scope(pages.app.engine) as session:
+        collection = editable(session, collection_id, account)
+        if collection is None:
+            return not_found(request, pages)
+        return work(session, collection)  # type: ignore[no-any-return]
+
+
+def _sealer(pages: Pages) -> Sealer:
+    return Sealer(pages.app.settings.secret(), pages.app.settings.old_secrets())
+
+
+def _target(session: Any, collection: Any, target_id: int) -> Any:
+    row = repo.get_chat_target(session, target_id=target_id)
+    return row if row is not None and row.collection_id == collection.id else None
+
+
+@router.post("/collections/{collection_id}/chat", response_class=HTMLResponse)
+def add_target(
+    collection_id: int, request: Request, pages: PagesDep, account: AccountDep, form: AddChatForm
+) -> Response:
+    def work(session: Any, collection: Any) -> Response:
+        try:
+            checked = check_url(str(form.get("url")))
+            guard_host(checked, allow_private=pages.app.settings.chat_allow_private_hosts)
+        except ChatUrlError as error:
+            return _back(collection_id, error.code)
+        sealer = _sealer(pages)
+        known = {row.fingerprint for row in repo.chat_targets_of(session, collection_id=collection_id)}
+        if sealer.fingerprint(checked.url) in known:
+            return _back(collection_id, "duplicate")
+        repo.add_chat_target(
+            session, subscriber_id=None, collection_id=collection_id, sealed_url=sealer.seal(checked.url),
+            fingerprint=sealer.fingerprint(checked.url), masked=checked.masked, kinds=[ChatKind.ISSUE],
+            now=pages.app.clock(),
+        )  # fmt: skip
+        return _back(collection_id, "added")
+
+    return _editing(pages, request, account, collection_id, form, work)
+
+
+@router.post("/collections/{collection_id}/chat/{target_id}/test", response_class=HTMLResponse)
+def test_target(
+    collection_id: int,
+    target_id: int,
+    request: Request,
+    pages: PagesDep,
+    account: AccountDep,
+    form: ChatTestForm,
+) -> Response:
+    claimed: list[int] = []
+
+    def work(session: Any, collection: Any) -> Response:
+        row = _target(session, collection, target_id)
+        if row is None or row.status != ChatStatus.ACTIVE:
+            return _back(collection_id, "removed" if row is None else "")
+        now, _ = pages.app.clock(), pages.words(request)
+        claimed.append(
+            claim_chat_copies(
+                session,
+                targets=[row],
+                source_kind="test",
+                period_key=now.isoformat(),
+                title=_("Callwatch test message"),
+                body=_("This chat channel will receive your Callwatch messages."),
+                link=f"{pages.links.base_url}/c/{collection.public_key}",
+                now=now,
+            )  # fmt: skip
+        )
+        return _back(collection_id, "test")
+
+    answer = _editing(pages, request, account, collection_id, form, work)
+    if any(claimed):
+        pages.deliver()  # after the claim is committed
+    return answer
+
+
+@router.post("/collections/{collection_id}/chat/{target_id}/delete", response_class=HTMLResponse)
+def remove_target(
+    collection_id: int,
+    target_id: int,
+    request: Request,
+    pages: PagesDep,
+    account: AccountDep,
+    form: RemoveChatForm,
+) -> Response:
+    def work(session: Any, collection: Any) -> Response:
+        if _target(session, collection, target_id) is not None:
+            repo.remove_chat_target(session, target_id=target_id, now=pages.app.clock())
+        return _back(collection_id, "removed")
+
+    return _editing(pages, request, account, collection_id, form, work)
+
+
+@router.post("/collections/{collection_id}/chat/{target_id}/activate", response_class=HTMLResponse)
+def activate_target(
+    collection_id: int, target_id: int, request: Request, pages: PagesDep, account: AccountDep,
+    form: ActivateChatForm,
+) -> Response:  # fmt: skip
+    def work(session: Any, collection: Any) -> Response:
+        if _target(session, collection, target_id) is not None:
+            repo.reactivate_chat_target(session, target_id=target_id)
+        return _back(collection_id, "activated")
+
+    return _editing(pages, request, account, collection_id, form, work)
