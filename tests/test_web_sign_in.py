@@ -6,6 +6,7 @@ one at a time, no account enumeration, rate limits, local `next` paths, garbage 
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -211,3 +212,12 @@ def test_cookies_are_secure_on_an_https_site() -> None:
     assert len(cookies) == 3 and all(
         "Secure" in c and "HttpOnly" in c and "SameSite=lax" in c for c in cookies
     )
+
+
+def test_a_session_ends_after_30_days_on_the_app_clock(world: MailWorld) -> None:
+    http, _ = signed_in(world)
+    with closing(http):
+        world.web_clock.at += timedelta(days=30) - timedelta(seconds=1)
+        assert http.get(f"{world.web}/collections").status_code == 200
+        world.web_clock.at += timedelta(seconds=1)
+        assert http.get(f"{world.web}/collections").status_code == 303
