@@ -7,14 +7,18 @@ typed as markup shown as text on every owner page.
 from __future__ import annotations
 
 from contextlib import closing
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+import pytest
 from bs4 import BeautifulSoup
 
 from db import repo
 from db.engine import session_scope
+from monitor.web import collections as collection_pages
+from monitor.web.security import Limit
 from tests.mailworld import CALLS, MailWorld, call_in, link, utc
 from tests.test_web_sign_in import signed_in
 
@@ -120,22 +124,46 @@ def test_an_invited_co_editor_signs_in_through_the_invitation_and_edits(world: M
         invitation.get_body(preferencelist=("plain",)).get_content()
     )
     url = link(invitation, "sign-in")
-    with world.http() as bob:
-        assert bob.get(f"{world.web}/collections/{mine}").status_code == 303  # not yet signed in
-        offer = bob.get(url)
-        assert offer.status_code == 403 and "another browser" in offer.text
-        world.submit(bob, url, action=url.replace(world.web, "") + "/again")
-        [_, fresh] = world.wait_for_messages("bob@example.org", 2)
-        done = world.submit(bob, link(fresh, "sign-in"))
-        assert done.status_code == 303 and done.headers["location"] == f"/collections/{mine}"
-        assert bob.get(f"{world.web}/collections/{mine}").status_code == 200
-        assert collect(world, bob, "/calls", world.call_id("B"), mine, note="from Bob").status_code == 303
+    bob = world.http()
+    assert bob.get(f"{world.web}/collections/{mine}").status_code == 303  # not yet signed in
+    offer = bob.get(url)
+    assert offer.status_code == 403 and "another browser" in offer.text
+    world.submit(bob, url, action=url.replace(world.web, "") + "/again")
+    [_, fresh] = world.wait_for_messages("bob@example.org", 2)
+    done = world.submit(bob, link(fresh, "sign-in"))
+    assert done.status_code == 303 and done.headers["location"] == f"/collections/{mine}"
+    assert bob.get(f"{world.web}/collections/{mine}").status_code == 200
+    assert collect(world, bob, "/calls", world.call_id("B"), mine, note="from Bob").status_code == 303
     with session_scope(world.app.engine) as session:
         [(editor, email)] = repo.editors_of(session, collection_id=mine)
         assert email == "bob@example.org" and editor.accepted_at is not None
         assert repo.subscriber_by_email(session, email="bob@example.org").status == "confirmed"
     assert items(world, mine) == [(world.call_id("B"), "from Bob")]
+    # The owner takes Bob off: his session stays, the collection is no longer his to see.
+    removed = world.submit(owner, f"{world.web}/collections/{mine}", {"email": "bob@example.org"},
+                           action=f"/collections/{mine}/editors/remove")  # fmt: skip
+    assert removed.status_code == 303
+    assert bob.get(f"{world.web}/collections/{mine}").status_code == 404
+    assert bob.get(f"{world.web}/collections").status_code == 200
     owner.close()
+    bob.close()
+
+
+def test_invitations_are_rate_limited_per_editor(world: MailWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collection_pages, "INVITES", Limit("collection-invite", 2, timedelta(hours=1)))
+    owner, _ = signed_in(world)
+    with closing(owner):
+        mine = create(world, owner)
+        answers = [
+            world.submit(owner, f"{world.web}/collections/{mine}", {"email": f"guest{n}@example.org"},
+                         action=f"/collections/{mine}/editors").headers["location"]
+            for n in range(3)
+        ]  # fmt: skip
+        assert [a.rsplit("=", 1)[1] for a in answers] == ["invited", "invited", "too-many"]
+        world.settle()
+        assert world.messages_to("guest2@example.org") == []
+        with session_scope(world.app.engine) as session:
+            assert len(repo.editors_of(session, collection_id=mine)) == 2
 
 
 def test_a_stranger_gets_404_everywhere_and_changes_nothing(world: MailWorld) -> None:

@@ -6,6 +6,7 @@ one at a time, no account enumeration, rate limits, local `next` paths, garbage 
 from __future__ import annotations
 
 import re
+from contextlib import closing
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -50,6 +51,9 @@ def test_a_new_address_signs_in_once_and_is_confirmed(world: MailWorld) -> None:
     cookie = next(c for c in done.headers.get_list("set-cookie") if c.startswith("callwatch_session="))
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=2592000" in cookie
     assert "Secure" not in cookie  # the test site is http
+    # The CSRF cookie the form proved now lives as long: "Add to collection" works after a restart.
+    csrf = next(c for c in done.headers.get_list("set-cookie") if c.startswith("callwatch_csrf="))
+    assert "Max-Age=2592000" in csrf and "HttpOnly" in csrf
     assert http.get(f"{world.web}/collections").status_code == 200
     with session_scope(world.app.engine) as session:
         row = repo.subscriber_by_email(session, email=ANNA)
@@ -191,3 +195,29 @@ def test_forged_and_garbage_links_are_refused_cleanly(world: MailWorld) -> None:
         bare = http.post(real, data={})
         assert bare.status_code == 403
         assert world.submit(http, real).status_code == 303
+
+
+def test_cookies_are_secure_on_an_https_site() -> None:
+    from types import SimpleNamespace
+
+    from fastapi import Response
+
+    from monitor.web.account import open_session, remember_browser
+
+    site = SimpleNamespace(settings=SimpleNamespace(base_url="https://callwatch.example"))
+    response = Response()
+    open_session(response, "k" * 43, site, "c" * 43)  # type: ignore[arg-type]
+    remember_browser(response, "b" * 43, site)  # type: ignore[arg-type]
+    cookies = response.headers.getlist("set-cookie")
+    assert len(cookies) == 3 and all(
+        "Secure" in c and "HttpOnly" in c and "SameSite=lax" in c for c in cookies
+    )
+
+
+def test_a_session_ends_after_30_days_on_the_app_clock(world: MailWorld) -> None:
+    http, _ = signed_in(world)
+    with closing(http):
+        world.web_clock.at += timedelta(days=30) - timedelta(seconds=1)
+        assert http.get(f"{world.web}/collections").status_code == 200
+        world.web_clock.at += timedelta(seconds=1)
+        assert http.get(f"{world.web}/collections").status_code == 303

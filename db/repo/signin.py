@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from db.models import SignInLink, WebSession
@@ -88,6 +88,4 @@ def revoke_web_session(session: Session, *, key_hash: str, now: datetime) -> boo
 def prune_sign_in(session: Session, *, before: datetime) -> None:
     """Forget links and sessions that expired before `before` (nothing can use them any more)."""
     for table in (SignInLink, WebSession):
-        for row in session.exec(select(table).where(col(table.expires_at) < before)):
-            session.delete(row)
-    session.flush()
+        session.exec(delete(table).where(col(table.expires_at) < before))  # type: ignore[call-overload]

@@ -33,6 +33,7 @@ from monitor.render.i18n import N_
 LINK_LIFETIME = timedelta(minutes=15)
 INVITATION_LIFETIME = timedelta(days=7)
 SESSION_LIFETIME = timedelta(days=30)
+KEEP_EXPIRED = timedelta(days=1)  # expired links and sessions are deleted after this
 DEFAULT_NEXT = "/collections"
 # Only a path of this site: "/x", never "//host" (a scheme-relative URL) or "/\host" (which
 # browsers read as "//host"), no scheme, no control characters.
@@ -112,6 +113,7 @@ def send_sign_in_link(
 ) -> bool:  # fmt: skip
     """Mail a sign-in link for `browser` to `email` (found or created); False when the address may
     not be sent one (unsubscribed or suspended). The caller's answer must not depend on it."""
+    repo.prune_sign_in(session, before=now - KEEP_EXPIRED)
     subscriber = subscriber_to_sign_in(session, email=email, now=now, language=language)
     if subscriber.status not in MAY_SIGN_IN:
         return False

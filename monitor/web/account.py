@@ -23,6 +23,7 @@ from db.models import Collection, Subscriber
 from monitor.app import App
 from monitor.people.signin import SESSION_LIFETIME, account_for, local_path, new_secret, well_formed
 from monitor.web.deps import AppDep
+from monitor.web.security import COOKIE as CSRF_COOKIE
 
 SESSION_COOKIE = "callwatch_session"
 BROWSER_COOKIE = "callwatch_browser"
@@ -80,11 +81,17 @@ def remember_browser(response: Response, value: str, app: App) -> None:
     )  # fmt: skip
 
 
-def open_session(response: Response, key: str, app: App) -> None:
+def open_session(response: Response, key: str, app: App, csrf_cookie: str | None = None) -> None:
+    """Set the session cookie; and the browser's CSRF cookie (`csrf_cookie`, which the sign-in form
+    just proved) for as long, so the call pages' "Add to collection" forms work after a restart."""
+    age = int(SESSION_LIFETIME.total_seconds())
+    secure = secure_cookies(app)
     response.set_cookie(
-        SESSION_COOKIE, key, max_age=int(SESSION_LIFETIME.total_seconds()), path="/", httponly=True,
-        samesite="lax", secure=secure_cookies(app),
-    )  # fmt: skip
+        SESSION_COOKIE, key, max_age=age, path="/", httponly=True, samesite="lax", secure=secure
+    )
+    if csrf_cookie:
+        response.set_cookie(CSRF_COOKIE, csrf_cookie, max_age=age, path="/", httponly=True, samesite="lax",
+                            secure=secure)  # fmt: skip
 
 
 def close_session(response: Response, app: App) -> None:

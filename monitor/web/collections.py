@@ -10,6 +10,7 @@ Must not: write SQL (db.repo), or decide what a filter matches (monitor.catalogu
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -27,11 +28,15 @@ from monitor.web.account import AccountDep, editable, not_found
 from monitor.web.collection_items import item_views
 from monitor.web.deps import CatalogueDep, PagesDep, form_for
 from monitor.web.pages import Pages
+from monitor.web.security import Limit
 
 CreateForm, EditForm = form_for("collection-create"), form_for("collection-edit")
 FilterForm, InviteForm = form_for("collection-filter"), form_for("collection-invite")
+UninviteForm = form_for("collection-uninvite")
+# Each invitation mails a stranger: an editor inviting more than this an hour is a script.
+INVITES = Limit("collection-invite", 20, timedelta(hours=1))
 MAX_NAME, MAX_DESCRIPTION = 200, 4000
-NOTICES = ("saved", "invited", "already", "added", "filter")
+NOTICES = ("saved", "invited", "already", "added", "filter", "removed", "too-many")
 
 router = APIRouter(include_in_schema=False)
 
@@ -102,6 +107,7 @@ def show(
         owner = repo.subscriber(session, subscriber_id=collection.owner_id)
         return pages.page(
             request, "collection", status, account=account, collection=collection,
+            owned=collection.owner_id == account.id,
             items=item_views(items, catalogue.get()), editors=editors,
             owner_email=owner.email if owner else "",
             languages=offered_languages(), **({"error": "", "notice": ""} | extra),
@@ -170,6 +176,8 @@ def invite_post(
         collection = editable(session, collection_id, account)
         if collection is None:
             return not_found(request, pages)
+        if pages.limiter.hit(session, INVITES, str(account.id), now=pages.app.clock()) is not None:
+            return _done(collection_id, "too-many")
         try:
             added = invite(
                 session, pages.mail, collection=collection, inviter=account,
@@ -181,6 +189,23 @@ def invite_post(
     response = _done(collection_id, "invited" if added else "already")
     response.background = BackgroundTask(pages.deliver)  # sent after the answer has gone
     return response
+
+
+@router.post("/collections/{collection_id}/editors/remove", response_class=HTMLResponse)
+def uninvite_post(
+    collection_id: int, request: Request, pages: PagesDep, account: AccountDep, form: UninviteForm
+) -> Response:
+    """The owner takes a co-editor (or an invitation) off the collection."""
+    if form.problem:
+        return pages.blocked(request, form.problem)
+    with session_scope(pages.app.engine) as session:
+        collection = editable(session, collection_id, account)
+        if collection is None or collection.owner_id != account.id:
+            return not_found(request, pages)
+        editor = repo.subscriber_by_email(session, email=form.get("email")[:320])
+        if editor is not None and editor.id is not None:
+            repo.remove_editor(session, collection_id=collection_id, subscriber_id=editor.id)
+    return _done(collection_id, "removed")
 
 
 def _done(collection_id: int, notice: str) -> RedirectResponse:

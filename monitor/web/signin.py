@@ -146,7 +146,7 @@ def link_post(nonce: str, request: Request, pages: PagesDep, form: LinkForm) -> 
         except SignInError as error:
             return _refused(request, pages, nonce, error)
     response = RedirectResponse(done.next_path, status_code=303)
-    open_session(response, done.session_key, app)
+    open_session(response, done.session_key, app, pages.guard.cookie_of(request))
     return response
 
 
