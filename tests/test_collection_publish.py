@@ -234,6 +234,13 @@ def test_the_collection_speaks_its_own_language(world: MailWorld) -> None:
     feed = parsed(get(world, f"/c/{box['key']}/feed.rss"))
     assert feed.feed.language == "fr"
     assert feed.entries[0].summary.startswith("<p>Note de la rédaction\xa0: Two stages")
+    assert "<strong>Dates limites\xa0:</strong>" in feed.entries[0].summary
+    assert "20 mai 2027" in feed.entries[0].summary and "Détails sur Callwatch" in feed.entries[0].summary
+    [first, *_] = sorted(
+        events(get(world, f"/c/{box['key']}/calendar.ics")).values(), key=lambda e: e.decoded("DTSTART")
+    )
+    assert str(first["SUMMARY"]).startswith("Date limite\xa0: Hydrogen valleys")
+    assert "Détails\xa0: " in str(first["DESCRIPTION"])
 
 
 def test_an_unknown_or_replaced_key_is_404(world: MailWorld) -> None:
