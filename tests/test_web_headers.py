@@ -64,9 +64,9 @@ def _world_links(world: MailWorld) -> dict[str, str]:
         profile_id = profile.id
         box = repo.create_collection(session, owner_id=anna.id, name=SCRIPT, now=utc("2026-11-21T09:00:00Z"))
         repo.add_to_collection(session, collection_id=box.id, call_id=call, by=anna.id, now=box.created_at)
-        collection = {"key": box.public_key, "c": "feed.rss"}  # /c/{key}/{name}
+        key = box.public_key  # a published collection: /c/{key}/…
     signed = {key: urlsplit(url).path.rsplit("/", 1)[1] for key, url in urls.items()}
-    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", **signed, **collection}
+    return {"call_id": str(call), "profile_id": str(profile_id), "fmt": "rss", "key": key, **signed}
 
 
 def _fill(path: str, values: dict[str, str]) -> str:
@@ -106,7 +106,6 @@ def _requests(world: MailWorld) -> list[tuple[str, str]]:
         methods = sorted(getattr(route, "methods", None) or {"GET"})
         found += [(method, _fill(route.path, values)) for method in methods]  # type: ignore[attr-defined]
     found += [("GET", "/calls.csv?country=PT"), ("GET", "/feeds/calls.ics"), ("GET", "/feeds/calls.atom")]
-    found += [("GET", f"/c/{values['key']}/{name}") for name in ("calendar.ics", "calls.csv", "snippet.html")]
     return sorted(found, key=lambda pair: pair[0] == "POST")
 
 
