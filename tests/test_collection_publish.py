@@ -21,6 +21,7 @@ from icalendar import Calendar
 from db import repo
 from db.engine import session_scope
 from monitor.model.call import DeadlineIn
+from monitor.render.i18n import forget_missing, missing, offered_languages
 from tests.mailworld import MailWorld, call_in, utc
 
 SEEDED_AT = utc("2026-11-20T08:00:00Z")
@@ -64,9 +65,9 @@ def publish(
     return {**found, "calls": ids}
 
 
-def get(world: MailWorld, path: str, **headers: str) -> httpx.Response:
+def get(world: MailWorld, path: str, method: str = "GET", **headers: str) -> httpx.Response:
     with world.http() as http:
-        response = http.get(f"{world.web}{path}", headers=headers)
+        response = http.request(method, f"{world.web}{path}", headers=headers)
     assert response.status_code < 500, response.text
     return response
 
@@ -233,6 +234,13 @@ def test_the_collection_speaks_its_own_language(world: MailWorld) -> None:
     feed = parsed(get(world, f"/c/{box['key']}/feed.rss"))
     assert feed.feed.language == "fr"
     assert feed.entries[0].summary.startswith("<p>Note de la rédaction\xa0: Two stages")
+    assert "<strong>Dates limites\xa0:</strong>" in feed.entries[0].summary
+    assert "20 mai 2027" in feed.entries[0].summary and "Détails sur Callwatch" in feed.entries[0].summary
+    [first, *_] = sorted(
+        events(get(world, f"/c/{box['key']}/calendar.ics")).values(), key=lambda e: e.decoded("DTSTART")
+    )
+    assert str(first["SUMMARY"]).startswith("Date limite\xa0: Hydrogen valleys")
+    assert "Détails\xa0: " in str(first["DESCRIPTION"])
 
 
 def test_an_unknown_or_replaced_key_is_404(world: MailWorld) -> None:
@@ -246,3 +254,32 @@ def test_an_unknown_or_replaced_key_is_404(world: MailWorld) -> None:
             assert response.status_code == 404, (key, name)
             assert response.headers["cache-control"] == "no-store"
     assert get(world, f"/c/{fresh}/feed.rss").status_code == 200
+
+
+def test_every_offered_language_has_every_text_of_the_page_snippet_and_feeds(world: MailWorld) -> None:
+    box = publish(world, NOTES)
+    for language in offered_languages():
+        with session_scope(world.app.engine) as session:
+            repo.update_collection(session, collection_id=box["id"], now=EDITED_AT, language=language)
+        forget_missing()
+        for name in ("", "/snippet.html", "/feed.rss", "/feed.atom", "/calendar.ics"):
+            assert get(world, f"/c/{box['key']}{name}").status_code == 200
+        assert missing(language) == set(), language
+
+
+def test_an_empty_collection_says_so_and_a_passing_deadline_changes_its_validators(world: MailWorld) -> None:
+    box = publish(world, {"H1": ""})
+    with session_scope(world.app.engine) as session:
+        empty = repo.create_collection(session, owner_id=box["owner"], name="Nothing yet", now=EDITED_AT)
+        key = empty.public_key
+    page = get(world, f"/c/{key}")
+    assert "This collection holds no calls yet." in page.text
+    assert parsed(get(world, f"/c/{key}/feed.atom")).entries == []
+    csv_before = get(world, f"/c/{box['key']}/calls.csv?columns=status")
+    assert rows(csv_before)[1] == ["open"]
+    world.web_clock.at = utc("2027-01-10T16:00:01Z")  # H1's only deadline has passed
+    after = get(
+        world, f"/c/{box['key']}/calls.csv?columns=status", **{"If-None-Match": csv_before.headers["etag"]}
+    )
+    assert after.status_code == 200 and rows(after)[1] == ["closed"]
+    assert get(world, f"/c/{box['key']}", method="HEAD").status_code == 200

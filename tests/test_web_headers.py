@@ -79,7 +79,7 @@ def _world_links(world: MailWorld) -> dict[str, str]:
             "member-leave": links.member_leave(anna, member.id),
             "member-interest": links.interest(anna, member.id, call, 0),
         }
-        published = {"key": collection.public_key, "c": "feed.rss"}  # /c/{key}/{name}
+        published = {"key": collection.public_key}  # a published collection: /c/{key}/…
         sealer = Sealer(world.app.settings.secret())
         url = "json://hooks.example.org/hk-0123456789abcdef"
         target = repo.add_chat_target(
@@ -141,7 +141,6 @@ def _requests(world: MailWorld) -> list[tuple[str, str]]:
         methods = sorted(getattr(route, "methods", None) or {"GET"})
         found += [(method, _fill(route.path, values)) for method in methods]  # type: ignore[attr-defined]
     found += [("GET", "/calls.csv?country=PT"), ("GET", "/feeds/calls.ics"), ("GET", "/feeds/calls.atom")]
-    found += [("GET", f"/c/{values['key']}/{name}") for name in ("calendar.ics", "calls.csv", "snippet.html")]
     return sorted(found, key=lambda pair: pair[0] == "POST")
 
 

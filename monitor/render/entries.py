@@ -25,6 +25,7 @@ from typing import Any
 
 from monitor.model.call import DeadlineIn
 from monitor.normalise.vocab import fold
+from monitor.render.i18n import N_, translator
 from monitor.render.words import brussels_time
 
 CallPage = Callable[[int], str]
@@ -117,17 +118,18 @@ def _slug(label: str | None) -> str:
     return _NOT_SLUG.sub("-", fold(clean(label))).strip("-")[:40]
 
 
-def stage_line(stage: Stage) -> str:
-    """'Stage 1: 20 January 2027 17:00 Brussels time (tentative)'."""
-    text = brussels_time(stage.deadline.at)
+def stage_line(stage: Stage, language: str = "en") -> str:
+    """'Stage 1: 20 January 2027 17:00 Brussels time (tentative)', in `language` (the label as written)."""
+    _ = translator(language)
+    text = brussels_time(stage.deadline.at, language=language)
     if stage.name and not stage.name.startswith("deadline "):
-        text = f"{stage.name}: {text}"
+        text = f"{_.label(stage.name)} {text}"
     notes = [
-        note
+        _(note)
         for flag, note in (
-            (stage.deadline.tentative, "tentative"),
-            (stage.deadline.closed, "closed"),
-            (stage.deadline.date_only, "time not stated by the source"),
+            (stage.deadline.tentative, N_("tentative")),
+            (stage.deadline.closed, N_("closed")),
+            (stage.deadline.date_only, N_("time not stated by the source")),
         )
         if flag
     ]

@@ -15,7 +15,8 @@ would surprise), but only stages not marked closed carry alarms: 7 days and 1 da
 calendar needs a date (RSS and Atom keep it, as "deadline unknown — see call page").
 A collection's calendar (`FeedMeta.scope`, "collection-3") prefixes its UIDs with the scope, so
 its events never collide with the same call's in another calendar, and puts each call's note
-(`remarks`) first in the description.
+(`remarks`) first in the description. Labels, dates and alarms are in `FeedMeta.language`
+(English by default).
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes.
 Each VEVENT is serialised on its own (icalendar folds and escapes it) and the calendar joined from
 those texts, which is byte for byte what serialising the whole calendar gives; an `EventCache`
@@ -49,6 +50,7 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
+from monitor.render.i18n import N_, Translator, translator
 from monitor.render.words import NOT_STATED, budget_text
 
 EVENT_LENGTH = timedelta(minutes=30)
@@ -57,6 +59,7 @@ REFRESH = timedelta(hours=6)
 PRODID = "-//Callwatch//Funding call deadlines//EN"
 _SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 _END = b"END:VCALENDAR\r\n"
+DEADLINE, WORDING, DETAILS, SOURCE = N_("Deadline"), N_("Source wording"), N_("Details"), N_("Source")
 _DEADLINE_FIELDS = tuple(DeadlineIn.model_fields)  # every field, so none is forgotten in a key
 
 
@@ -95,6 +98,7 @@ def event_key(
     silent: str | None,
     scope: str = "",
     remark: str | None = None,
+    language: str = "en",
 ) -> Hashable:
     """Everything an event's text is made of: the call's records as stored (their content digest
     moves with any stored field, their change time and count with every typed change, their ids with
@@ -106,7 +110,7 @@ def event_key(
         for m in call.members
     )  # fmt: skip
     deadline = tuple(getattr(stage.deadline, name, None) for name in _DEADLINE_FIELDS)
-    extra = (scope, remark) if scope or remark else ()
+    extra = (scope, remark, language) if scope or remark or language != "en" else ()
     return (call.id, records, stage.key, stage.name, deadline, page, domain, silent, *extra)
 
 
@@ -131,10 +135,11 @@ def calendar(
                 call: Any = call, stage: Stage = stage, page: str = page, silent: str | None = silent,
                 remark: str | None = remark,
             ) -> bytes:  # fmt: skip
-                return _event(call, stage, page, meta.uid_domain, silent, meta.scope, remark).to_ical()  # type: ignore[no-any-return]
+                event = _event(call, stage, page, meta.uid_domain, silent, meta.scope, remark, meta.language)
+                return event.to_ical()  # type: ignore[no-any-return]
 
             key = (
-                event_key(call, stage, page, meta.uid_domain, silent, meta.scope, remark)
+                event_key(call, stage, page, meta.uid_domain, silent, meta.scope, remark, meta.language)
                 if events is not None
                 else None
             )
@@ -170,7 +175,9 @@ def _event(
     silent: str | None,
     scope: str = "",
     remark: str | None = None,
+    language: str = "en",
 ) -> Event:
+    _ = translator(language)
     deadline, changed = stage.deadline, last_change(call)
     title = one_line(call.title) or f"Call {call.id}"
     event = Event()
@@ -181,49 +188,60 @@ def _event(
     event.add("sequence", sequence(call))
     event.add("dtstart", deadline.at.astimezone(UTC))
     event.add("dtend", deadline.at.astimezone(UTC) + EVENT_LENGTH)
-    event.add("summary", f"Deadline: {title}" + (f" ({stage.name})" if stage.name else ""))
-    event.add("description", event_text(call, stage, page, silent, remark))
+    event.add("summary", f"{_.label(_(DEADLINE))} {title}" + (f" ({stage.name})" if stage.name else ""))
+    event.add("description", event_text(call, stage, page, silent, remark, language))
     event.add("url", clean(page))
     event.add("status", "TENTATIVE" if deadline.tentative else "CONFIRMED")
     event.add("transp", "TRANSPARENT")  # a deadline does not make anyone busy
     if not deadline.closed:
         for before in ALARMS:
-            event.add_component(_alarm(before, title))
+            event.add_component(_alarm(before, title, _))
     return event
 
 
-def _alarm(before: timedelta, title: str) -> Alarm:
+def _alarm(before: timedelta, title: str, _: Translator) -> Alarm:
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -before)
-    left = "tomorrow" if before == timedelta(days=1) else f"in {before.days} days"
-    alarm.add("description", f"Deadline {left}: {title}")
+    if before == timedelta(days=1):
+        text = _("Deadline tomorrow: %(title)s", title=title)
+    else:
+        text = _.plural("Deadline in %(num)d day: %(title)s", "Deadline in %(num)d days: %(title)s",
+                        before.days, title=title)  # fmt: skip
+    alarm.add("description", text)
     return alarm
 
 
 def event_text(
-    call: Any, stage: Stage, page: str, silent: str | None = None, remark: str | None = None
+    call: Any,
+    stage: Stage,
+    page: str,
+    silent: str | None = None,
+    remark: str | None = None,
+    language: str = "en",
 ) -> str:
-    """The plain-text DESCRIPTION of a deadline event (icalendar escapes it); `silent` as in feeds;
-    `remark` (a collection's note) first."""
+    """The plain-text DESCRIPTION of a deadline event in `language` (icalendar escapes it); `silent`
+    as in feeds; `remark` (a collection's note) first."""
+    _ = translator(language)
     lines = [clean(remark).strip(), ""] if remark and remark.strip() else []
-    lines += [one_line(call.title), f"Deadline: {stage_line(stage)}"]
+    deadline, wording, details, source = (_.label(_(t)) for t in (DEADLINE, WORDING, DETAILS, SOURCE))
+    lines += [one_line(call.title), f"{deadline} {stage_line(stage, _.language)}"]
     if stage.deadline.date_only:
-        lines.append("The source gives the date only; the time shown is the usual 17:00 Brussels cut-off.")
+        lines.append(_("The source gives the date only; the time shown is the usual 17:00 Brussels cut-off."))
     if stage.deadline.text:
-        lines.append(f"Source wording: {one_line(stage.deadline.text)}")
+        lines.append(f"{wording} {one_line(stage.deadline.text)}")
     facts = (
-        ("Programme", funder(call)),
-        ("Identifier", call.identifier),
-        ("Budget", budget_text(call)),
-        (NOT_STATED, silent),
+        (_("Programme"), funder(call)),
+        (_("Identifier"), call.identifier),
+        (_("Budget"), budget_text(call, language=_.language)),
+        (_(NOT_STATED), silent),
     )
-    lines += [f"{name}: {one_line(value)}" for name, value in facts if value]
+    lines += [f"{_.label(name)} {one_line(value)}" for name, value in facts if value]
     if call.summary_text:
         lines += ["", clean(call.summary_text).strip()[:1000]]
-    lines += ["", f"Details: {clean(page)}"]
+    lines += ["", f"{details} {clean(page)}"]
     if call.url:
-        lines.append(f"Source: {one_line(call.url)}")
+        lines.append(f"{source} {one_line(call.url)}")
     return "\n".join(lines)
 
 

@@ -12,6 +12,8 @@ see call page" with the source's words (it stays in feeds; calendars, which need
 out); `remarks` (a collection's notes) come first, escaped. Atom
 carries `published` = first seen and `updated` = last change; RSS has only `pubDate`, which is the
 last change, so that a reader sorting by date shows updated calls where the feed puts them.
+Labels and dates are in `FeedMeta.language` (English unless a collection's feed says otherwise);
+the call's own texts stay as written.
 Documents are deterministic (no "now" inside): the same calls and metadata give the same bytes,
 which is what lets the web layer use strong ETags and cache rendered bodies.
 Must not: read a clock, the database or settings; word a fact itself (`monitor.render.words`).
@@ -41,6 +43,7 @@ from monitor.render.entries import (
     stage_line,
     stages,
 )
+from monitor.render.i18n import Translator, translator
 from monitor.render.words import NOT_STATED, budget_text, opening, unknown_deadline
 
 
@@ -96,16 +99,18 @@ def _feed(
         entry = feed.add_entry(order="append")
         entry.id(entry_id(call.id, meta.uid_domain, meta.scope))
         entry.guid(entry_id(call.id, meta.uid_domain, meta.scope), permalink=False)
-        _item(entry, call, call_page(call.id), notes.get(call.id), dated_by_change, remarks.get(call.id))
+        page, silent, remark = call_page(call.id), notes.get(call.id), remarks.get(call.id)
+        _item(entry, call, page, silent, dated_by_change, remark, meta.language)
     return feed
 
 
 def _item(
-    entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool, remark: str | None = None
-) -> None:
+    entry: Any, call: Any, page: str, silent: str | None, dated_by_change: bool, remark: str | None = None,
+    language: str = "en",
+) -> None:  # fmt: skip
     entry.title(one_line(call.title) or f"Call {call.id}")
     entry.link(href=clean(page), rel="alternate")
-    entry.summary(clean(item_html(call, page, silent, remark)), type="html")
+    entry.summary(clean(item_html(call, page, silent, remark, language)), type="html")
     if call.programme:
         entry.category(term=one_line(call.programme))
     # feedgen writes `published` as RSS pubDate: RSS gets the last change, Atom the first sighting.
@@ -113,45 +118,55 @@ def _item(
     entry.updated(last_change(call))
 
 
-def item_html(call: Any, page: str, silent: str | None = None, remark: str | None = None) -> str:
-    """The HTML body of a feed item; every value from a source is escaped or sanitised. `silent`:
-    the criteria of the feed's filter or profile the call does not state ("ecosystem, countries");
-    `remark`: plain text shown first (a collection's note), escaped, its line breaks kept."""
+def item_html(
+    call: Any, page: str, silent: str | None = None, remark: str | None = None, language: str = "en"
+) -> str:
+    """The HTML body of a feed item in `language`; every value from a source is escaped or sanitised.
+    `silent`: the criteria of the feed's filter or profile the call does not state ("ecosystem,
+    countries"), worded already; `remark`: plain text shown first (a collection's note), escaped, its
+    line breaks kept."""
+    _ = translator(language)
     parts = [f"<p>{_esc(remark).replace(chr(10), '<br>')}</p>"] if remark and remark.strip() else []
     unknown = unknown_deadline(call)
     if unknown is not None:
-        parts += [f'<p><strong>Deadline:</strong> <a href="{_esc(page)}">{_esc(unknown.line())}</a></p>']
+        line, label = unknown.line(_(unknown.phrase)), _.label(_("Deadline"))
+        parts += [f'<p><strong>{_esc(label)}</strong> <a href="{_esc(page)}">{_esc(line)}</a></p>']
     else:
-        parts += [_deadlines_html(call.deadlines)]
+        parts += [_deadlines_html(call.deadlines, _)]
     facts = [
-        ("Opens", opening(call.opens_at) if getattr(call, "opens_at", None) else None),
-        ("Programme", funder(call)),
-        ("Identifier", call.identifier),
-        ("Budget", budget_text(call)),
-        (NOT_STATED, silent),
+        (_("Opens"), opening(call.opens_at, language=language) if getattr(call, "opens_at", None) else None),
+        (_("Programme"), funder(call)),
+        (_("Identifier"), call.identifier),
+        (_("Budget"), budget_text(call, language=language)),
+        (_(NOT_STATED), silent),
     ]
-    parts += [f"<p><strong>{name}:</strong> {_esc(value)}</p>" for name, value in facts if value]
+    parts += [
+        f"<p><strong>{_esc(_.label(name))}</strong> {_esc(value)}</p>" for name, value in facts if value
+    ]
     summary = sanitise_html(call.summary_html) if call.summary_html else None
     if summary:
         parts.append(f"<div>{summary}</div>")
     elif call.summary_text:
         parts += [f"<p>{_esc(p)}</p>" for p in clean(call.summary_text).split("\n\n") if p.strip()]
-    links = [f'<a href="{_esc(page)}">Details on Callwatch</a>']
+    details = _esc(_("Details on Callwatch"))
+    links = [f'<a href="{_esc(page)}">{details}</a>']
     if call.url and call.url.startswith(("http://", "https://")):
-        links.append(f'<a href="{_esc(call.url)}" rel="nofollow noopener">Call page at the source</a>')
+        source = _esc(_("Call page at the source"))
+        links.append(f'<a href="{_esc(call.url)}" rel="nofollow noopener">{source}</a>')
     parts.append(f"<p>{' · '.join(links)}</p>")
     return "\n".join(parts)
 
 
-def _deadlines_html(deadlines: Sequence[DeadlineIn]) -> str:
+def _deadlines_html(deadlines: Sequence[DeadlineIn], _: Translator) -> str:
     found = stages(deadlines)
+    one, many, unstated = _esc(_.label(_("Deadline"))), _esc(_.label(_("Deadlines"))), _esc(_("not stated"))
     if not found:
-        return "<p><strong>Deadline:</strong> not stated</p>"
-    lines = [stage_line(stage) for stage in found]
+        return f"<p><strong>{one}</strong> {unstated}</p>"
+    lines = [stage_line(stage, _.language) for stage in found]
     if len(lines) == 1:
-        return f"<p><strong>Deadline:</strong> {_esc(lines[0])}</p>"
+        return f"<p><strong>{one}</strong> {_esc(lines[0])}</p>"
     items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
-    return f"<p><strong>Deadlines:</strong></p><ul>{items}</ul>"
+    return f"<p><strong>{many}</strong></p><ul>{items}</ul>"
 
 
 def _esc(text: str) -> str:

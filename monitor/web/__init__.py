@@ -55,7 +55,6 @@ def create_app(app: App) -> FastAPI:
     web.state.app, web.state.templates, web.state.pages = app, templates, pages
     web.state.catalogue = CatalogueCache(app.engine, app.clock)
     web.state.feed_cache = FeedCache()
-    # members before published: /c/{key}/join is more specific than published's /c/{key}/{name}.
     routers = (people, calls, api, feeds, chat_targets, signin, collections, collection_chat, issues, members,
                published)  # fmt: skip
     for router in (module.router for module in routers):

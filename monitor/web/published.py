@@ -24,6 +24,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,10 +35,13 @@ from fastapi.responses import PlainTextResponse, Response
 
 from db import repo
 from db.engine import session_scope
+from monitor.app import App
+from monitor.catalogue.cache import CatalogueCache
 from monitor.catalogue.snapshot import Catalogue
 from monitor.render import ics, rss
 from monitor.render.collection import (
     FILES,
+    CollectionEntry,
     Item,
     Published,
     collection_entries,
@@ -46,7 +53,7 @@ from monitor.render.collection_feeds import ColumnError, chosen_columns, csv_row
 from monitor.render.i18n import translator
 from monitor.web import errors
 from monitor.web.deps import AppDep, CatalogueDep, FeedCacheDep
-from monitor.web.feed_cache import Plan, latest
+from monitor.web.feed_cache import FeedCache, Plan, latest
 
 MEDIA_TYPES = {
     "": "text/html; charset=utf-8",
@@ -69,16 +76,24 @@ def collection_page(
     return respond(request, key, "", app, catalogue, cache)
 
 
-@router.get("/c/{key}/{name}")
-def collection_file(
-    request: Request, key: str, name: str, app: AppDep, catalogue: CatalogueDep, cache: FeedCacheDep
+def _file_route(name: str) -> Callable[..., Response]:
+    def collection_file(
+        request: Request, key: str, app: AppDep, catalogue: CatalogueDep, cache: FeedCacheDep
+    ) -> Response:
+        return respond(request, key, name, app, catalogue, cache)
+
+    return collection_file
+
+
+# One route per file, not `/c/{key}/{name}`: other modules add their own addresses under /c/{key}/
+# (the e-mail subscription's `join`), which a catch-all included first would answer with a 404.
+for _name in FILES:
+    router.add_api_route(f"/c/{{key}}/{_name}", _file_route(_name), methods=["GET"])
+
+
+def respond(
+    request: Request, key: str, name: str, app: App, catalogue: CatalogueCache, cache: FeedCache
 ) -> Response:
-    if name not in FILES:
-        return no_collection()
-    return respond(request, key, name, app, catalogue, cache)
-
-
-def respond(request: Request, key: str, name: str, app: Any, catalogue: Any, cache: Any) -> Response:
     """The page or file `name` of the collection published under `key`, or 304, 400 or 404."""
     found = load(app, key)
     if found is None:
@@ -93,35 +108,47 @@ def respond(request: Request, key: str, name: str, app: Any, catalogue: Any, cac
     mark, crossed = index.clock_mark(now)
     updated = latest(published.updated, index.newest, crossed)
     etag = snapshot.etag("collection", name, published.key, str(published.version), ",".join(columns), mark)
+    entries = partial(
+        collection_entries, items, partial(_call, snapshot), now=now, call_page=app.links.call,
+        language=translator(published.language).language,
+    )  # fmt: skip
 
     def build() -> bytes:
-        return body(request, name, published, items, snapshot, app, cache, columns, updated)
+        return body(request, name, published, entries(), Built(app, cache, columns, now, updated))
 
     return cache.respond(request, Plan(MEDIA_TYPES[name], etag, updated, False, build))
 
 
+@dataclass(frozen=True)
+class Built:
+    """What a body is built with besides the collection: the app, its caches, the columns asked for,
+    the request's moment and the Last-Modified the feeds carry as their own `updated`."""
+
+    app: App
+    cache: FeedCache
+    columns: tuple[str, ...]
+    now: datetime
+    updated: datetime
+
+
 def body(
-    request: Request, name: str, published: Published, items: list[Item], snapshot: Catalogue,
-    app: Any, cache: Any, columns: tuple[str, ...], updated: Any,
-) -> bytes:  # fmt: skip
+    request: Request, name: str, published: Published, entries: list[CollectionEntry], built: Built
+) -> bytes:
     """The bytes of the page or file `name` (built only when its ETag is not kept)."""
-    words, now, links = translator(published.language), app.clock(), app.links
-    entries = collection_entries(
-        items, lambda record: _call(snapshot, record), now=now, call_page=links.call, language=words.language
-    )
+    words, links = translator(published.language), built.app.links
     if name in ("feed.rss", "feed.atom", "calendar.ics"):
         meta = feed_meta(
-            published, base_url=links.base_url, name=name, uid_domain=app.settings.ics_domain,
-            updated=updated, words=words,
+            published, base_url=links.base_url, name=name, uid_domain=built.app.settings.ics_domain,
+            updated=built.updated, words=words,
         )  # fmt: skip
         calls, notes = [entry.call for entry in entries], remarks(entries, words)
         if name == "calendar.ics":
-            return ics.calendar(calls, meta, call_page=links.call, events=cache.events, remarks=notes)
+            return ics.calendar(calls, meta, call_page=links.call, events=built.cache.events, remarks=notes)
         render = rss.rss if name == "feed.rss" else rss.atom
         return render(calls, meta, call_page=links.call, remarks=notes)
     if name == "calls.csv":
         out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(csv_rows(entries, columns, now=now))
+        csv.writer(out, lineterminator="\r\n").writerows(csv_rows(entries, built.columns, now=built.now))
         return ("\ufeff" + out.getvalue()).encode("utf-8")  # the BOM: Excel then reads UTF-8
     env = request.app.state.templates.get(words.language)
     base = links.base_url
@@ -137,7 +164,7 @@ def body(
     return page.encode("utf-8")
 
 
-def load(app: Any, key: str) -> tuple[Published, list[Item]] | None:
+def load(app: App, key: str) -> tuple[Published, list[Item]] | None:
     """The collection published under `key` and its accepted items, or None."""
     if not key or len(key) > 40 or not set(key) <= _KEY_CHARACTERS:
         return None
