@@ -738,6 +738,7 @@ def test_every_page_has_the_site_frame(world: MailWorld) -> None:
             "/calls",
             "/subscribe",
             "/sources",
+            "/collections",
             "/docs",
         ]
         assert soup.select_one("meta[name=viewport]") and soup.title.get_text().endswith("Callwatch"), path
