@@ -245,6 +245,9 @@ def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_show
             assert again_target is not None and again_target.status == ChatStatus.ACTIVE
         exported = http.get(f"{manage}/export")
         assert exported.status_code == 200 and HIDDEN not in exported.text
+        for public in ("/calls.csv", "/api/calls", "/feeds/calls.rss"):
+            answer = http.get(f"{world.web}{public}")
+            assert answer.status_code == 200 and HIDDEN not in answer.text, public
         removed = world.submit(http, manage, action=f"{manage}/chat/{target.id}/delete")
         assert removed.headers["location"].endswith("?chat=removed#chat")
         with session_scope(world.app.engine) as session:
@@ -312,3 +315,19 @@ def test_a_chat_message_defuses_mass_mentions_and_stays_short() -> None:
     assert message.body.count("• ") == 10 and "…and 2 more" in message.body
     assert message.body.endswith("https://x.test/calls")
     assert ChatMessage.decode(message.encode()) == message
+
+
+def test_erasing_a_subscriber_erases_their_chat_targets(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world = chat_world
+    sid = _subscriber(world)
+    target_id = _add_target(world, http_server, sid, ["digest"])
+    _test_copies(world, target_id, sid, 1, "2026-11-24T09:00:00Z")
+    with session_scope(world.app.engine) as session:
+        repo.delete_subscriber(session, subscriber_id=sid)
+    with session_scope(world.app.engine) as session:
+        assert repo.get_chat_target(session, target_id=target_id) is None
+    # The copy left behind (its subscriber gone) is not sent anywhere.
+    _send(world, "2026-11-24T09:00:00Z")
+    assert http_server.requests_to(PATH) == []

@@ -36,7 +36,10 @@ class ChatSetup:
     operator_urls: tuple[str, ...] = ()
 
 
-def chat_setup(settings: Any) -> ChatSetup:
+def chat_setup(settings: Any) -> ChatSetup | None:
+    """None without a secret key (nothing could be unsealed): planning then copies nothing to chat."""
+    if settings.secret_key is None:
+        return None
     return ChatSetup(
         sealer=Sealer(settings.secret(), settings.old_secrets()),
         operator_urls=tuple(settings.operator_chat()),
