@@ -24,6 +24,8 @@ from monitor.chatseal import Sealer
 from monitor.deliver.sender import deliver
 from monitor.plan.chat import chat_setup, claim_chat_copies, copy_operator_alert
 from monitor.render.chat import ChatItem, ChatMessage, render_chat
+from monitor.render.email import MailRenderer
+from monitor.render.i18n import forget_missing, missing, offered_languages
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.mailworld import CALLS, MOVED_A, MailWorld, utc
 
@@ -331,3 +333,17 @@ def test_erasing_a_subscriber_erases_their_chat_targets(
     # The copy left behind (its subscriber gone) is not sent anywhere.
     _send(world, "2026-11-24T09:00:00Z")
     assert http_server.requests_to(PATH) == []
+
+
+@pytest.mark.parametrize("language", offered_languages())
+def test_the_suspension_notice_and_a_chat_message_are_worded_in_every_language(language: str) -> None:
+    forget_missing()
+    rendered = MailRenderer().render(
+        "chat_suspended", language=language, subject="x", preheader="x", target="slack://…abcd", refusals=3,
+        reason="404 Not Found", manage_url="https://x.test/manage/t#chat", email="a@example.org",
+        unsubscribe_url="https://x.test/unsubscribe/t",
+    )  # fmt: skip
+    assert "slack://…abcd" in rendered.text and rendered.html is not None and "404 Not Found" in rendered.html
+    items = [ChatItem(title=f"Call {n}", deadline=None, link="https://x.test/c") for n in range(11)]
+    render_chat(title="t", items=items, link="https://x.test/calls", language=language)
+    assert missing(language) == set()

@@ -11,7 +11,9 @@ Owns the delivery promises (reliability.md §1):
 - a configurable send rate, and a circuit breaker that ends the run after
   `circuit_breaker` transient failures in a row (with one operator alert);
 - a row whose subscriber is no longer allowed mail (unsubscribed, suspended,
-  unconfirmed for anything but the confirmation) is skipped, never sent.
+  unconfirmed for anything but the confirmation) is skipped, never sent;
+- chat copies (kind CHAT) go through `monitor.deliver.chat` instead of the transport, with the
+  same retries and give-up; their failures never trip the e-mail circuit breaker.
 """
 
 from __future__ import annotations
