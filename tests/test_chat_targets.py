@@ -347,3 +347,29 @@ def test_the_suspension_notice_and_a_chat_message_are_worded_in_every_language(l
     items = [ChatItem(title=f"Call {n}", deadline=None, link="https://x.test/c") for n in range(11)]
     render_chat(title="t", items=items, link="https://x.test/calls", language=language)
     assert missing(language) == set()
+
+
+def test_5xx_answers_never_suspend_a_target_and_the_copy_expires_at_its_give_up_time(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(503, body=b"busy"))
+    sid = _subscriber(world)
+    target_id = _add_target(world, server, sid, ["digest"])
+    start = utc("2026-11-24T09:00:00Z")
+    with session_scope(world.app.engine) as session:
+        target = repo.get_chat_target(session, target_id=target_id)
+        assert target is not None
+        claim_chat_copies(
+            session, targets=[target], source_kind="digest", period_key="w48", title="Digest", body="calls",
+            now=start, give_up=timedelta(minutes=30), subscriber_id=sid,
+        )  # fmt: skip
+    for minutes in (0, 5, 15, 35, 75):
+        _send(world, (start + timedelta(minutes=minutes)).isoformat())
+    assert len(server.requests_to(PATH)) == 3  # at 0, 5 and 15 minutes; the next retry is past give-up
+    with session_scope(world.app.engine) as session:
+        row = session.exec(select(Delivery).where(Delivery.kind == DeliveryKind.CHAT)).one()
+        target = repo.get_chat_target(session, target_id=target_id)
+        assert row.status == DeliveryStatus.EXPIRED and "503" in (row.error or "")
+        assert target is not None and target.status == ChatStatus.ACTIVE and target.consecutive_failures == 0
+    assert not [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
