@@ -373,3 +373,32 @@ def test_5xx_answers_never_suspend_a_target_and_the_copy_expires_at_its_give_up_
         assert row.status == DeliveryStatus.EXPIRED and "503" in (row.error or "")
         assert target is not None and target.status == ChatStatus.ACTIVE and target.consecutive_failures == 0
     assert not [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
+
+
+def test_a_collections_targets_get_copies_once_and_its_owner_is_told_of_a_suspension(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    # What the collection-issue planner will do: claim copies for the collection's own targets.
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(410, body=b"gone"))
+    owner = _subscriber(world)
+    settings, at = world.app.settings, utc("2026-11-24T09:00:00Z")
+    sealer = Sealer(settings.secret(), settings.old_secrets())
+    url = f"json://127.0.0.1:{server.port}{PATH}"
+    with session_scope(world.app.engine) as session:
+        collection = repo.create_collection(session, owner_id=owner, name="Agri-food SMEs", now=at)
+        target = repo.add_chat_target(
+            session, subscriber_id=None, collection_id=collection.id, sealed_url=sealer.seal(url),
+            fingerprint=sealer.fingerprint(url), masked="json://127.0.0.1/…Wc41", kinds=["issue"], now=at,
+        )  # fmt: skip
+        assert target is not None and repo.chat_targets_of(session, collection_id=collection.id) == [target]
+        assert repo.chat_targets_of(session, subscriber_id=owner) == []  # the owner's own list is apart
+        for issue in (1, 1, 2, 3):
+            claim_chat_copies(
+                session, targets=[target], source_kind="issue", period_key=f"c{collection.id}:{issue}",
+                title=f"Issue {issue}", body="Three calls for our members", now=at,
+            )  # fmt: skip
+    _send(world, "2026-11-24T09:00:00Z")
+    assert [p["title"] for p in _posted(server)] == ["Issue 1", "Issue 2", "Issue 3"]
+    notices = [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
+    assert len(notices) == 1 and "410" in notices[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
