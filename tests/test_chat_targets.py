@@ -247,6 +247,7 @@ def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_show
             assert again_target is not None and again_target.status == ChatStatus.ACTIVE
         exported = http.get(f"{manage}/export")
         assert exported.status_code == 200 and HIDDEN not in exported.text
+        assert [t["masked"] for t in exported.json()["chat_targets"]] == [target.masked]
         for public in ("/calls.csv", "/api/calls", "/feeds/calls.rss"):
             answer = http.get(f"{world.web}{public}")
             assert answer.status_code == 200 and HIDDEN not in answer.text, public
