@@ -403,3 +403,16 @@ def test_a_collections_targets_get_copies_once_and_its_owner_is_told_of_a_suspen
     assert [p["title"] for p in _posted(server)] == ["Issue 1", "Issue 2", "Issue 3"]
     notices = [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
     assert len(notices) == 1 and "410" in notices[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_long_period_key_still_makes_one_copy_per_target() -> None:
+    from monitor.plan.chat import PERIOD_KEY_MAX, chat_period_key
+
+    long = "issue:" + "x" * 200
+    assert len(chat_period_key("issue", long, 7)) <= PERIOD_KEY_MAX
+    assert (
+        chat_period_key("issue", long, 7)
+        == chat_period_key("issue", long, 7)
+        != chat_period_key("issue", long + "y", 7)
+    )
+    assert chat_period_key("digest", "2026-W48", 7) == "digest:2026-W48:t7"
