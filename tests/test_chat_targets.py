@@ -225,8 +225,11 @@ def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_show
         with session_scope(world.app.engine) as session:
             (target,) = repo.chat_targets_of(session, subscriber_id=sid)
             assert target.kinds == ["alert", "digest"] and HIDDEN not in target.sealed_url
+        world.web_clock.at = utc("2026-11-24T09:00:10Z")
         tested = world.submit(http, manage, action=f"{manage}/chat/{target.id}/test")
         assert tested.status_code == 303
+        world.web_clock.at = utc("2026-11-24T09:00:40Z")
+        world.submit(http, manage, action=f"{manage}/chat/{target.id}/test")  # the same minute: not again
         assert [json.loads(s.body)["title"] for s in server.requests_to(PATH)] == ["Callwatch test message"]
         # A forged form (no CSRF token) changes nothing.
         forged = http.post(f"{manage}/chat/{target.id}/delete", data={})

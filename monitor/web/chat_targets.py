@@ -148,7 +148,7 @@ def test_target(
                 session,
                 targets=[row],
                 source_kind="test",
-                period_key=now.isoformat(),
+                period_key=f"{now:%Y-%m-%dT%H:%M}",  # one test per target and minute
                 title=title,
                 body=body,
                 link=pages.links.browse(),
