@@ -103,7 +103,7 @@ def mask_url(url: str, *, service: str, host: str | None) -> str:
     if host is not None:
         userinfo, _, netloc = parts.netloc.rpartition("@")
         secret = parts.path.rstrip("/") or userinfo
-        shown = f"{service}://{netloc}"
+        shown = f"{parts.scheme.lower()}://{netloc}"  # jsons:// stays jsons://: TLS or not shows
     else:
         secret = bare.partition("://")[2]
         shown = f"{service}://"

@@ -126,3 +126,9 @@ def test_operator_chat_urls_are_checked_at_load(tmp_path) -> None:  # noqa: ANN0
 
 def test_split_urls() -> None:
     assert split_urls(" a://x,b://y\nc://z ") == ["a://x", "b://y", "c://z"]
+
+
+def test_a_mask_keeps_the_scheme_of_a_hosted_target() -> None:
+    assert (
+        check_url(f"jsons://hooks.example.org/{SECRET}").masked == f"jsons://hooks.example.org/…{SECRET[-4:]}"
+    )
