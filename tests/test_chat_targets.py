@@ -419,3 +419,27 @@ def test_a_long_period_key_still_makes_one_copy_per_target() -> None:
         != chat_period_key("issue", long + "y", 7)
     )
     assert chat_period_key("digest", "2026-W48", 7) == "digest:2026-W48:t7"
+
+
+def test_a_form_target_receives_a_copy_as_a_form_post(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(200, body=b"ok"))
+    sid = _subscriber(world)
+    settings = world.app.settings
+    sealer = Sealer(settings.secret(), settings.old_secrets())
+    url = f"form://127.0.0.1:{server.port}{PATH}"
+    with session_scope(world.app.engine) as session:
+        target = repo.add_chat_target(
+            session, subscriber_id=sid, sealed_url=sealer.seal(url), fingerprint=sealer.fingerprint(url),
+            masked="form://127.0.0.1/…Wc41", kinds=["digest"], now=utc("2026-11-24T09:00:00Z"),
+        )  # fmt: skip
+        assert target is not None
+        claim_chat_copies(
+            session, targets=[target], source_kind="digest", period_key="w48", title="Your digest",
+            body="Green hydrogen", now=utc("2026-11-24T09:00:00Z"), subscriber_id=sid,
+        )  # fmt: skip
+    _send(world, "2026-11-24T09:00:00Z")
+    (seen,) = server.requests_to(PATH)
+    assert seen.method == "POST" and b"Green+hydrogen" in seen.body and b"Your+digest" in seen.body
