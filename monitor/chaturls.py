@@ -36,8 +36,9 @@ SERVICES = {
     "NotifyJSON": "json",
     "NotifyForm": "form",
 }
-# Services whose host is a server we connect to (the others' "host" is a token: slack://TokenA/…).
-HOSTED = {"json", "form", "matrix"}
+# Plugins whose host is a server of the user's choosing, which we connect to: the SSRF guard's
+# business. The others post to their service's own hosts (their "host" is a token: slack://TokenA/…).
+HOSTED = {"NotifyJSON", "NotifyForm", "NotifyMatrix", "NotifyWorkflows"}
 _MIN_SECRET_FOR_HINT = 12
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -74,7 +75,8 @@ def check_url(url: str) -> ChatUrl:
         raise ChatUrlError(
             "this service is not supported (Slack, Teams, Matrix, Discord, json://, form://)", "unsupported"
         )
-    host = str(plugin.host) if service in HOSTED and getattr(plugin, "host", None) else None
+    hosted = type(plugin).__name__ in HOSTED and getattr(plugin, "host", None)
+    host = str(plugin.host) if hosted else None
     return ChatUrl(url=url, service=service, host=host, masked=mask_url(url, service=service, host=host))
 
 
@@ -101,7 +103,7 @@ def mask_url(url: str, *, service: str, host: str | None) -> str:
     if host is not None:
         userinfo, _, netloc = parts.netloc.rpartition("@")
         secret = parts.path.rstrip("/") or userinfo
-        shown = f"{service}://{netloc}"
+        shown = f"{parts.scheme.lower()}://{netloc}"  # jsons:// stays jsons://: TLS or not shows
     else:
         secret = bare.partition("://")[2]
         shown = f"{service}://"

@@ -24,6 +24,8 @@ from monitor.chatseal import Sealer
 from monitor.deliver.sender import deliver
 from monitor.plan.chat import chat_setup, claim_chat_copies, copy_operator_alert
 from monitor.render.chat import ChatItem, ChatMessage, render_chat
+from monitor.render.email import MailRenderer
+from monitor.render.i18n import forget_missing, missing, offered_languages
 from tests.httpserver import LocalHTTPServer, Reply
 from tests.mailworld import CALLS, MOVED_A, MailWorld, utc
 
@@ -223,8 +225,11 @@ def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_show
         with session_scope(world.app.engine) as session:
             (target,) = repo.chat_targets_of(session, subscriber_id=sid)
             assert target.kinds == ["alert", "digest"] and HIDDEN not in target.sealed_url
+        world.web_clock.at = utc("2026-11-24T09:00:10Z")
         tested = world.submit(http, manage, action=f"{manage}/chat/{target.id}/test")
         assert tested.status_code == 303
+        world.web_clock.at = utc("2026-11-24T09:00:40Z")
+        world.submit(http, manage, action=f"{manage}/chat/{target.id}/test")  # the same minute: not again
         assert [json.loads(s.body)["title"] for s in server.requests_to(PATH)] == ["Callwatch test message"]
         # A forged form (no CSRF token) changes nothing.
         forged = http.post(f"{manage}/chat/{target.id}/delete", data={})
@@ -245,6 +250,10 @@ def test_the_manage_page_adds_tests_suspends_and_removes_a_target_and_never_show
             assert again_target is not None and again_target.status == ChatStatus.ACTIVE
         exported = http.get(f"{manage}/export")
         assert exported.status_code == 200 and HIDDEN not in exported.text
+        assert [t["masked"] for t in exported.json()["chat_targets"]] == [target.masked]
+        for public in ("/calls.csv", "/api/calls", "/feeds/calls.rss"):
+            answer = http.get(f"{world.web}{public}")
+            assert answer.status_code == 200 and HIDDEN not in answer.text, public
         removed = world.submit(http, manage, action=f"{manage}/chat/{target.id}/delete")
         assert removed.headers["location"].endswith("?chat=removed#chat")
         with session_scope(world.app.engine) as session:
@@ -312,3 +321,125 @@ def test_a_chat_message_defuses_mass_mentions_and_stays_short() -> None:
     assert message.body.count("• ") == 10 and "…and 2 more" in message.body
     assert message.body.endswith("https://x.test/calls")
     assert ChatMessage.decode(message.encode()) == message
+
+
+def test_erasing_a_subscriber_erases_their_chat_targets(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world = chat_world
+    sid = _subscriber(world)
+    target_id = _add_target(world, http_server, sid, ["digest"])
+    _test_copies(world, target_id, sid, 1, "2026-11-24T09:00:00Z")
+    with session_scope(world.app.engine) as session:
+        repo.delete_subscriber(session, subscriber_id=sid)
+    with session_scope(world.app.engine) as session:
+        assert repo.get_chat_target(session, target_id=target_id) is None
+    # The copy left behind (its subscriber gone) is not sent anywhere.
+    _send(world, "2026-11-24T09:00:00Z")
+    assert http_server.requests_to(PATH) == []
+
+
+@pytest.mark.parametrize("language", offered_languages())
+def test_the_suspension_notice_and_a_chat_message_are_worded_in_every_language(language: str) -> None:
+    forget_missing()
+    rendered = MailRenderer().render(
+        "chat_suspended", language=language, subject="x", preheader="x", target="slack://…abcd", refusals=3,
+        reason="404 Not Found", manage_url="https://x.test/manage/t#chat", email="a@example.org",
+        unsubscribe_url="https://x.test/unsubscribe/t",
+    )  # fmt: skip
+    assert "slack://…abcd" in rendered.text and rendered.html is not None and "404 Not Found" in rendered.html
+    items = [ChatItem(title=f"Call {n}", deadline=None, link="https://x.test/c") for n in range(11)]
+    render_chat(title="t", items=items, link="https://x.test/calls", language=language)
+    assert missing(language) == set()
+
+
+def test_5xx_answers_never_suspend_a_target_and_the_copy_expires_at_its_give_up_time(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(503, body=b"busy"))
+    sid = _subscriber(world)
+    target_id = _add_target(world, server, sid, ["digest"])
+    start = utc("2026-11-24T09:00:00Z")
+    with session_scope(world.app.engine) as session:
+        target = repo.get_chat_target(session, target_id=target_id)
+        assert target is not None
+        claim_chat_copies(
+            session, targets=[target], source_kind="digest", period_key="w48", title="Digest", body="calls",
+            now=start, give_up=timedelta(minutes=30), subscriber_id=sid,
+        )  # fmt: skip
+    for minutes in (0, 5, 15, 35, 75):
+        _send(world, (start + timedelta(minutes=minutes)).isoformat())
+    assert len(server.requests_to(PATH)) == 3  # at 0, 5 and 15 minutes; the next retry is past give-up
+    with session_scope(world.app.engine) as session:
+        row = session.exec(select(Delivery).where(Delivery.kind == DeliveryKind.CHAT)).one()
+        target = repo.get_chat_target(session, target_id=target_id)
+        assert row.status == DeliveryStatus.EXPIRED and "503" in (row.error or "")
+        assert target is not None and target.status == ChatStatus.ACTIVE and target.consecutive_failures == 0
+    assert not [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
+
+
+def test_a_collections_targets_get_copies_once_and_its_owner_is_told_of_a_suspension(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    # What the collection-issue planner will do: claim copies for the collection's own targets.
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(410, body=b"gone"))
+    owner = _subscriber(world)
+    settings, at = world.app.settings, utc("2026-11-24T09:00:00Z")
+    sealer = Sealer(settings.secret(), settings.old_secrets())
+    url = f"json://127.0.0.1:{server.port}{PATH}"
+    with session_scope(world.app.engine) as session:
+        collection = repo.create_collection(session, owner_id=owner, name="Agri-food SMEs", now=at)
+        target = repo.add_chat_target(
+            session, subscriber_id=None, collection_id=collection.id, sealed_url=sealer.seal(url),
+            fingerprint=sealer.fingerprint(url), masked="json://127.0.0.1/…Wc41", kinds=["issue"], now=at,
+        )  # fmt: skip
+        assert target is not None and repo.chat_targets_of(session, collection_id=collection.id) == [target]
+        assert repo.chat_targets_of(session, subscriber_id=owner) == []  # the owner's own list is apart
+        for issue in (1, 1, 2, 3):
+            claim_chat_copies(
+                session, targets=[target], source_kind="issue", period_key=f"c{collection.id}:{issue}",
+                title=f"Issue {issue}", body="Three calls for our members", now=at,
+            )  # fmt: skip
+    _send(world, "2026-11-24T09:00:00Z")
+    assert [p["title"] for p in _posted(server)] == ["Issue 1", "Issue 2", "Issue 3"]
+    notices = [m for m in world.messages_to(ADDRESS) if m["X-Callwatch-Kind"] == "chat-suspended"]
+    assert len(notices) == 1 and "410" in notices[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_a_long_period_key_still_makes_one_copy_per_target() -> None:
+    from monitor.plan.chat import PERIOD_KEY_MAX, chat_period_key
+
+    long = "issue:" + "x" * 200
+    assert len(chat_period_key("issue", long, 7)) <= PERIOD_KEY_MAX
+    assert (
+        chat_period_key("issue", long, 7)
+        == chat_period_key("issue", long, 7)
+        != chat_period_key("issue", long + "y", 7)
+    )
+    assert chat_period_key("digest", "2026-W48", 7) == "digest:2026-W48:t7"
+
+
+def test_a_form_target_receives_a_copy_as_a_form_post(
+    chat_world: MailWorld, http_server: LocalHTTPServer
+) -> None:
+    world, server = chat_world, http_server
+    server.route(PATH, Reply(200, body=b"ok"))
+    sid = _subscriber(world)
+    settings = world.app.settings
+    sealer = Sealer(settings.secret(), settings.old_secrets())
+    url = f"form://127.0.0.1:{server.port}{PATH}"
+    with session_scope(world.app.engine) as session:
+        target = repo.add_chat_target(
+            session, subscriber_id=sid, sealed_url=sealer.seal(url), fingerprint=sealer.fingerprint(url),
+            masked="form://127.0.0.1/…Wc41", kinds=["digest"], now=utc("2026-11-24T09:00:00Z"),
+        )  # fmt: skip
+        assert target is not None
+        claim_chat_copies(
+            session, targets=[target], source_kind="digest", period_key="w48", title="Your digest",
+            body="Green hydrogen", now=utc("2026-11-24T09:00:00Z"), subscriber_id=sid,
+        )  # fmt: skip
+    _send(world, "2026-11-24T09:00:00Z")
+    (seen,) = server.requests_to(PATH)
+    assert seen.method == "POST" and b"Green+hydrogen" in seen.body and b"Your+digest" in seen.body

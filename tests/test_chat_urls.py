@@ -97,6 +97,13 @@ def test_private_and_local_hosts_are_refused_unless_allowed(host: str) -> None:
     guard_host(target, allow_private=True)
 
 
+def test_a_teams_workflow_on_a_private_host_is_refused() -> None:
+    target = check_url(f"workflows://10.0.0.5:8443/643e69f83c8944/{SECRET}")
+    assert target.service == "msteams" and target.host == "10.0.0.5"
+    with pytest.raises(ChatUrlError):
+        guard_host(target, allow_private=False)
+
+
 def test_a_name_resolving_to_loopback_is_refused() -> None:
     with pytest.raises(ChatUrlError):
         guard_host(check_url(f"json://localhost:8080/{SECRET}"), allow_private=False)
@@ -119,3 +126,9 @@ def test_operator_chat_urls_are_checked_at_load(tmp_path) -> None:  # noqa: ANN0
 
 def test_split_urls() -> None:
     assert split_urls(" a://x,b://y\nc://z ") == ["a://x", "b://y", "c://z"]
+
+
+def test_a_mask_keeps_the_scheme_of_a_hosted_target() -> None:
+    assert (
+        check_url(f"jsons://hooks.example.org/{SECRET}").masked == f"jsons://hooks.example.org/…{SECRET[-4:]}"
+    )

@@ -51,8 +51,11 @@ class ChatSender:
     suspend_after: int = SUSPEND_AFTER
 
 
-def chat_sender(app: Any) -> ChatSender:
+def chat_sender(app: Any) -> ChatSender | None:
+    """None without a secret key: chat copies then wait (TRANSIENT) for a run that has one."""
     settings = app.settings
+    if settings.secret_key is None:
+        return None
     return ChatSender(
         sealer=Sealer(settings.secret(), settings.old_secrets()),
         allow_private=settings.chat_allow_private_hosts,

@@ -43,7 +43,7 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:
-            self.lines.append(record.getMessage())
+            self.lines.append((record.levelno, record.getMessage()))
 
 
 def _notify(url: str, title: str, body: str) -> ChatAnswer:
@@ -82,8 +82,10 @@ def _notify_plugin(url: str, title: str, body: str) -> ChatAnswer:
             logger.setLevel(before)
     if ok:
         return ChatAnswer(True, None, "sent")
-    statuses = [int(m.group(1)) for line in capture.lines for m in _STATUS.finditer(line)]
-    detail = SCRUB.clean(capture.lines[-1]) if capture.lines else "the service did not accept the message"
+    statuses = [int(m.group(1)) for _, line in capture.lines for m in _STATUS.finditer(line)]
+    # apprise's own summary (WARNING and up), not a DEBUG echo of what the server answered.
+    said = [line for level, line in capture.lines if level >= logging.WARNING]
+    detail = SCRUB.clean(said[-1]) if said else "the service did not accept the message"
     return ChatAnswer(False, statuses[-1] if statuses else None, detail[:300])
 
 

@@ -11,7 +11,9 @@ Owns the delivery promises (reliability.md §1):
 - a configurable send rate, and a circuit breaker that ends the run after
   `circuit_breaker` transient failures in a row (with one operator alert);
 - a row whose subscriber is no longer allowed mail (unsubscribed, suspended,
-  unconfirmed for anything but the confirmation) is skipped, never sent.
+  unconfirmed for anything but the confirmation) is skipped, never sent;
+- chat copies (kind CHAT) go through `monitor.deliver.chat` instead of the transport, with the
+  same retries and give-up; their failures never trip the e-mail circuit breaker.
 """
 
 from __future__ import annotations
@@ -77,8 +79,7 @@ async def send_due(
 ) -> SendReport:
     """Send every due row (or `limit` of them); safe to run in several processes at once.
     Chat copies go through `chat` (monitor.deliver.chat), e-mail through `transport`."""
-    run = _Run(engine, transport, clock, mail, postgres=engine.dialect.name == "postgresql")
-    run.chat = chat
+    run = _Run(engine, transport, clock, mail, postgres=engine.dialect.name == "postgresql", chat=chat)
     while limit is None or run.tried < limit:
         wanted = _batch_size(mail) if limit is None else min(_batch_size(mail), limit - run.tried)
         with session_scope(engine) as session:
@@ -103,14 +104,21 @@ class _Run:
     """One `send_due` run: its report, pacing and circuit breaker, across leased batches."""
 
     def __init__(
-        self, engine: Engine, transport: Transport, clock: Clock, mail: MailPolicy, *, postgres: bool
+        self,
+        engine: Engine,
+        transport: Transport,
+        clock: Clock,
+        mail: MailPolicy,
+        *,
+        postgres: bool,
+        chat: ChatSender | None = None,
     ) -> None:
         self.engine, self.transport, self.clock, self.mail = engine, transport, clock, mail
         self.postgres = postgres
         self.report = SendReport()
         self.pacer = _Pacer(mail.rate_per_second)
         self.in_a_row = 0
-        self.chat: ChatSender | None = None
+        self.chat = chat
 
     @property
     def tried(self) -> int:

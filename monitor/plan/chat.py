@@ -13,6 +13,7 @@ Must not: send, or read URLs in the clear (only the operator's, from the setting
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,8 @@ from monitor.chaturls import check_url
 from monitor.render.cards import CallCard, Digest
 from monitor.render.chat import ChatMessage, card_items, render_chat
 
+PERIOD_KEY_MAX = 120  # delivery.period_key's length
+
 
 @dataclass(frozen=True)
 class ChatSetup:
@@ -36,7 +39,10 @@ class ChatSetup:
     operator_urls: tuple[str, ...] = ()
 
 
-def chat_setup(settings: Any) -> ChatSetup:
+def chat_setup(settings: Any) -> ChatSetup | None:
+    """None without a secret key (nothing could be unsealed): planning then copies nothing to chat."""
+    if settings.secret_key is None:
+        return None
     return ChatSetup(
         sealer=Sealer(settings.secret(), settings.old_secrets()),
         operator_urls=tuple(settings.operator_chat()),
@@ -62,7 +68,7 @@ def claim_chat_copies(
     message = ChatMessage(title=title, body=text).encode()
     claimed = 0
     for target in targets:
-        key = f"{source_kind}:{period_key}:t{target.id}"
+        key = chat_period_key(source_kind, period_key, target.id)
         if subscriber_id is None and repo.period_claimed(
             session, subscriber_id=None, kind=DeliveryKind.CHAT, period_key=key
         ):
@@ -74,6 +80,14 @@ def claim_chat_copies(
         )  # fmt: skip
         claimed += row is not None
     return claimed
+
+
+def chat_period_key(source_kind: str, period_key: str, target_id: int | None) -> str:
+    """`<kind>:<period>:t<id>`, the period hashed when the whole would not fit delivery.period_key."""
+    key = f"{source_kind}:{period_key}:t{target_id}"
+    if len(key) <= PERIOD_KEY_MAX:
+        return key
+    return f"{source_kind[:20]}:{hashlib.sha256(period_key.encode()).hexdigest()[:40]}:t{target_id}"
 
 
 def digest_cards(digest: Digest) -> list[CallCard]:

@@ -85,5 +85,6 @@ def render_chat(
     if len(items) > MAX_ITEMS:
         out.append(_.plural("…and %(num)d more", "…and %(num)d more", len(items) - MAX_ITEMS))
     if link:
-        out.append(f"{_.label(_('More'))} {link}")
+        more = _("More")  # outside the f-string, where the catalogue's extractor finds it
+        out.append(f"{_.label(more)} {link}")
     return ChatMessage(title=defuse(title), body="\n".join(out))

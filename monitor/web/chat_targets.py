@@ -79,6 +79,19 @@ def chat_section(pages: Pages, request: Request, session: Any, subscriber: Any) 
     }
 
 
+def export_with_chat_targets(session: Any, subscriber_id: int) -> dict[str, Any]:
+    """The data export, with the subscriber's chat targets masked as everywhere (never sealed or clear)."""
+    data = repo.export_subscriber(session, subscriber_id=subscriber_id)
+    rows = repo.chat_targets_of(session, subscriber_id=subscriber_id)
+    fields = ("masked", "kinds", "status", "consecutive_failures", "last_error", "created_at", "suspended_at")
+    targets = [{name: _plain(getattr(row, name)) for name in fields} for row in rows]
+    return {**data, "chat_targets": targets}
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
 def _back(token: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"/manage/{token}?chat={what}#chat", status_code=303)
 
@@ -135,7 +148,7 @@ def test_target(
                 session,
                 targets=[row],
                 source_kind="test",
-                period_key=now.isoformat(),
+                period_key=f"{now:%Y-%m-%dT%H:%M}",  # one test per target and minute
                 title=title,
                 body=body,
                 link=pages.links.browse(),

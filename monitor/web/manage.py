@@ -27,7 +27,7 @@ from monitor.render.cards import zone
 from monitor.render.i18n import N_
 from monitor.render.words import STATED_WORDS, weekday_time
 from monitor.tokens import Purpose, TokenError
-from monitor.web.chat_targets import chat_section
+from monitor.web.chat_targets import chat_section, export_with_chat_targets
 from monitor.web.deps import PagesDep, form_for, get_catalogue
 from monitor.web.feeds import profile_entries
 from monitor.web.forms import blank, preference_values, preferences, profile_input, profile_values, typed
@@ -146,7 +146,7 @@ def manage_page(token: str, request: Request, pages: PagesDep) -> Response:
 @router.get("/manage/{token}/export")
 def export(token: str, request: Request, pages: PagesDep) -> Response:
     def work(session: Any, subscriber: Any, _: Any) -> Response:
-        data = repo.export_subscriber(session, subscriber_id=subscriber.id)
+        data = export_with_chat_targets(session, subscriber.id)
         disposition = 'attachment; filename="callwatch-data.json"'
         return JSONResponse(data, headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
 
