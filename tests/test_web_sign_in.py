@@ -221,3 +221,21 @@ def test_a_session_ends_after_30_days_on_the_app_clock(world: MailWorld) -> None
         assert http.get(f"{world.web}/collections").status_code == 200
         world.web_clock.at += timedelta(seconds=1)
         assert http.get(f"{world.web}/collections").status_code == 303
+
+
+def test_signing_in_is_not_consent_to_digests_someone_else_asked_for(world: MailWorld) -> None:
+    # Someone signed ANNA up for a digest; she never confirmed it. Her sign-in proves the address
+    # but must not start the digest; and curating keeps her address from housekeeping's erasure.
+    result = world.cli("subscribe", ANNA, "--keywords", "hydrogen")
+    assert result.exit_code == 0, result.output
+    http, done = signed_in(world)
+    assert done.status_code == 303
+    assert (
+        world.submit(http, f"{world.web}/collections", {"name": "Mine"}, action="/collections").status_code
+        == 303
+    )
+    with session_scope(world.app.engine) as session:
+        row = repo.subscriber_by_email(session, email=ANNA)
+        assert row is not None and row.status == "pending"
+        assert row.id not in repo.unconfirmed_before(session, before=world.app.clock() + timedelta(days=60))
+    assert http.get(f"{world.web}/collections").status_code == 200

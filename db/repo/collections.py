@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -53,6 +54,12 @@ def collections_of(session: Session, *, subscriber_id: int) -> list[Collection]:
         .order_by(col(Collection.updated_at).desc(), col(Collection.id).desc())
     )
     return list(session.exec(query))
+
+
+def curators() -> Any:
+    """A subquery of the addresses that own a collection or accepted to co-edit one."""
+    editors = select(CollectionEditor.subscriber_id).where(col(CollectionEditor.accepted_at).is_not(None))
+    return select(Collection.owner_id).union(editors)
 
 
 def may_edit_collection(session: Session, *, collection_id: int, subscriber_id: int) -> bool:

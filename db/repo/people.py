@@ -29,6 +29,7 @@ from db.models import (
     SubscriberStatus,
     TrackedCall,
 )
+from db.repo.collections import curators
 from db.repo.deliveries import erase_bodies
 from db.repo.members import proven_members
 from db.repo.reads import LIKE_ESCAPE, like_literal
@@ -125,13 +126,14 @@ def rotate_tokens(session: Session, *, subscriber_id: int) -> int:
 
 
 def unconfirmed_before(session: Session, *, before: datetime) -> list[int]:
-    """Subscribers who signed up before `before` and never confirmed (erased by housekeeping),
-    but for those who confirmed joining a collection's newsletter (that proved the address)."""
+    """Subscribers who signed up before `before` and never confirmed (erased by housekeeping), but
+    for those who proved the address by confirming a membership or curate a collection (signed in)."""
     query = select(Subscriber.id).where(
         Subscriber.status == SubscriberStatus.PENDING,
         col(Subscriber.confirmed_at).is_(None),
         col(Subscriber.created_at) < before,
         col(Subscriber.id).not_in(proven_members()),
+        col(Subscriber.id).not_in(curators()),
     )
     return [int(i) for i in session.exec(query) if i is not None]
 

@@ -3,7 +3,9 @@
 Owns the rules of a sign-in link: a random nonce, e-mailed once and stored only as its SHA-256;
 15 minutes to live; used once; bound to the browser that asked for it (the SHA-256 of that
 browser's random `callwatch_browser` cookie is stored with it). Following a link proves the
-address: a pending address becomes confirmed, and the invitations waiting for it are taken up.
+address: a pending address without a profile becomes confirmed (one with a profile, signed up
+for digests, stays pending until its own confirmation link is used: signing in is not consent to
+digests), and the invitations waiting for it are taken up.
 A session is a random key in an HttpOnly cookie, stored as its SHA-256, 30 days long; signing
 out revokes that one session. Also owns which `next` paths a link may carry (local paths only).
 An unknown address gets a pending Subscriber row and a link, exactly as a known one does: what a
@@ -153,7 +155,10 @@ def sign_in(session: Session, *, nonce: str, browser: str | None, now: datetime)
     subscriber = repo.subscriber(session, subscriber_id=link.subscriber_id)
     if subscriber is None or subscriber.status not in MAY_SIGN_IN:
         raise SignInError(N_("this address can no longer sign in"))
-    confirm(session, subscriber, now=now, origin="sign-in")
+    # Following the link proves the address, not consent to digests: an address someone signed up
+    # for digests stays pending (its own confirmation link decides); one with no profile is confirmed.
+    if not repo.profiles_of(session, subscriber_ids=[link.subscriber_id]).get(link.subscriber_id):
+        confirm(session, subscriber, now=now, origin="sign-in")
     repo.accept_invitations(session, subscriber_id=link.subscriber_id, now=now)
     key = new_secret()
     repo.add_web_session(
