@@ -120,15 +120,7 @@ def confirm_post(token: str, request: Request, pages: PagesDep, form: ConfirmFor
                 email=link.subscriber.email,
                 name=link.collection.name,
             )
-        return pages.page(
-            request,
-            "done",
-            subscriber_language=link.member.language,
-            title=_("Subscription confirmed"),
-            message=message,
-            link=f"/c/{link.collection.public_key}",
-            link_text=link.collection.name,
-        )
+        return _done(pages, request, link, _("Subscription confirmed"), message)
 
     return _with_link(pages, request, Purpose.JOIN, token, act, form)
 
@@ -160,15 +152,7 @@ def leave_post(token: str, request: Request, pages: PagesDep) -> HTMLResponse:
             email=link.subscriber.email,
             name=link.collection.name,
         )
-        return pages.page(
-            request,
-            "done",
-            subscriber_language=link.member.language,
-            title=_("You left this newsletter"),
-            message=message,
-            link=f"/c/{link.collection.public_key}",
-            link_text=link.collection.name,
-        )
+        return _done(pages, request, link, _("You left this newsletter"), message)
 
     return _with_link(pages, request, Purpose.MEMBER, token, act)
 
@@ -205,17 +189,27 @@ def interest_post(token: str, request: Request, pages: PagesDep, form: InterestF
             name=link.collection.name,
             title=call.title,
         )
-        return pages.page(
+        return _done(
+            pages,
             request,
-            "done",
-            subscriber_language=link.member.language,
-            title=_("Thank you"),
-            message=message,
+            link,
+            _("Thank you"),
+            message,
             link=f"/calls/{call.id}",
             link_text=_("Call details"),
         )
 
     return _with_link(pages, request, Purpose.INTEREST, token, act, form)
+
+
+def _done(
+    pages: Pages, request: Request, member: members.MemberLink, title: str, message: str, **where: str
+) -> HTMLResponse:
+    """The page after an action, in the member's language; it leads back to the collection's page."""
+    where = {"link": f"/c/{member.collection.public_key}", "link_text": member.collection.name} | where
+    return pages.page(
+        request, "done", subscriber_language=member.member.language, title=title, message=message, **where
+    )
 
 
 def _with_link(
