@@ -263,3 +263,24 @@ def test_each_member_reads_the_issue_in_the_language_they_chose(world: MailWorld
     (issue,) = _issues(world, BORIS)
     assert issue["Subject"] == "Hydrogen SMEs — December, wydanie 1: 2 nabory"
     assert "Jestem zainteresowany" in issue.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_erasing_a_member_removes_the_membership_and_the_interest_only(world: MailWorld) -> None:
+    collection_id, key = _collection(world)
+    _join_and_confirm(world, key, ANNA)
+    _join_and_confirm(world, key, BORIS)
+    _send(world, collection_id)
+    for email in (ANNA, BORIS):
+        with world.http() as http:
+            world.submit(http, link(_issues(world, email)[0], "member/interest"))
+    with session_scope(world.app.engine) as session:
+        exported = repo.export_subscriber(
+            session, subscriber_id=repo.subscriber_by_email(session, email=ANNA).id
+        )
+        assert [m["status"] for m in exported["collection_memberships"]] == ["confirmed"]
+        assert [i["call_id"] for i in exported["interest_shown"]] == [world.call_id("A")]
+        repo.delete_subscriber(session, subscriber_id=repo.subscriber_by_email(session, email=ANNA).id)
+    with session_scope(world.app.engine) as session:
+        assert repo.interest_by_call(session, collection_id=collection_id) == {world.call_id("A"): (1, [])}
+        assert repo.member_counts(session, collection_id=collection_id)["confirmed"] == 1
+        assert repo.get_collection(session, collection_id=collection_id) is not None
