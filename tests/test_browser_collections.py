@@ -2,8 +2,8 @@
 local SMTP server, signs in, makes a collection, adds three calls with notes from the browse page,
 then accepts one call from the review queue and dismisses another.
 
-With CALLWATCH_SCREENSHOTS=docs/screenshots it refreshes docs/screenshots/sign-in.png,
-collection.png and review.png (see tests/browser.py).
+The README's pictures of these pages come from tests/test_browser_curation.py, which walks the
+same pages and then the newsletter.
 """
 
 from __future__ import annotations
@@ -20,13 +20,6 @@ OWNER = "olga@example.org"
 NOTES = {"A": "Fits our electrolyser members", "B": "For the tourism working group", "E": "Deadline soon!"}
 
 
-def _shoot(browser: Browser, name: str) -> None:  # noqa: F811
-    browser.driver.execute_script("window.scrollTo(0, 0); document.activeElement.blur();")
-    path = browser.shots / f"{name}.png"
-    path.write_bytes(browser.driver.get_screenshot_as_png())
-    browser.taken.append(path)
-
-
 def _button(browser: Browser, text: str) -> None:  # noqa: F811
     browser.click_and_wait(browser.driver.find_element(By.XPATH, f"//button[normalize-space()='{text}']"))
 
@@ -39,7 +32,6 @@ def test_an_owner_signs_in_and_curates_a_collection_in_chromium(world: MailWorld
     browser.click_and_wait(driver.find_element(By.LINK_TEXT, "Sign in to collect"))
     assert browser.heading() == "Sign in"
     driver.find_element(By.ID, "email").send_keys(OWNER)
-    _shoot(browser, "sign-in")
     _button(browser, "E-mail me a sign-in link")
     assert browser.heading() == "Check your inbox"
     [message] = world.wait_for_messages(OWNER)
@@ -73,14 +65,12 @@ def test_an_owner_signs_in_and_curates_a_collection_in_chromium(world: MailWorld
     driver.find_element(By.ID, "filter").send_keys("/calls?status=all")
     _button(browser, "Save the filter")
     assert "Filter saved." in driver.find_element(By.CSS_SELECTOR, "[role=status]").text
-    _shoot(browser, "collection")
 
     browser.click_and_wait(driver.find_element(By.LINK_TEXT, "Review queue"))
     assert browser.heading() == "Review queue"
     waiting = driver.find_element(By.CSS_SELECTOR, "ol.review").text
     assert "Hydrogen storage for German clusters" in waiting and "Hydrogen valleys" in waiting
     assert "Digital vouchers" not in waiting  # already in the collection
-    _shoot(browser, "review")
     accept = driver.find_element(By.XPATH, f"//form[input[@name='call' and @value='{ids['D']}']]")
     accept.find_element(By.NAME, "note").send_keys("Partner search open")
     browser.click_and_wait(accept.find_element(By.XPATH, ".//button[@value='accept']"))
