@@ -239,3 +239,20 @@ def test_signing_in_is_not_consent_to_digests_someone_else_asked_for(world: Mail
         assert row is not None and row.status == "pending"
         assert row.id not in repo.unconfirmed_before(session, before=world.app.clock() + timedelta(days=60))
     assert http.get(f"{world.web}/collections").status_code == 200
+
+
+def test_an_owner_who_unsubscribed_from_e_mails_still_signs_in_and_stays_unsubscribed(
+    world: MailWorld,
+) -> None:
+    http, _ = signed_in(world)
+    assert (
+        world.submit(http, f"{world.web}/collections", {"name": "Mine"}, action="/collections").status_code
+        == 303
+    )
+    with session_scope(world.app.engine) as session:
+        anna = repo.subscriber_by_email(session, email=ANNA)
+        repo.set_status(session, subscriber_id=anna.id, status="unsubscribed", now=world.app.clock())
+    again, done = signed_in(world)
+    assert done.status_code == 303 and "Mine" in again.get(f"{world.web}/collections").text
+    with session_scope(world.app.engine) as session:
+        assert repo.subscriber_by_email(session, email=ANNA).status == "unsubscribed"

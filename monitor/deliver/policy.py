@@ -26,6 +26,9 @@ def subscriber_status_allows(kind: str, status: str) -> bool:
         # opt-in, one-click leave); a global unsubscribe ends every membership
         # (monitor.people.subscriptions), so only an address that bounces stops these here.
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED)
-    if kind in (DeliveryKind.CONFIRMATION, DeliveryKind.SIGN_IN, DeliveryKind.INVITATION):
+    if kind == DeliveryKind.SIGN_IN:
+        # Asked for just now, at /sign-in: an owner who unsubscribed from e-mails still signs in.
+        return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED)
+    if kind in (DeliveryKind.CONFIRMATION, DeliveryKind.INVITATION):
         return status in (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
     return status == SubscriberStatus.CONFIRMED

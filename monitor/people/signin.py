@@ -41,9 +41,10 @@ DEFAULT_NEXT = "/collections"
 # browsers read as "//host"), no scheme, no control characters.
 _LOCAL_PATH = re.compile(r"^/(?![/\\])[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$")
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
-# Addresses that may be sent a link: following it proves the address (unsubscribed and
-# suspended addresses are sent nothing, monitor.deliver.policy).
-MAY_SIGN_IN = (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED)
+# Addresses that may be sent a link: following it proves the address. An unsubscribed address
+# asked for this one link just now (unsubscribing stops Callwatch's e-mails, not an owner's access
+# to their collections); a suspended one bounces, so nothing is sent to it (monitor.deliver.policy).
+MAY_SIGN_IN = (SubscriberStatus.PENDING, SubscriberStatus.CONFIRMED, SubscriberStatus.UNSUBSCRIBED)
 
 
 class SignInError(Exception):
@@ -157,7 +158,9 @@ def sign_in(session: Session, *, nonce: str, browser: str | None, now: datetime)
         raise SignInError(N_("this address can no longer sign in"))
     # Following the link proves the address, not consent to digests: an address someone signed up
     # for digests stays pending (its own confirmation link decides); one with no profile is confirmed.
-    if not repo.profiles_of(session, subscriber_ids=[link.subscriber_id]).get(link.subscriber_id):
+    # An unsubscribed address stays unsubscribed: signing in must not restart its e-mails.
+    profiles = repo.profiles_of(session, subscriber_ids=[link.subscriber_id]).get(link.subscriber_id)
+    if subscriber.status == SubscriberStatus.PENDING and not profiles:
         confirm(session, subscriber, now=now, origin="sign-in")
     repo.accept_invitations(session, subscriber_id=link.subscriber_id, now=now)
     key = new_secret()
