@@ -39,7 +39,7 @@ class Sealer:
         if not secret:
             raise ValueError("a secret is needed to seal chat URLs")
         self._fernet = MultiFernet([Fernet(_key(s, b"fernet")) for s in (secret, *old_secrets)])
-        self._mark = _key(secret, b"fingerprint")
+        self._marks = [_key(s, b"fingerprint") for s in (secret, *old_secrets)]
 
     def seal(self, url: str) -> str:
         return self._fernet.encrypt(url.encode()).decode("ascii")
@@ -59,4 +59,10 @@ class Sealer:
 
     def fingerprint(self, url: str) -> str:
         """A keyed digest of the URL: equal for equal URLs, useless to anyone without the secret."""
-        return hmac.new(self._mark, url.strip().encode(), hashlib.sha256).hexdigest()[:32]
+        return self.fingerprints(url)[0]
+
+    def fingerprints(self, url: str) -> tuple[str, ...]:
+        """The URL's fingerprint under the current secret, then under each old one: a target stored
+        before a rotation is still recognised as the same URL."""
+        text = url.strip().encode()
+        return tuple(hmac.new(mark, text, hashlib.sha256).hexdigest()[:32] for mark in self._marks)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -30,12 +31,14 @@ def add_chat_target(
     kinds: Sequence[str],
     now: datetime,
     label: str = "",
+    known_as: Sequence[str] = (),
 ) -> ChatTarget | None:
-    """A new target; None when its owner already has one with the same URL."""
+    """A new target; None when its owner already has one with the same URL (`known_as`: the URL's
+    fingerprints under old secrets, so a target stored before a rotation still counts)."""
     query = select(ChatTarget.id).where(
-        ChatTarget.fingerprint == fingerprint,
-        ChatTarget.subscriber_id == subscriber_id,
-        ChatTarget.collection_id == collection_id,
+        col(ChatTarget.fingerprint).in_([fingerprint, *known_as]),
+        _same(ChatTarget.subscriber_id, subscriber_id),
+        _same(ChatTarget.collection_id, collection_id),
     )
     if session.exec(query).first() is not None:
         return None
@@ -46,6 +49,11 @@ def add_chat_target(
     session.add(row)
     session.flush()
     return row
+
+
+def _same(column: Any, value: int | None) -> Any:
+    """`column = value`, where a None owner is SQL's IS NULL (= NULL is never true)."""
+    return col(column).is_(None) if value is None else col(column) == value
 
 
 def get_chat_target(session: Session, *, target_id: int) -> ChatTarget | None:
@@ -143,18 +151,27 @@ def record_chat_refusal(
 
 
 def sync_operator_chat_targets(
-    session: Session, *, wanted: dict[str, tuple[str, str]], now: datetime
+    session: Session, *, wanted: dict[str, tuple[Any, ...]], now: datetime
 ) -> list[ChatTarget]:
-    """Make the operator's targets those of the settings (fingerprint -> (sealed, masked)); the
-    active ones back. A target dropped from the settings is removed."""
+    """Make the operator's targets those of the settings (fingerprint -> (sealed, masked, and
+    optionally the URL's fingerprints under old secrets)); the active ones back. A target dropped
+    from the settings is removed."""
     query = select(ChatTarget).where(
         col(ChatTarget.subscriber_id).is_(None), col(ChatTarget.collection_id).is_(None)
     )
     have = {row.fingerprint: row for row in session.exec(query)}
-    for fingerprint, row in have.items():
+    for fingerprint, (sealed, _masked, *older) in wanted.items():
+        # Stored before a secret rotation: the same URL under an old fingerprint keeps its row.
+        old = next((f for f in (older[0] if older else ()) if f in have and f not in wanted), None)
+        if fingerprint not in have and old is not None:
+            row = have.pop(old)
+            row.fingerprint, row.sealed_url = fingerprint, sealed
+            session.add(row)
+            have[fingerprint] = row
+    for fingerprint, row in list(have.items()):
         if fingerprint not in wanted and row.id is not None:
             remove_chat_target(session, target_id=row.id, now=now)
-    for fingerprint, (sealed, masked) in wanted.items():
+    for fingerprint, (sealed, masked, *_older) in wanted.items():
         if fingerprint not in have:
             have[fingerprint] = add_chat_target(
                 session, subscriber_id=None, sealed_url=sealed, fingerprint=fingerprint, masked=masked,

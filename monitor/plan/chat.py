@@ -133,7 +133,8 @@ def copy_operator_alert(
     wanted = {}
     for url in setup.operator_urls:
         checked = check_url(url)
-        wanted[setup.sealer.fingerprint(url)] = (setup.sealer.seal(url), checked.masked)
+        current, *older = setup.sealer.fingerprints(url)
+        wanted[current] = (setup.sealer.seal(url), checked.masked, tuple(older))
     targets = repo.sync_operator_chat_targets(session, wanted=wanted, now=now)
     return claim_chat_copies(
         session, targets=targets, source_kind=ChatKind.OPERATOR, period_key=period_key, title=title,

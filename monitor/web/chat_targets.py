@@ -115,7 +115,8 @@ def add_target(token: str, request: Request, pages: PagesDep, form: AddChatForm)
         sealer = _sealer(pages)
         row = repo.add_chat_target(
             session, subscriber_id=subscriber.id, sealed_url=sealer.seal(checked.url),
-            fingerprint=sealer.fingerprint(checked.url), masked=checked.masked, kinds=kinds,
+            fingerprint=sealer.fingerprint(checked.url), known_as=sealer.fingerprints(checked.url)[1:],
+            masked=checked.masked, kinds=kinds,
             now=pages.app.clock(),
         )  # fmt: skip
         return _back(token, "added" if row is not None else "duplicate")

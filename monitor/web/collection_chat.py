@@ -91,15 +91,12 @@ def add_target(
         except ChatUrlError as error:
             return _back(collection_id, error.code)
         sealer = _sealer(pages)
-        known = {row.fingerprint for row in repo.chat_targets_of(session, collection_id=collection_id)}
-        if sealer.fingerprint(checked.url) in known:
-            return _back(collection_id, "duplicate")
-        repo.add_chat_target(
+        row = repo.add_chat_target(
             session, subscriber_id=None, collection_id=collection_id, sealed_url=sealer.seal(checked.url),
-            fingerprint=sealer.fingerprint(checked.url), masked=checked.masked, kinds=[ChatKind.ISSUE],
-            now=pages.app.clock(),
+            fingerprint=sealer.fingerprint(checked.url), known_as=sealer.fingerprints(checked.url)[1:],
+            masked=checked.masked, kinds=[ChatKind.ISSUE], now=pages.app.clock(),
         )  # fmt: skip
-        return _back(collection_id, "added")
+        return _back(collection_id, "added" if row is not None else "duplicate")
 
     return _editing(pages, request, account, collection_id, form, work)
 
