@@ -38,7 +38,8 @@ class Sealer:
     def __init__(self, secret: str, old_secrets: Sequence[str] = ()) -> None:
         if not secret:
             raise ValueError("a secret is needed to seal chat URLs")
-        self._fernet = MultiFernet([Fernet(_key(s, b"fernet")) for s in (secret, *old_secrets)])
+        self._current = Fernet(_key(secret, b"fernet"))
+        self._fernet = MultiFernet([self._current, *(Fernet(_key(s, b"fernet")) for s in old_secrets)])
         self._marks = [_key(s, b"fingerprint") for s in (secret, *old_secrets)]
 
     def seal(self, url: str) -> str:
@@ -49,6 +50,14 @@ class Sealer:
             return self._fernet.decrypt(sealed.encode("ascii")).decode()
         except (InvalidToken, ValueError):
             raise SealError("cannot unseal this chat URL with the current or old secret keys") from None
+
+    def is_current(self, sealed: str) -> bool:
+        """Whether the current secret opens `sealed` (else it needs `reseal` before an old key goes)."""
+        try:
+            self._current.decrypt(sealed.encode("ascii"))
+        except (InvalidToken, ValueError):
+            return False
+        return True
 
     def reseal(self, sealed: str) -> str:
         """The same URL sealed with the current secret."""

@@ -46,6 +46,7 @@ from monitor.clock import system_clock
 from monitor.deliver.sender import SendReport, deliver
 from monitor.leader import LeaderLock
 from monitor.plan.alerts import plan_alerts
+from monitor.plan.chat import chat_setup, reseal_targets
 from monitor.plan.claim import mail_context
 from monitor.plan.digests import plan_digests
 from monitor.plan.operator import plan_operator_alerts
@@ -74,6 +75,7 @@ class MailRound:
 class Housekeeping:
     erased_unconfirmed: int = 0
     dropped_messages: int = 0
+    resealed_chat_targets: int = 0
 
 
 @dataclass
@@ -273,7 +275,7 @@ def plan_mail(app: App, now: datetime) -> MailRound:
 
 
 def housekeep(app: App, now: datetime) -> Housekeeping:
-    """Erase sign-ups never confirmed, and drop the bodies of old finished e-mails."""
+    """Erase sign-ups never confirmed, drop the bodies of old finished e-mails, reseal chat targets."""
     policy, done = app.defaults.worker, Housekeeping()
     with session_scope(app.engine) as session:
         for subscriber_id in repo.unconfirmed_before(
@@ -284,6 +286,7 @@ def housekeep(app: App, now: datetime) -> Housekeeping:
         done.dropped_messages = repo.drop_old_messages(
             session, before=now - timedelta(days=policy.message_retention_days)
         )
+        done.resealed_chat_targets = reseal_targets(session, chat_setup(app.settings))
     return done
 
 

@@ -8,6 +8,7 @@ with their refusal counts, instead of being dropped and re-created.
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from sqlmodel import select
 
 from db import repo
@@ -15,6 +16,7 @@ from db.engine import session_scope
 from db.models import ChatTarget
 from monitor.chatseal import Sealer
 from monitor.plan.chat import ChatSetup, copy_operator_alert
+from monitor.worker import housekeep
 from tests.mailworld import CALLS, MailWorld, utc
 
 OLD, NEW = "old-secret-" + "x" * 32, "new-secret-" + "y" * 32
@@ -68,3 +70,18 @@ def test_the_operator_targets_keep_their_rows_across_a_rotation(world: MailWorld
         assert after.id == first_id and after.consecutive_failures == 1
         assert after.fingerprint == Sealer(NEW).fingerprint(URL)
         assert Sealer(NEW).unseal(after.sealed_url) == URL  # resealed with the current key
+
+
+def test_housekeeping_moves_targets_onto_the_current_key_so_the_old_one_can_go(world: MailWorld) -> None:
+    settings = world.app.settings
+    settings.old_secret_keys = SecretStr(OLD)  # rotated: the old key is still listed
+    with session_scope(world.app.engine) as session:
+        owner = repo.create_subscriber(session, email="owner@example.org", now=utc("2026-11-21T09:00:00Z"))
+        target = _add(session, Sealer(OLD), subscriber_id=owner.id)
+        target_id = target.id
+    assert housekeep(world.app, utc("2026-11-22T03:00:00Z")).resealed_chat_targets == 1
+    assert housekeep(world.app, utc("2026-11-23T03:00:00Z")).resealed_chat_targets == 0
+    with session_scope(world.app.engine) as session:
+        row = repo.get_chat_target(session, target_id=target_id)
+        current = Sealer(settings.secret())  # the old key dropped: the target still opens
+        assert current.unseal(row.sealed_url) == URL and row.fingerprint == current.fingerprint(URL)

@@ -56,6 +56,17 @@ def _same(column: Any, value: int | None) -> Any:
     return col(column).is_(None) if value is None else col(column) == value
 
 
+def all_chat_targets(session: Session) -> list[ChatTarget]:
+    return list(session.exec(select(ChatTarget).order_by(col(ChatTarget.id))).all())
+
+
+def reseal_chat_target(session: Session, *, target_id: int, sealed_url: str, fingerprint: str) -> None:
+    row = session.get(ChatTarget, target_id)
+    if row is not None:
+        row.sealed_url, row.fingerprint = sealed_url, fingerprint
+        session.add(row)
+
+
 def get_chat_target(session: Session, *, target_id: int) -> ChatTarget | None:
     return session.get(ChatTarget, target_id, populate_existing=True)
 

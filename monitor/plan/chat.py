@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from db import repo
 from db.models import ChatKind, ChatTarget, DeliveryKind, Subscriber
-from monitor.chatseal import Sealer
+from monitor.chatseal import Sealer, SealError
 from monitor.chaturls import check_url
 from monitor.render.cards import CallCard, Digest
 from monitor.render.chat import ChatMessage, card_items, render_chat
@@ -140,3 +140,25 @@ def copy_operator_alert(
         session, targets=targets, source_kind=ChatKind.OPERATOR, period_key=period_key, title=title,
         body=text.strip(), now=now,
     )  # fmt: skip
+
+
+def reseal_targets(session: Session, setup: ChatSetup | None) -> int:
+    """Move every target sealed under an old secret onto the current one (housekeeping), so an old
+    key can leave CALLWATCH_OLD_SECRET_KEYS without losing a target; the number moved. A target no
+    key opens is left as it is (its copies fail, saying so, until its owner adds it again)."""
+    if setup is None:
+        return 0
+    moved = 0
+    for row in repo.all_chat_targets(session):
+        if row.id is None or setup.sealer.is_current(row.sealed_url):
+            continue
+        try:
+            sealed = setup.sealer.reseal(row.sealed_url)
+        except SealError:
+            continue
+        url = setup.sealer.unseal(sealed)
+        repo.reseal_chat_target(
+            session, target_id=row.id, sealed_url=sealed, fingerprint=setup.sealer.fingerprint(url)
+        )
+        moved += 1
+    return moved
