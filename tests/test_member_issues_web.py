@@ -168,3 +168,24 @@ def test_a_collection_chat_channel_gets_each_issue_with_its_notes(
     assert answer.status_code in (403, 404)
     with session_scope(world.app.engine) as session:
         assert len(repo.chat_targets_of(session, collection_id=collection_id)) == 1
+
+
+def test_without_members_or_channels_there_is_nothing_to_press(world: MailWorld) -> None:
+    http, collection_id, _key = _owned_collection(world)
+    page = _page(world, http, collection_id)
+    assert page.select(f"form[action='/collections/{collection_id}/issues']") == []
+    assert "Nobody would receive it yet" in page.text
+
+
+def test_editors_see_a_name_only_where_the_member_gave_one_and_never_an_address(world: MailWorld) -> None:
+    http, collection_id, key = _owned_collection(world)
+    _join_and_confirm(world, key, ANNA, visible="yes")  # visible, but no name or organisation typed
+    _join_and_confirm(world, key, BORIS, visible="yes", organisation="Boris GmbH")
+    _send(world, http, collection_id)
+    asyncio.run(deliver(world.app))
+    for email in (ANNA, BORIS):
+        with world.http() as member:
+            world.submit(member, link(_issues(world, email)[0], "member/interest"))
+    raw = http.get(f"{world.web}/collections/{collection_id}/members").text
+    assert "Boris GmbH" in raw and ANNA not in raw and BORIS not in raw
+    assert [td.text for td in _page(world, http, collection_id).select("td.interest-count")] == ["2"]

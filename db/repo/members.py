@@ -48,8 +48,8 @@ def join_collection(
 ) -> CollectionMember:
     """The member row for this address (created pending); a member who left asks again as pending.
 
-    A confirmed member's row is returned unchanged but for the choices given (language, name,
-    visibility): asking again must not stop their issues.
+    A confirmed member's row is returned unchanged: anyone can type anyone's address, so asking
+    again neither stops their issues nor changes their choices.
     """
     allowed = {"language", "visible", "display_name", "organisation"}
     if set(values) - allowed:
@@ -57,6 +57,8 @@ def join_collection(
     row = membership(session, collection_id=collection_id, subscriber_id=subscriber_id)
     if row is None:
         row = CollectionMember(collection_id=collection_id, subscriber_id=subscriber_id, joined_at=now)
+    elif row.status == MemberStatus.CONFIRMED:
+        return row
     elif row.status == MemberStatus.LEFT:
         row.status, row.joined_at, row.left_at = MemberStatus.PENDING, now, None
     for key, value in values.items():
@@ -259,18 +261,16 @@ def interest_by_call(session: Session, *, collection_id: int) -> dict[int, tuple
             CollectionMember.visible,
             CollectionMember.display_name,
             CollectionMember.organisation,
-            Subscriber.email,
         )
         .join(CollectionMember, col(CollectionMember.id) == Interest.member_id)
-        .join(Subscriber, col(Subscriber.id) == CollectionMember.subscriber_id)
         .where(Interest.collection_id == collection_id)
         .order_by(col(Interest.created_at), col(Interest.id))
     )
     result: dict[int, tuple[int, list[str]]] = {}
-    for call_id, visible, name, organisation, email in session.exec(query):
+    for call_id, visible, name, organisation in session.exec(query):
         count, names = result.get(call_id, (0, []))
-        if visible:
-            who = name or email
-            names.append(f"{who} ({organisation})" if organisation else who)
+        # Shown as the member typed it; never their address, which they did not agree to show.
+        if visible and (name or organisation):
+            names.append(f"{name} ({organisation})" if name and organisation else name or organisation)
         result[call_id] = (count + 1, names)
     return result
