@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 from bs4 import BeautifulSoup
 
@@ -146,6 +147,17 @@ def test_a_collection_chat_channel_gets_each_issue_with_its_notes(
     assert added.status_code == 303 and "chat=added" in added.headers["location"]
     shown = http.get(page).text
     assert HIDDEN not in shown and f"…{SECRET[-4:]}" in shown
+    with session_scope(world.app.engine) as session:
+        (channel,) = repo.chat_targets_of(session, collection_id=collection_id)
+    # "Send a test message", pressed twice within the minute: one test message, as on the manage page.
+    for _ in range(2):
+        world.web_clock.at += timedelta(seconds=10)
+        tested = world.submit(http, page, action=f"/collections/{collection_id}/chat/{channel.id}/test")
+        assert tested.status_code == 303 and "chat=test" in tested.headers["location"]
+    world.settle()
+    (test_message,) = [json.loads(seen.body) for seen in server.requests_to(PATH)]
+    assert test_message["title"] == "Callwatch test message" and f"/c/{key}" in test_message["message"]
+    server.requests.clear()
 
     _send(world, http, collection_id)
     asyncio.run(deliver(world.app))

@@ -13,6 +13,7 @@ sender after the answer) or see another subscriber's targets.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -58,9 +59,14 @@ STATUS_WORDS = {ChatStatus.ACTIVE: N_("active"), ChatStatus.SUSPENDED: N_("suspe
 
 def chat_section(pages: Pages, request: Request, session: Any, subscriber: Any) -> dict[str, Any]:
     """The manage page's context for the section: the targets (masked), the kinds, the message."""
-    _ = pages.words(request, subscriber)
-    said = request.query_params.get("chat", "")
-    names = dict(KINDS)
+    rows = repo.chat_targets_of(session, subscriber_id=subscriber.id)
+    return section(pages.words(request, subscriber), request.query_params.get("chat", ""), rows, KINDS)
+
+
+def section(words: Any, said: str, rows: Sequence[Any], kinds: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """A "Chat channels" section's context (templates/web/_chat_targets.html), for a subscriber's
+    targets or a collection's: each target masked, the kinds it may ask for, the last result."""
+    _, names = words, dict(kinds)
     targets = [
         {
             "id": row.id,
@@ -70,11 +76,11 @@ def chat_section(pages: Pages, request: Request, session: Any, subscriber: Any) 
             "suspended": row.status == ChatStatus.SUSPENDED,
             "last_error": row.last_error,
         }
-        for row in repo.chat_targets_of(session, subscriber_id=subscriber.id)
+        for row in rows
     ]
     return {
         "chat_targets": targets,
-        "chat_kinds": [(kind.value, _(label)) for kind, label in KINDS],
+        "chat_kinds": [(kind, _(label)) for kind, label in kinds],
         "chat_message": _(SAVED[said]) if said in SAVED else None,
     }
 
@@ -96,9 +102,36 @@ def _back(token: str, what: str) -> RedirectResponse:
     return RedirectResponse(f"/manage/{token}?chat={what}#chat", status_code=303)
 
 
-def _sealer(pages: Pages) -> Sealer:
-    settings = pages.app.settings
-    return Sealer(settings.secret(), settings.old_secrets())
+def store_target(
+    session: Any, pages: Pages, url: str, *, kinds: Sequence[str], subscriber_id: int | None,
+    collection_id: int | None = None,
+) -> str:  # fmt: skip
+    """Check `url` (a supported service, the SSRF guard), seal and store it for its owner; what the
+    page then says: "added", "duplicate" (also a URL stored before a key rotation) or why it was refused."""
+    try:
+        checked = check_url(url)
+        guard_host(checked, allow_private=pages.app.settings.chat_allow_private_hosts)
+    except ChatUrlError as error:
+        return error.code
+    sealer, url = Sealer(pages.app.settings.secret(), pages.app.settings.old_secrets()), checked.url
+    row = repo.add_chat_target(
+        session, subscriber_id=subscriber_id, collection_id=collection_id, sealed_url=sealer.seal(url),
+        fingerprint=sealer.fingerprint(url), known_as=sealer.fingerprints(url)[1:], masked=checked.masked,
+        kinds=kinds, now=pages.app.clock(),
+    )  # fmt: skip
+    return "added" if row is not None else "duplicate"
+
+
+def claim_test(
+    session: Any, pages: Pages, row: Any, words: Any, *, link: str, subscriber_id: int | None
+) -> int:
+    """Claim a test message to an active target: at most one per target and minute."""
+    now, _ = pages.app.clock(), words
+    return claim_chat_copies(
+        session, targets=[row], source_kind="test", period_key=f"{now:%Y-%m-%dT%H:%M}",
+        title=_("Callwatch test message"), body=_("This chat channel will receive your Callwatch messages."),
+        link=link, now=now, subscriber_id=subscriber_id,
+    )  # fmt: skip
 
 
 @router.post("/manage/{token}/chat", response_class=HTMLResponse)
@@ -107,19 +140,8 @@ def add_target(token: str, request: Request, pages: PagesDep, form: AddChatForm)
         kinds = [k for k in form.getlist("kinds") if k in dict(KINDS)]
         if not kinds:
             return _back(token, "kinds")
-        try:
-            checked = check_url(str(form.get("url")))
-            guard_host(checked, allow_private=pages.app.settings.chat_allow_private_hosts)
-        except ChatUrlError as error:
-            return _back(token, error.code)
-        sealer = _sealer(pages)
-        row = repo.add_chat_target(
-            session, subscriber_id=subscriber.id, sealed_url=sealer.seal(checked.url),
-            fingerprint=sealer.fingerprint(checked.url), known_as=sealer.fingerprints(checked.url)[1:],
-            masked=checked.masked, kinds=kinds,
-            now=pages.app.clock(),
-        )  # fmt: skip
-        return _back(token, "added" if row is not None else "duplicate")
+        what = store_target(session, pages, str(form.get("url")), kinds=kinds, subscriber_id=subscriber.id)
+        return _back(token, what)
 
     return pages.acting(request, Purpose.MANAGE, token, work, form)
 
@@ -141,21 +163,9 @@ def test_target(
         row = _own(session, subscriber, target_id)
         if row is None or row.status != ChatStatus.ACTIVE:
             return _back(token, "removed" if row is None else "")
-        now, _ = pages.app.clock(), pages.words(request, subscriber)
-        title = _("Callwatch test message")
-        body = _("This chat channel will receive your Callwatch messages.")
+        words = pages.words(request, subscriber)
         claimed.append(
-            claim_chat_copies(
-                session,
-                targets=[row],
-                source_kind="test",
-                period_key=f"{now:%Y-%m-%dT%H:%M}",  # one test per target and minute
-                title=title,
-                body=body,
-                link=pages.links.browse(),
-                now=now,
-                subscriber_id=subscriber.id,
-            )  # fmt: skip
+            claim_test(session, pages, row, words, link=pages.links.browse(), subscriber_id=subscriber.id)
         )
         return _back(token, "test")
 

@@ -18,12 +18,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from db import repo
 from db.engine import session_scope
 from db.models import ChatKind, ChatStatus
-from monitor.chatseal import Sealer
-from monitor.chaturls import ChatUrlError, check_url, guard_host
-from monitor.plan.chat import claim_chat_copies
 from monitor.render.i18n import N_
 from monitor.web.account import AccountDep, editable, not_found
-from monitor.web.chat_targets import SAVED, STATUS_WORDS
+from monitor.web.chat_targets import claim_test, section, store_target
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.pages import Pages
 
@@ -36,22 +33,9 @@ router = APIRouter(include_in_schema=False)
 
 def chat_section(pages: Pages, request: Request, session: Any, collection: Any) -> dict[str, Any]:
     """The members page's context for the "Chat channels" section (targets masked)."""
-    _ = pages.words(request)
+    rows = repo.chat_targets_of(session, collection_id=collection.id)
     said = request.query_params.get("chat", "")
-    targets = [
-        {
-            "id": row.id, "masked": row.masked, "kinds": _(KINDS[0][1]),
-            "status": _(STATUS_WORDS.get(ChatStatus(row.status), row.status)),
-            "suspended": row.status == ChatStatus.SUSPENDED, "last_error": row.last_error,
-        }
-        for row in repo.chat_targets_of(session, collection_id=collection.id)
-    ]  # fmt: skip
-    return {
-        "chat_targets": targets,
-        "chat_kinds": [(kind.value, _(label)) for kind, label in KINDS],
-        "chat_message": _(SAVED[said]) if said in SAVED else None,
-        "base": f"/collections/{collection.id}",
-    }
+    return section(pages.words(request), said, rows, KINDS) | {"base": f"/collections/{collection.id}"}
 
 
 def _back(collection_id: int, what: str) -> RedirectResponse:
@@ -71,10 +55,6 @@ def _editing(
         return work(session, collection)  # type: ignore[no-any-return]
 
 
-def _sealer(pages: Pages) -> Sealer:
-    return Sealer(pages.app.settings.secret(), pages.app.settings.old_secrets())
-
-
 def _target(session: Any, collection: Any, target_id: int) -> Any:
     row = repo.get_chat_target(session, target_id=target_id)
     return row if row is not None and row.collection_id == collection.id else None
@@ -85,18 +65,9 @@ def add_target(
     collection_id: int, request: Request, pages: PagesDep, account: AccountDep, form: AddChatForm
 ) -> Response:
     def work(session: Any, collection: Any) -> Response:
-        try:
-            checked = check_url(str(form.get("url")))
-            guard_host(checked, allow_private=pages.app.settings.chat_allow_private_hosts)
-        except ChatUrlError as error:
-            return _back(collection_id, error.code)
-        sealer = _sealer(pages)
-        row = repo.add_chat_target(
-            session, subscriber_id=None, collection_id=collection_id, sealed_url=sealer.seal(checked.url),
-            fingerprint=sealer.fingerprint(checked.url), known_as=sealer.fingerprints(checked.url)[1:],
-            masked=checked.masked, kinds=[ChatKind.ISSUE], now=pages.app.clock(),
-        )  # fmt: skip
-        return _back(collection_id, "added" if row is not None else "duplicate")
+        url, kinds = str(form.get("url")), [ChatKind.ISSUE]
+        what = store_target(session, pages, url, kinds=kinds, subscriber_id=None, collection_id=collection_id)
+        return _back(collection_id, what)
 
     return _editing(pages, request, account, collection_id, form, work)
 
@@ -116,19 +87,8 @@ def test_target(
         row = _target(session, collection, target_id)
         if row is None or row.status != ChatStatus.ACTIVE:
             return _back(collection_id, "removed" if row is None else "")
-        now, _ = pages.app.clock(), pages.words(request)
-        claimed.append(
-            claim_chat_copies(
-                session,
-                targets=[row],
-                source_kind="test",
-                period_key=now.isoformat(),
-                title=_("Callwatch test message"),
-                body=_("This chat channel will receive your Callwatch messages."),
-                link=f"{pages.links.base_url}/c/{collection.public_key}",
-                now=now,
-            )  # fmt: skip
-        )
+        link = f"{pages.links.base_url}/c/{collection.public_key}"
+        claimed.append(claim_test(session, pages, row, pages.words(request), link=link, subscriber_id=None))
         return _back(collection_id, "test")
 
     answer = _editing(pages, request, account, collection_id, form, work)
