@@ -284,3 +284,14 @@ def test_erasing_a_member_removes_the_membership_and_the_interest_only(world: Ma
         assert repo.interest_by_call(session, collection_id=collection_id) == {world.call_id("A"): (1, [])}
         assert repo.member_counts(session, collection_id=collection_id)["confirmed"] == 1
         assert repo.get_collection(session, collection_id=collection_id) is not None
+
+
+def test_joining_is_limited_per_client(world: MailWorld) -> None:
+    _, key = _collection(world)
+    with world.http() as http:
+        answers = [_join(world, http, key, f"person{n}@example.org").status_code for n in range(11)]
+        refused = _join(world, http, key, ANNA)
+    assert answers[:10] == [200] * 10 and answers[10] == 429
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+    world.settle()
+    assert world.messages_to(ANNA) == [] and len(world.messages_to("person0@example.org")) == 1

@@ -25,7 +25,7 @@ from monitor.render.i18n import N_, offered_languages
 from monitor.tokens import Purpose, TokenError
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.pages import Pages
-from monitor.web.security import PER_ADDRESS, PER_CLIENT, CheckedForm, retry_after
+from monitor.web.security import PER_ADDRESS, PER_CLIENT, CheckedForm
 
 JoinForm, ConfirmForm, InterestForm = form_for("join"), form_for("member-confirm"), form_for("interest")
 
@@ -52,14 +52,9 @@ def join_page(key: str, request: Request, pages: PagesDep) -> HTMLResponse:
 def join_post(key: str, request: Request, pages: PagesDep, form: JoinForm) -> Response:
     if form.problem:
         return pages.blocked(request, form.problem)
-    now, client = pages.app.clock(), request.client.host if request.client else "unknown"
-    with session_scope(pages.app.engine) as session:
-        wait = pages.limiter.hit(session, PER_CLIENT, client, now=now)
-    if wait is not None:
-        minutes = max(1, round(wait.total_seconds() / 60))
-        return pages.page(
-            request, "too_many", 429, headers={"Retry-After": retry_after(wait)}, minutes=minutes
-        )
+    if (too_many := pages.over_client_limit(request, PER_CLIENT)) is not None:
+        return too_many
+    now = pages.app.clock()
     _ = pages.words(request)
     language = form.get("language") or _.language
     with session_scope(pages.app.engine) as session:

@@ -23,7 +23,7 @@ from monitor.render.templating import Environments
 from monitor.tokens import Purpose, Signer, TokenError
 from monitor.web.forms import choices
 from monitor.web.language import page_language, remember, switcher
-from monitor.web.security import CheckedForm, CsrfGuard, RateLimiter
+from monitor.web.security import CheckedForm, CsrfGuard, Limit, RateLimiter, retry_after
 
 # Pages behind a secret link must not be cached; that they are not framed and do not leak the link
 # in a Referer is monitor.web.headers' (for every page, by path).
@@ -87,6 +87,19 @@ class Pages:
             self.guard.set_cookie(response, cookie)
         remember(request, response)
         return response
+
+    def over_client_limit(
+        self, request: Request, limit: Limit, page: str = "too_many"
+    ) -> HTMLResponse | None:
+        """Count this form's attempt against the client's `limit`, in its own transaction (it counts
+        even when the form is sent back with an error); the 429 page with Retry-After when over it."""
+        client = request.client.host if request.client else "unknown"
+        with session_scope(self.app.engine) as session:
+            wait = self.limiter.hit(session, limit, client, now=self.app.clock())
+        if wait is None:
+            return None
+        minutes = max(1, round(wait.total_seconds() / 60))
+        return self.page(request, page, 429, headers={"Retry-After": retry_after(wait)}, minutes=minutes)
 
     def refused(self, request: Request, error: TokenError) -> HTMLResponse:
         status, _ = 410 if error.expired else 400, self.words(request)

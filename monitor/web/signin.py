@@ -41,7 +41,7 @@ from monitor.web.account import (
 )
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.pages import Pages
-from monitor.web.security import Limit, retry_after
+from monitor.web.security import Limit
 
 SignInForm, LinkForm, AgainForm, SignOutForm = (
     form_for("sign-in"), form_for("sign-in-link"), form_for("sign-in-again"), form_for("sign-out"),
@@ -93,14 +93,10 @@ def sign_in_post(request: Request, pages: PagesDep, form: SignInForm) -> Respons
 
 def _send(request: Request, pages: Pages, address: str, next_path: str) -> Response:
     """Count the attempt, mail a link bound to this browser, answer the same page whatever happened."""
-    app, client = pages.app, request.client.host if request.client else "unknown"
+    if (too_many := pages.over_client_limit(request, PER_CLIENT, page="sign_in_many")) is not None:
+        return too_many
+    app = pages.app
     now = app.clock()
-    with session_scope(app.engine) as session:  # its own transaction: a refused attempt still counts
-        wait = pages.limiter.hit(session, PER_CLIENT, client, now=now)
-    if wait is not None:
-        minutes = max(1, round(wait.total_seconds() / 60))
-        headers = {"Retry-After": retry_after(wait)}
-        return pages.page(request, "sign_in_many", 429, headers=headers, minutes=minutes)
     browser, fresh = browser_for(request)
     with session_scope(app.engine) as session:
         if pages.limiter.hit(session, PER_ADDRESS, address.lower(), now=now) is None:

@@ -34,7 +34,7 @@ from monitor.people.subscriptions import SubscriptionError
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.forms import blank, preferences, profile_input, typed
 from monitor.web.pages import Pages
-from monitor.web.security import PER_ADDRESS, PER_CLIENT, retry_after
+from monitor.web.security import PER_ADDRESS, PER_CLIENT
 
 logger = logging.getLogger(__name__)
 SubscribeForm = form_for("subscribe")
@@ -63,16 +63,10 @@ def subscribe_page(request: Request, pages: PagesDep, track: str = "") -> HTMLRe
 def subscribe_post(request: Request, pages: PagesDep, form: SubscribeForm) -> Response:
     if form.problem:
         return pages.blocked(request, form.problem)
+    if (too_many := pages.over_client_limit(request, PER_CLIENT)) is not None:
+        return too_many
     app = pages.app
-    now, client = app.clock(), request.client.host if request.client else "unknown"
-    # Its own transaction: the attempt counts even when the form is sent back with an error.
-    with session_scope(app.engine) as session:
-        wait = pages.limiter.hit(session, PER_CLIENT, client, now=now)
-    if wait is not None:
-        minutes = max(1, round(wait.total_seconds() / 60))
-        return pages.page(
-            request, "too_many", 429, headers={"Retry-After": retry_after(wait)}, minutes=minutes
-        )
+    now = app.clock()
     values = typed(form)
     with session_scope(app.engine) as session:
         call = _call(session, values["track"])
