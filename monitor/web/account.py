@@ -3,7 +3,8 @@
 Owns the cookies `callwatch_session` (a signed-in browser: HttpOnly, SameSite=Lax, Secure on an
 https site, 30 days) and `callwatch_browser` (a random value set when the sign-in form is posted,
 to which the e-mailed link is bound), `current_account`, and `AccountDep` / `OptionalAccountDep`;
-and who may see a collection's pages (`editable`: its owner and co-editors; others get 404).
+and who may see a collection's pages (`editable`: its owner and co-editors; others get 404;
+`editing` runs an editor's POST behind that check and the form's CSRF check).
 A route that needs an account sends a visitor who has none to /sign-in with 303, carrying the
 page they wanted as `next` (a POST's page is not worth coming back to: they land on their
 collections). Must not: decide what a session is worth (`monitor.people.signin` does).
@@ -113,3 +114,17 @@ def not_found(request: Request, pages: Any) -> HTMLResponse:
     _ = pages.words(request)
     message = _("There is no collection at this address that you can edit.")
     return pages.page(request, "error", 404, title=_("Collection not found"), message=message)
+
+
+def editing(
+    pages: Any, request: Request, account: Subscriber, collection_id: int, form: Any, work: Any
+) -> Any:
+    """An editor's POST: refused when its form failed the CSRF check, 404 when `account` may not edit
+    the collection, else `work(session, collection)`'s answer (the session commits after it)."""
+    if form.problem:
+        return pages.blocked(request, form.problem)
+    with session_scope(pages.app.engine) as session:
+        collection = editable(session, collection_id, account)
+        if collection is None:
+            return not_found(request, pages)
+        return work(session, collection)

@@ -16,10 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from db import repo
-from db.engine import session_scope
 from db.models import ChatKind, ChatStatus
 from monitor.render.i18n import N_
-from monitor.web.account import AccountDep, editable, not_found
+from monitor.web.account import AccountDep, editing
 from monitor.web.chat_targets import claim_test, section, store_target
 from monitor.web.deps import PagesDep, form_for
 from monitor.web.pages import Pages
@@ -42,19 +41,6 @@ def _back(collection_id: int, what: str) -> RedirectResponse:
     return RedirectResponse(f"/collections/{collection_id}/members?chat={what}#chat", status_code=303)
 
 
-def _editing(
-    pages: Pages, request: Request, account: Any, collection_id: int, form: Any, work: Any
-) -> Response:
-    """Run `work(session, collection)` for an editor's form that passed its CSRF check."""
-    if form.problem:
-        return pages.blocked(request, form.problem)
-    with session_scope(pages.app.engine) as session:
-        collection = editable(session, collection_id, account)
-        if collection is None:
-            return not_found(request, pages)
-        return work(session, collection)  # type: ignore[no-any-return]
-
-
 def _target(session: Any, collection: Any, target_id: int) -> Any:
     row = repo.get_chat_target(session, target_id=target_id)
     return row if row is not None and row.collection_id == collection.id else None
@@ -69,7 +55,7 @@ def add_target(
         what = store_target(session, pages, url, kinds=kinds, subscriber_id=None, collection_id=collection_id)
         return _back(collection_id, what)
 
-    return _editing(pages, request, account, collection_id, form, work)
+    return editing(pages, request, account, collection_id, form, work)
 
 
 @router.post("/collections/{collection_id}/chat/{target_id}/test", response_class=HTMLResponse)
@@ -91,7 +77,7 @@ def test_target(
         claimed.append(claim_test(session, pages, row, pages.words(request), link=link, subscriber_id=None))
         return _back(collection_id, "test")
 
-    answer = _editing(pages, request, account, collection_id, form, work)
+    answer = editing(pages, request, account, collection_id, form, work)
     if any(claimed):
         pages.deliver()  # after the claim is committed
     return answer
@@ -111,7 +97,7 @@ def remove_target(
             repo.remove_chat_target(session, target_id=target_id, now=pages.app.clock())
         return _back(collection_id, "removed")
 
-    return _editing(pages, request, account, collection_id, form, work)
+    return editing(pages, request, account, collection_id, form, work)
 
 
 @router.post("/collections/{collection_id}/chat/{target_id}/activate", response_class=HTMLResponse)
@@ -124,4 +110,4 @@ def activate_target(
             repo.reactivate_chat_target(session, target_id=target_id)
         return _back(collection_id, "activated")
 
-    return _editing(pages, request, account, collection_id, form, work)
+    return editing(pages, request, account, collection_id, form, work)

@@ -10,6 +10,8 @@ out meanwhile sends nothing. Must not: write SQL (db.repo) or decide what an iss
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.background import BackgroundTask
@@ -17,7 +19,7 @@ from starlette.background import BackgroundTask
 from db import repo
 from db.engine import session_scope
 from monitor.plan.issues import send_issue
-from monitor.web.account import AccountDep, editable, not_found
+from monitor.web.account import AccountDep, editable, editing, not_found
 from monitor.web.collection_chat import chat_section
 from monitor.web.deps import PagesDep, form_for
 
@@ -67,23 +69,21 @@ def members_page(
 def send_post(
     collection_id: int, request: Request, pages: PagesDep, account: AccountDep, form: SendForm
 ) -> Response:
-    if form.problem:
-        return pages.blocked(request, form.problem)
     number = form.get("number")
-    with session_scope(pages.app.engine) as session:
-        collection = editable(session, collection_id, account)
-        if collection is None:
-            return not_found(request, pages)
+
+    def work(session: Any, collection: Any) -> Response:
         outcome = send_issue(
             session, pages.mail, collection, by=account.id, now=pages.app.clock(),
             expected_number=int(number) if number.isdigit() else -1,
         )  # fmt: skip
-    notice = "sent" if outcome.issue else "nothing" if outcome.reason == "nothing new" else "already"
-    target = f"/collections/{collection_id}/members?notice={notice}&count={outcome.recipients}"
-    response = RedirectResponse(target, status_code=303)
-    if outcome.recipients:
-        response.background = BackgroundTask(pages.deliver)
-    return response
+        notice = "sent" if outcome.issue else "nothing" if outcome.reason == "nothing new" else "already"
+        target = f"/collections/{collection_id}/members?notice={notice}&count={outcome.recipients}"
+        response = RedirectResponse(target, status_code=303)
+        if outcome.recipients:  # sent after the answer, so after the claims are committed
+            response.background = BackgroundTask(pages.deliver)
+        return response
+
+    return editing(pages, request, account, collection_id, form, work)  # type: ignore[no-any-return]
 
 
 def _title(session: object, call_id: int) -> str:
