@@ -259,10 +259,14 @@ def test_each_member_reads_the_issue_in_the_language_they_chose(world: MailWorld
         url = link(confirmation, "member/confirm")
         assert "Potwierdź i zapisz się" in http.get(url).text
         world.submit(http, url)
-    assert _send(world, collection_id) == (1, 1, "")
+    _join_and_confirm(world, key, ANNA)  # in English: the cards are worded per language, not shared
+    assert _send(world, collection_id) == (1, 2, "")
     (issue,) = _issues(world, BORIS)
     assert issue["Subject"] == "Hydrogen SMEs — December, wydanie 1: 2 nabory"
-    assert "Jestem zainteresowany" in issue.get_body(preferencelist=("plain",)).get_content()
+    polish = issue.get_body(preferencelist=("plain",)).get_content()
+    assert "Jestem zainteresowany" in polish and "stycznia 2027" in polish
+    english = _issues(world, ANNA)[0].get_body(preferencelist=("plain",)).get_content()
+    assert "I'm interested" in english and "January 2027" in english and "stycznia" not in english
 
 
 def test_erasing_a_member_removes_the_membership_and_the_interest_only(world: MailWorld) -> None:

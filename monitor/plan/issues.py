@@ -87,20 +87,20 @@ def send_issue(
     )
     if issue is None:
         return IssueOutcome(None, 0, "already sent")
-    sent, after = 0, 0
+    sent, after, cards = 0, 0, CardCache()
     while page := repo.issue_recipients(session, collection_id=collection.id, after_id=after, limit=PAGE):
         for member, subscriber in page:
-            sent += _claim_one(session, mail, collection, issue, member, subscriber, entries, now=now)
+            sent += _claim_one(session, mail, collection, issue, member, subscriber, entries, cards, now=now)
         after = int(page[-1][0].id or 0)
     assert issue.id is not None
     repo.count_recipients(session, issue_id=issue.id, recipients=sent)
-    _copy_to_chat(session, mail, collection, issue, entries, now=now)
+    _copy_to_chat(session, mail, collection, issue, entries, cards, now=now)
     return IssueOutcome(issue, sent)
 
 
 def _copy_to_chat(
     session: Session, mail: MailContext, collection: Collection, issue: CollectionIssue,
-    entries: list[tuple[Any, Any]], *, now: datetime,
+    entries: list[tuple[Any, Any]], cards: CardCache, *, now: datetime,
 ) -> int:  # fmt: skip
     """The issue in the collection's chat channels: its title, each call with its deadline and note,
     and the collection's public page; in the collection's language, Brussels time."""
@@ -110,14 +110,11 @@ def _copy_to_chat(
     ]  # fmt: skip
     if not targets:
         return 0
-    language, tz = collection.language, zone("Europe/Brussels")
-    cards = [
-        call_card(call, tz=tz, now=now, language=language, links=Links(call_page=mail.links.call(call.id)))
-        for _item, call in entries
-    ]
+    language = collection.language
+    worded = cards.get_cards(mail, entries, language, "Europe/Brussels", now)
     items = [
         replace(chat, deadline=" · ".join(part for part in (chat.deadline, item.note) if part) or None)
-        for chat, (item, _call) in zip(card_items(cards, language=language), entries, strict=True)
+        for chat, (item, _call) in zip(card_items(worded, language=language), entries, strict=True)
     ]
     message = render_chat(
         title=issue.subject,
@@ -152,11 +149,12 @@ def _claim_one(
     member: CollectionMember,
     subscriber: Subscriber,
     entries: list[tuple[Any, Any]],
+    cards: CardCache,
     *,
     now: datetime,
 ) -> bool:
     assert member.id is not None and issue.id is not None
-    rendered = render_issue(mail, collection, issue, member, subscriber, entries, now=now)
+    rendered = render_issue(mail, collection, issue, member, subscriber, entries, cards, now=now)
     own_list = OwnList(
         name=collection.name,
         list_key=f"c{collection.id}.collections",
@@ -178,6 +176,20 @@ def _claim_one(
     )
 
 
+class CardCache(dict[tuple[str, str], list[CallCard]]):
+    """An issue's call cards by (language, time zone): worded once for all the members who share them."""
+
+    def get_cards(self, mail: MailContext, entries: list[tuple[Any, Any]], language: str, timezone: str,
+                  now: datetime) -> list[CallCard]:  # fmt: skip
+        if (language, timezone) not in self:
+            self[language, timezone] = [
+                call_card(call, tz=zone(timezone), now=now, language=language,
+                          links=Links(call_page=mail.links.call(call.id), source=call.url))
+                for _item, call in entries
+            ]  # fmt: skip
+        return self[language, timezone]
+
+
 def render_issue(
     mail: MailContext,
     collection: Collection,
@@ -185,26 +197,19 @@ def render_issue(
     member: CollectionMember,
     subscriber: Subscriber,
     entries: list[tuple[Any, Any]],
+    cards: CardCache,
     *,
     now: datetime,
 ) -> Rendered:
-    """One member's e-mail of an issue (also the owner's preview, with any member's links)."""
-    language, tz = member.language or collection.language, zone(subscriber.timezone)
+    """One member's e-mail of an issue: the shared cards, with this member's links."""
+    language = member.language or collection.language
     assert member.id is not None and issue.id is not None
+    worded = cards.get_cards(mail, entries, language, subscriber.timezone, now)
     items = [
-        IssueItem(
-            card=call_card(
-                call,
-                tz=tz,
-                now=now,
-                language=language,
-                links=Links(call_page=mail.links.call(call.id), source=call.url),
-            ),
-            note=item.note,
-            interest_url=mail.links.interest(subscriber, member.id, item.call_id, issue.id),
-        )
-        for item, call in entries
-    ]
+        IssueItem(card=card, note=item.note,
+                  interest_url=mail.links.interest(subscriber, member.id, item.call_id, issue.id))
+        for card, (item, _call) in zip(worded, entries, strict=True)
+    ]  # fmt: skip
     subject = issue_subject(collection, issue.number, len(items), language)
     return mail.renderer.render(
         "collection_issue",

@@ -51,7 +51,7 @@ def members_page(
             for call_id, (count_, names) in sorted(interest.items(), key=lambda pair: -pair[1][0])
         ]
         upcoming = [
-            {"title": _title(session, item.call_id), "note": item.note}
+            {"title": titles[item.call_id], "note": item.note}  # unsent items are among the items
             for item in repo.unsent_items(session, collection_id=collection_id)
         ]
         return pages.page(
