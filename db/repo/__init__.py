@@ -100,7 +100,7 @@ from db.repo.follows import (
 )
 from db.repo.groups import GroupInput, group_inputs, set_groups
 from db.repo.history import changes_since, primary_ids
-from db.repo.leases import LeasedDelivery, lease_due, release_leases
+from db.repo.leases import LeasedDelivery, lease_due, lease_planning, release_leases
 from db.repo.members import (
     confirm_member,
     count_recipients,
@@ -202,9 +202,9 @@ __all__ = [
     "tracked_calls", "dismiss_call", "dismissed_calls", "export_subscriber", "delete_subscriber",
     "reset_feed_tokens", "record_hit", "count_hits", "prune_hits", "claim_period", "LeasedDelivery",
     "delivery_body", "drop_old_messages", "erase_bodies", "skipped_digests", "last_operator_watermark",
-    "unconfirmed_before", "period_claimed", "release_leases", "claimed_periods", "last_covered",
-    "last_watermark", "lease_due", "finish_delivery", "deliveries", "pending_count", "changes_since",
-    "primary_ids", "had_digest", "ShownLog", "shown_log", "record_shown", "confirm_member",
+    "unconfirmed_before", "period_claimed", "release_leases", "lease_planning", "claimed_periods",
+    "last_covered", "last_watermark", "lease_due", "finish_delivery", "deliveries", "pending_count",
+    "changes_since", "primary_ids", "had_digest", "ShownLog", "shown_log", "record_shown", "confirm_member",
     "count_recipients", "interest_by_call", "issue", "issue_period_prefix", "issue_recipients",
     "issues_of", "join_collection", "leave_all_collections", "leave_collection", "member",
     "member_counts", "membership", "next_issue_number", "note_member_confirmation_sent",

@@ -3,7 +3,8 @@
 Owns the lease rules: `lease_due` leases up to n due rows in one statement that reads
 `ix_delivery_due` (on PostgreSQL with `FOR UPDATE SKIP LOCKED`), so two senders never share a row;
 a lease moves the row's due time to its end, so a killed sender's rows are due again once the
-lease runs out; `release_leases` gives back the rows a stopped run never tried.
+lease runs out; `release_leases` gives back the rows a stopped run never tried; `lease_planning`
+hands a page of subscribers to one digest planner among several (transaction-scoped advisory locks).
 
 Must not: decide what is sent or record outcomes (`db.repo.deliveries.finish_delivery`), or commit.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, update
+from sqlalchemy import ARRAY, Integer, any_, cast, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from db.models import Delivery, DeliveryBody, DeliveryStatus, Subscriber
@@ -130,3 +131,32 @@ def release_leases(session: Session, *, ids: Sequence[int], lease_until: datetim
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)
+
+
+# "cwdp" (Callwatch digest planning) in ASCII: the two-key advisory lock space of planning leases,
+# apart from the leader's one-key lock and from the poll locks' space.
+PLANNING_NAMESPACE = 0x63776470
+
+
+def lease_planning(session: Session, *, subscriber_ids: Sequence[int], postgres: bool) -> list[int]:
+    """Which of these subscribers this planner plans now: those no other planner holds.
+
+    PostgreSQL: one transaction-scoped advisory lock per subscriber, taken without waiting, so
+    workers planning at the same time split a page between them, nobody waits, and the locks end
+    with the transaction that claims the digests. Rows are not locked, so a subscriber changing
+    their settings meanwhile never waits for a planner. The caller must read what was already
+    claimed after this call: a planner that got the lock after another committed then sees that
+    claim. SQLite: every id (one worker plans per database file)."""
+    if not postgres or not subscriber_ids:
+        return list(subscriber_ids)
+    # Every element of the array is tried (no LIMIT that could stop the scan half way), so a lock
+    # is held exactly for the ids returned. Keys are 32-bit: two ids sharing one (ids 2**32 apart)
+    # are planned one after the other, by the next run.
+    got = session.exec(  # type: ignore[call-overload]
+        text(
+            "SELECT id FROM unnest(CAST(:ids AS bigint[])) AS id "
+            "WHERE pg_try_advisory_xact_lock(:space, CAST(id % 4294967296 - 2147483648 AS integer))"
+        ),
+        params={"ids": list(subscriber_ids), "space": PLANNING_NAMESPACE},
+    ).all()
+    return sorted(row[0] for row in got)

@@ -65,7 +65,9 @@ def plan_digests(
 
     Subscribers are read `page` at a time, each page planned and claimed in its own transaction:
     memory follows the page, and a crash keeps the pages claimed before it (the rest are planned
-    by the next run, as any unclaimed period is). The calls are loaded once for the whole run."""
+    by the next run, as any unclaimed period is). The calls are loaded once for the whole run.
+    On PostgreSQL several workers may run this at once: each subscriber of a page is planned by
+    the first planner to lease it (`repo.lease_planning`), the others skip it."""
     report, live, after = PlanReport(), None, 0
     while True:
         with session_scope(engine) as session:
@@ -73,12 +75,24 @@ def plan_digests(
             if not subscribers:
                 break
             after = subscribers[-1].id or after
-            chosen = [s for s in subscribers if not only or s.email in only]
+            chosen = _leased(session, [s for s in subscribers if not only or s.email in only])
             due = _due(session, mail, chosen, now=now, report=report)
             if due:
                 live = live or load_calls(session, now=now, semantic=mail.semantic)
                 _build_digests(session, mail, live, due, now=now, report=report)
     return report
+
+
+def _leased(session: Session, subscribers: list[Subscriber]) -> list[Subscriber]:
+    """The subscribers of the page no other planner holds (PostgreSQL: workers share the pages).
+
+    Taken before `_due` reads what is claimed, so a subscriber another planner has just planned
+    is seen as claimed, and one it is planning now is left to it."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ids = set(
+        repo.lease_planning(session, subscriber_ids=[s.id for s in subscribers if s.id], postgres=postgres)
+    )
+    return [s for s in subscribers if s.id in ids]
 
 
 def _due(
