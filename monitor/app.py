@@ -40,6 +40,9 @@ class WorkerDefaults(BaseModel):
     mail_check_seconds: int = Field(default=120, ge=1)
     # How often every worker (active or standing by) sends queued e-mail.
     send_interval_seconds: int = Field(default=30, ge=1)
+    # PostgreSQL: workers standing by plan digests too, every `mail_check_seconds`, sharing the
+    # subscribers with the active worker (each subscriber planned by one of them). SQLite: ignored.
+    share_digest_planning: bool = True
     # A standing-by worker tries to become the active one this often (takeover time after a crash).
     standby_retry_seconds: int = Field(default=15, ge=1)
     # The active worker checks it still holds the leader lock this often (lost database connection).

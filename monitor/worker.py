@@ -16,8 +16,10 @@ The active worker, the holder of the leader lock (monitor.leader), runs these jo
   stops its jobs and stands by again, since another worker may have taken over.
 
 Every worker, active or standing by, sends queued e-mail every `send_interval_seconds`: delivery
-rows are leased one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several workers share
-the sending and a killed worker's message is sent by another after its lease.
+rows are leased in batches (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so several workers share the
+sending and a killed worker's message is sent by another after its lease. On PostgreSQL a worker
+standing by also plans digests every `mail_check_seconds` (`share_digest_planning`): planners
+lease each subscriber for the transaction that claims their digest, so they split the work.
 
 Jobs never overlap themselves (`max_instances=1`, coalesced). Database work runs in a thread so a
 long digest run never stalls polling. Only this module imports APScheduler.
@@ -44,11 +46,12 @@ from db.engine import session_scope
 from monitor.app import App, sync_sources
 from monitor.clock import system_clock
 from monitor.deliver.sender import SendReport, deliver
+from monitor.every import every
 from monitor.leader import LeaderLock
 from monitor.plan.alerts import plan_alerts
-from monitor.plan.chat import chat_setup, reseal_targets
 from monitor.plan.claim import mail_context
 from monitor.plan.digests import plan_digests
+from monitor.plan.housekeeping import Housekeeping, housekeep
 from monitor.plan.operator import plan_operator_alerts
 from monitor.plan.reminders import plan_reminders
 from monitor.plan.report import PlanReport
@@ -69,13 +72,6 @@ class MailRound:
     reminders: PlanReport
     alerts: PlanReport
     operator: PlanReport
-
-
-@dataclass
-class Housekeeping:
-    erased_unconfirmed: int = 0
-    dropped_messages: int = 0
-    resealed_chat_targets: int = 0
 
 
 @dataclass
@@ -104,7 +100,12 @@ class Worker:
         """Send on every worker; lead the scheduler whenever the lock is ours; until `stop` is set."""
         if not await wait_for_database(self.app, stop):
             return
-        sender = asyncio.create_task(self._send_loop(stop))
+        policy, wake = self.policy, self._wake_sender
+        loops = [asyncio.create_task(every(stop, policy.send_interval_seconds, self._sent, name="sending",
+                                           wake=wake))]  # fmt: skip
+        if policy.share_digest_planning and self.app.engine.dialect.name == "postgresql":
+            loops.append(asyncio.create_task(every(stop, policy.mail_check_seconds, self.plan_shared,
+                                                   name="shared digest planning")))  # fmt: skip
         try:
             while not stop.is_set():
                 if not await asyncio.to_thread(self.lock.acquire):
@@ -119,9 +120,8 @@ class Worker:
                     await _wait(stop, self.policy.standby_retry_seconds)
         finally:
             stop.set()
-            self._wake_sender.set()
             with contextlib.suppress(asyncio.CancelledError):
-                await sender
+                await asyncio.gather(*loops)
 
     # ----------------------------------------------------------------------- leading
 
@@ -239,23 +239,21 @@ class Worker:
 
     # ----------------------------------------------------------------------- sending
 
-    async def _send_loop(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                report = await self.send()
-                if report.sent or report.retry or report.failed:
-                    logger.info(
-                        "send: %s sent, %s to retry, %s failed", report.sent, report.retry, report.failed
-                    )
-            except Exception:  # noqa: BLE001 - a bad run must not end the loop; the next one retries
-                logger.exception("sending failed; retrying in %ss", self.policy.send_interval_seconds)
-            self._wake_sender.clear()
-            waker = asyncio.create_task(self._wake_sender.wait())
-            stopped = asyncio.create_task(stop.wait())
-            await asyncio.wait({waker, stopped}, timeout=self.policy.send_interval_seconds,
-                               return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-            for task in (waker, stopped):
-                task.cancel()
+    async def _sent(self) -> None:
+        report = await self.send()
+        if report.sent or report.retry or report.failed:
+            logger.info("send: %s sent, %s to retry, %s failed", report.sent, report.retry, report.failed)
+
+    async def plan_shared(self) -> PlanReport | None:
+        """A worker standing by plans digests too (PostgreSQL: planners share the subscribers)."""
+        if self.state.leading:
+            return None  # the leader's `mail` job plans them
+        done = await asyncio.to_thread(plan_digests, self.app.engine, mail_context(self.app),
+                                       now=self.app.clock())  # fmt: skip
+        if done.claimed:
+            logger.info("mail (standing by): claimed %s digest(s)", done.claimed)
+            self._wake_sender.set()
+        return done
 
     async def send(self) -> SendReport:
         report = await deliver(self.app)
@@ -272,22 +270,6 @@ def plan_mail(app: App, now: datetime) -> MailRound:
         alerts=plan_alerts(engine, mail, now=now),
         operator=plan_operator_alerts(engine, mail, now=now),
     )
-
-
-def housekeep(app: App, now: datetime) -> Housekeeping:
-    """Erase sign-ups never confirmed, drop the bodies of old finished e-mails, reseal chat targets."""
-    policy, done = app.defaults.worker, Housekeeping()
-    with session_scope(app.engine) as session:
-        for subscriber_id in repo.unconfirmed_before(
-            session, before=now - timedelta(days=policy.unconfirmed_retention_days)
-        ):
-            repo.delete_subscriber(session, subscriber_id=subscriber_id)
-            done.erased_unconfirmed += 1
-        done.dropped_messages = repo.drop_old_messages(
-            session, before=now - timedelta(days=policy.message_retention_days)
-        )
-        done.resealed_chat_targets = reseal_targets(session, chat_setup(app.settings))
-    return done
 
 
 def _wall_now() -> datetime:

@@ -16,7 +16,7 @@ from db.engine import session_scope
 from db.models import ChatTarget
 from monitor.chatseal import Sealer
 from monitor.plan.chat import ChatSetup, copy_operator_alert
-from monitor.worker import housekeep
+from monitor.plan.housekeeping import housekeep
 from tests.mailworld import CALLS, MailWorld, utc
 
 OLD, NEW = "old-secret-" + "x" * 32, "new-secret-" + "y" * 32

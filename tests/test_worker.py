@@ -271,7 +271,7 @@ def test_worker_that_loses_its_lock_stops_its_jobs_and_stands_by(fast: MailWorld
 
 
 def test_housekeeping_erases_old_unconfirmed_sign_ups_and_old_message_bodies(world: MailWorld) -> None:
-    from monitor.worker import housekeep
+    from monitor.plan.housekeeping import housekeep
 
     for email, at in (
         ("old@example.org", "2026-10-01T10:00:00Z"),
