@@ -6,10 +6,11 @@ bytes the digest run built, at most 1,000 distinct ones, cycled) sent with aiosm
 connection. Each measured run is a fresh child process, so its peak RSS is the digest run's own
 (target < 300 MB).
 
-With `--set workers=N` (N > 1) one process plans and then N worker processes send at once, sharing
-the queue (as N workers do); the figures are then the wall time per digest and the largest peak RSS
-of any of those processes. `--set floor_messages=M` sends M messages for the floor (default: as
-many as digests) and scales it per message.
+With `--set workers=N` (N > 1) N worker processes run at once, as N workers do: each plans the
+subscribers no other planner holds (PostgreSQL shares them), then sends, all sharing the queue;
+the figures are then the wall time per digest and the largest peak RSS of any of those processes.
+`--set floor_messages=M` sends M messages for the floor (default: as many as digests) and scales it
+per message.
 
     .venv/bin/python bench/digests.py [--size full|tiny] [--db sqlite|postgres] [--runs N]
         [--set subscribers=100000] [--set workers=2] [--set floor_messages=10000]
@@ -24,13 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import data  # noqa: E402
 from bench.common import (  # noqa: E402
     Databases,
     Figure,
@@ -43,6 +42,7 @@ from bench.common import (  # noqa: E402
     ratio,
     size,
 )
+from bench.digest_seed import reset, seed  # noqa: E402
 
 MAIL_FROM = "alerts@callwatch.test"
 
@@ -61,75 +61,16 @@ def environment(url: str, port: int, folder: Path) -> dict[str, str]:
     }  # fmt: skip
 
 
-def seed(url: str, *, calls: int, subscribers: int) -> None:
-    """Open calls and confirmed subscribers with one weekly profile each (Monday 08:00 Brussels)."""
-    from db import repo
-    from db.engine import make_engine, session_scope
-    from db.models import Source
-    from monitor.poll.pipeline import regroup
-
-    now = bench_now()
-    engine = make_engine(url)
-    calls_in = data.call_ins(calls, now=now)
-    with session_scope(engine) as session:
-        session.add(
-            Source(id="bench", name="Bench calls", kind="ft-portal", url="https://x.test/", created_at=now)
-        )
-        session.flush()
-        repo.store_calls(
-            session,
-            source_id="bench",
-            run_id=None,
-            calls=calls_in,
-            complete=False,
-            now=now,
-        )
-        regroup(session)
-    profiles = data.profiles(subscribers, calls_in, seed=17, broad=True)
-    for start in range(0, subscribers, 2000):  # a transaction per 2,000: the session stays small
-        _seed_subscribers(engine, list(enumerate(profiles))[start : start + 2000], now=now)
-    engine.dispose()
-
-
-def _seed_subscribers(engine: Any, batch: list[tuple[int, dict[str, Any]]], *, now: Any) -> None:
-    from db import repo
-    from db.engine import session_scope
-    from db.models import SubscriberStatus
-
-    with session_scope(engine) as session:
-        for index, values in batch:
-            row = repo.create_subscriber(
-                session, email=f"sme{index}@bench.example.eu", now=now, language="en",
-                timezone="Europe/Brussels", digest_weekday=0, digest_hour=8,
-            )  # fmt: skip
-            assert row.id is not None
-            # Confirmed a week before: no digest is owed for a slot that passed before confirmation.
-            confirmed = now - timedelta(days=7)
-            repo.set_status(session, subscriber_id=row.id, status=SubscriberStatus.CONFIRMED, now=confirmed)
-            repo.add_profile(session, subscriber_id=row.id, now=now, frequency="weekly", **values)
-
-
-def reset(url: str) -> None:
-    from sqlalchemy import text
-
-    from db.engine import make_engine
-
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM shown"))  # what the last run's digests listed
-        connection.execute(text("DELETE FROM delivery"))
-    engine.dispose()
-
-
 # --------------------------------------------------------------------------- child processes
 
 
 def child_digest(part: str = "both") -> dict[str, Any]:
-    """One digest run in this (fresh) process: plan every due digest, then send them all
-    (`part` "plan" or "send": only that half, for runs with several sending workers)."""
+    """One digest run in this (fresh) process: plan every due digest, then send them all.
+
+    `part` "shared": one of several workers (`--set workers=N`): plan the subscribers no other
+    planner holds (they share them on PostgreSQL), then send until every planner is done and
+    the queue is empty, as workers running side by side do."""
     from monitor.app import build_app
-    from monitor.deliver.configured import transport_for
-    from monitor.deliver.sender import send_due
     from monitor.plan.claim import mail_context
     from monitor.plan.digests import plan_digests
     from monitor.settings import load_settings
@@ -138,48 +79,61 @@ def child_digest(part: str = "both") -> dict[str, Any]:
     app = build_app(load_settings())
     app.clock = lambda: now
     start = time.perf_counter()
-    claimed = empty = 0
-    if part != "send":
-        plan = plan_digests(app.engine, mail_context(app), now=now)
-        claimed, empty = plan.claimed, plan.empty
+    plan = plan_digests(app.engine, mail_context(app), now=now)
     planned = time.perf_counter()
-
-    async def send() -> Any:
-        async with transport_for(app.settings) as transport:
-            return await send_due(app.engine, transport, clock=lambda: now, mail=app.defaults.mail)
-
-    report = asyncio.run(send()) if part != "plan" else None
+    if part == "shared":
+        Path(os.environ["BENCH_PLANNED_DIR"], str(os.getpid())).touch()
+    sent, failed = asyncio.run(_send_all(app, now, shared=part == "shared"))
     end = time.perf_counter()
     return {
-        "seconds": end - start, "plan_s": planned - start, "send_s": end - planned, "claimed": claimed,
-        "empty": empty, "sent": report.sent if report else 0,
-        "failed": report.failed + report.retry if report else 0, "peak_rss_mb": peak_rss_mb(),
+        "seconds": end - start, "plan_s": planned - start, "send_s": end - planned, "claimed": plan.claimed,
+        "empty": plan.empty, "sent": sent, "failed": failed, "peak_rss_mb": peak_rss_mb(),
     }  # fmt: skip
 
 
+async def _send_all(app: Any, now: Any, *, shared: bool) -> tuple[int, int]:
+    """Send what is due; when `shared`, again until every planner is done and nothing is due."""
+    from monitor.deliver.configured import transport_for
+    from monitor.deliver.sender import send_due
+
+    sent = failed = 0
+    async with transport_for(app.settings) as transport:
+        while True:
+            report = await send_due(app.engine, transport, clock=lambda: now, mail=app.defaults.mail)
+            sent, failed = sent + report.sent, failed + report.failed + report.retry
+            if not shared:
+                return sent, failed
+            done = len(os.listdir(os.environ["BENCH_PLANNED_DIR"])) >= int(os.environ["BENCH_WORKERS"])
+            if not report.sent:
+                if done:  # every planner has claimed; what is left is leased by another sender
+                    return sent, failed
+                await asyncio.sleep(0.5)  # the other planners are still claiming
+
+
 def workers_run(env: dict[str, str], workers: int) -> dict[str, Any]:
-    """One planning process, then `workers` sending processes at once sharing the queue."""
+    """`workers` processes at once, each planning the subscribers no other holds, then sending."""
     start = time.perf_counter()
-    plan = run_child("digest", env, "plan")
-    sending = time.perf_counter()
-    procs = [
-        subprocess.Popen([sys.executable, __file__, "--child", "digest", "send"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(workers)
-    ]  # fmt: skip
-    senders = []
-    for proc in procs:
-        out, err = proc.communicate()
-        if proc.returncode != 0:
-            raise RuntimeError(f"send child failed:\n{err[-3000:]}")
-        senders.append(json.loads(out.strip().splitlines()[-1]))
+    with tempfile.TemporaryDirectory() as planned:
+        env = env | {"BENCH_PLANNED_DIR": planned, "BENCH_WORKERS": str(workers)}
+        procs = [
+            subprocess.Popen([sys.executable, __file__, "--child", "digest", "shared"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(workers)
+        ]  # fmt: skip
+        found = []
+        for proc in procs:
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                raise RuntimeError(f"digest child failed:\n{err[-3000:]}")
+            found.append(json.loads(out.strip().splitlines()[-1]))
     end = time.perf_counter()
     return {
-        "seconds": end - start, "plan_s": plan["plan_s"], "send_s": end - sending, "claimed": plan["claimed"],
-        "empty": plan["empty"], "sent": sum(s["sent"] for s in senders),
-        "failed": sum(s["failed"] for s in senders), "sent_by_worker": [s["sent"] for s in senders],
-        "peak_rss_mb": max([plan["peak_rss_mb"], *(s["peak_rss_mb"] for s in senders)]),
-        "peak_rss_by_process": [plan["peak_rss_mb"], *(s["peak_rss_mb"] for s in senders)],
+        "seconds": end - start, "plan_s": max(f["plan_s"] for f in found),
+        "send_s": end - start - max(f["plan_s"] for f in found), "claimed": sum(f["claimed"] for f in found),
+        "empty": sum(f["empty"] for f in found), "sent": sum(f["sent"] for f in found),
+        "failed": sum(f["failed"] for f in found), "claimed_by_worker": [f["claimed"] for f in found],
+        "sent_by_worker": [f["sent"] for f in found], "peak_rss_mb": max(f["peak_rss_mb"] for f in found),
+        "peak_rss_by_process": [f["peak_rss_mb"] for f in found],
     }  # fmt: skip
 
 
@@ -300,7 +254,7 @@ def main() -> None:
     ))  # fmt: skip
     memory = Stats([run["peak_rss_mb"] for run in digests], "MB")
     result.add(Figure(
-        "Peak RSS of the digest process" + (f" (largest of {workers + 1} processes)" if workers > 1 else ""),
+        "Peak RSS of the digest process" + (f" (largest of {workers} processes)" if workers > 1 else ""),
         memory,
         "peak RSS of the aiosmtplib-only process (holds every message)",
         Stats([run["peak_rss_mb"] for run in floors], "MB"), target="< 300 MB", met=max(memory.values) < 300,
