@@ -46,10 +46,10 @@ class Corpus:
         totals = dict.fromkeys(FIELD_WEIGHTS, 0)
         for prep in prepared:
             for field in prep.fields:
-                stems.update(field.first_at)
+                stems.update(field.stem_vocabulary)
                 totals[field.name] += len(field)
             if prep.language in COMPOUNDING:
-                compound.update(key for field in prep.fields[:MATCH_FIELDS] for key in field.first_at)
+                compound.update(key for field in prep.fields[:MATCH_FIELDS] for key in field.stem_vocabulary)
         self.languages = frozenset(prep.language for prep in prepared)
         self.lexicon = Lexicon(stems, compound)
         self.average = {name: max(total / max(self.size, 1), 1.0) for name, total in totals.items()}

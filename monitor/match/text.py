@@ -1,8 +1,8 @@
 """Keywords and excluded words found in a call's texts: by stem, on word boundaries.
 
-Owns the parsed term (`Term`), a call's text split into words and stems (`Field`), the search
-itself (`find_all`, `find_places`), and the evidence cut from a text around what was found
-(`sentence_of`, `trim`).
+Owns the parsed term (`Term`), the search itself in a call's text split into words and stems
+(`find_all`, `find_places`; the split text, `Field`, is `monitor.match.field`'s), and the evidence
+cut from a text around what was found (`sentence_of`, `trim`).
 
 Rules. A keyword is found when each of its words is found as the same word (see
 `monitor.match.stems`: the same stem in the text's language, near forms, compound parts), ignoring
@@ -30,9 +30,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.match.bits import bits_of
-from monitor.match.stems import Lexicon, stem, stem_words
-from monitor.normalise.vocab import fold, fold_chars
+from monitor.match.field import Field as Field
+from monitor.match.field import fold_word, join_key
+from monitor.match.field import split_field as split_field
+from monitor.match.stems import Lexicon, stem
 
 EVIDENCE_CHARS = 200
 NEAR_WORDS = 6  # how far apart the words of a loose keyword may be ("construction … circularity")
@@ -40,16 +41,7 @@ _QUOTES = "\"\u201c\u201d\u201e'"
 
 _SPLIT_WORDS = re.compile(r"(\w+)")
 _WORD = re.compile(r"\w+")
-_LOOSE_JOIN = re.compile(r"[\s*\"\u201c\u201d\u201e-]+")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
-
-_fold_word = functools.lru_cache(maxsize=200_000)(fold)
-
-
-@functools.lru_cache(maxsize=4096)
-def _join_key(separator: str) -> str:
-    """What must separate two words of a phrase: "" for spaces and hyphens, else the punctuation."""
-    return _LOOSE_JOIN.sub("", fold_chars(separator))
 
 
 @dataclass(frozen=True)
@@ -75,21 +67,16 @@ def parse_term(text: str) -> Term | None:
     """A keyword or excluded word split into words; None when it has no word."""
     parts = _SPLIT_WORDS.split(unicodedata.normalize("NFC", text.strip()))
     raw = tuple(parts[1::2])
-    words = tuple(_fold_word(word) for word in raw)
+    words = tuple(fold_word(word) for word in raw)
     if not words or not all(words):
         return None
     prefix = tuple(after.startswith("*") for after in parts[2::2])
-    joins = ("", *(_join_key(between) for between in parts[2:-1:2]))
+    joins = ("", *(join_key(between) for between in parts[2:-1:2]))
     acronym = tuple(_is_acronym(word) for word in raw)
     quoted = text.strip()[:1] in _QUOTES
     loose = len(words) > 1 and not quoted and all(not between.strip() for between in parts[2:-1:2])
     text = text.strip().strip(_QUOTES).strip()
     return Term(text=text, words=words, raw=raw, prefix=prefix, acronym=acronym, joins=joins, loose=loose)
-
-
-def _in_capitals(word: str) -> bool:
-    """ "AI", "SMEs" (an acronym's plural keeps its small s)."""
-    return word.isupper() or (len(word) > 2 and word[-1] == "s" and word[:-1].isupper())
 
 
 def _is_acronym(word: str) -> bool:
@@ -104,44 +91,6 @@ def parse_terms(texts: Iterable[str]) -> tuple[Term, ...]:
         if term is not None:
             terms.setdefault(term.key, term)
     return tuple(terms.values())
-
-
-@dataclass(frozen=True)
-class Field:
-    """One searchable text of a call, split into folded words and their stems."""
-
-    name: str
-    text: str
-    words: tuple[str, ...]  # folded, as written
-    stems: tuple[str, ...]  # folded stems in the call's language
-    joins: tuple[str, ...]  # join key before each word
-    # stem -> its first position. Ints, not lists of positions: thousands of prepared calls would
-    # otherwise hold millions of small lists, which Python's garbage collector scans again and again.
-    first_at: dict[str, int]
-    vocabulary: tuple[str, ...]  # the distinct folded words, sorted: "prefix*" is found by bisection
-    # Positions of the words written in capitals (for acronyms), as the bits of an int: a set of
-    # ints would cost more than the words themselves in 5,000 prepared calls.
-    capitals: int
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    def in_capitals(self, position: int) -> bool:
-        return bool(self.capitals >> position & 1)
-
-
-def split_field(name: str, text: str, language: str, *, max_words: int | None = None) -> Field:
-    """A text of a call split into words and stems, ready to search (cut after `max_words`)."""
-    text = unicodedata.normalize("NFC", text)
-    parts = _SPLIT_WORDS.split(text)
-    raw = parts[1::2][:max_words] if max_words else parts[1::2]
-    words = tuple(map(_fold_word, raw))
-    stems = stem_words(raw, language)
-    joins = tuple(map(_join_key, parts[0 : 2 * len(raw) : 2]))
-    # Built from the end, so the earliest position of a stem is the one kept.
-    first_at = dict(zip(reversed(stems), range(len(stems) - 1, -1, -1), strict=True))
-    capitals = bits_of(i for i, word in enumerate(raw) if _in_capitals(word))
-    return Field(name, text, words, stems, joins, first_at, tuple(sorted(set(words))), capitals)
 
 
 # A term's words resolved against a lexicon for one language: the stems each word may take, or
@@ -160,41 +109,39 @@ def term_keys(term: Term, language: str, lexicon: Lexicon) -> Keys:
 def _starts(keys: Keys, field: Field) -> list[int]:
     first = keys[0]
     if isinstance(first, str):  # a prefix: the field's words that start with it, then where they are
-        at = end = bisect.bisect_left(field.vocabulary, first)
-        while end < len(field.vocabulary) and field.vocabulary[end].startswith(first):
-            end += 1
-        return _positions(field.words, field.vocabulary[at:end])
-    return _positions(field.stems, first, field.first_at)
+        return _positions(field.word_ids, field.word_range(first))
+    return _positions(field.stem_ids, (field.stem_id(key) for key in first))
 
 
-def _positions(items: tuple[str, ...], wanted: Any, first_at: dict[str, int] | None = None) -> list[int]:
+def _positions(ids: Sequence[int], wanted: Iterable[int | None]) -> list[int]:
+    """Every position of `ids` holding one of `wanted` (None: a value the field does not hold)."""
     starts: list[int] = []
     for key in wanted:
-        at = first_at.get(key) if first_at is not None else _index(items, key, 0)
+        at = None if key is None else _index(ids, key, 0)
         while at is not None:
             starts.append(at)
-            at = _index(items, key, at + 1)
+            at = _index(ids, key, at + 1)  # type: ignore[arg-type]
     return sorted(starts)
 
 
-def _index(items: tuple[str, ...], key: str, start: int) -> int | None:
+def _index(ids: Sequence[int], key: int, start: int) -> int | None:
     try:
-        return items.index(key, start)
+        return ids.index(key, start)
     except ValueError:
         return None
 
 
 def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:
-    if start + len(keys) > len(field.words):
+    if start + len(keys) > len(field):
         return False
     for k in range(1, len(keys)):
-        if field.joins[start + k] != term.joins[k]:
+        if field.join(start + k) != term.joins[k]:
             return False
         wanted = keys[k]
         if isinstance(wanted, str):
-            if not field.words[start + k].startswith(wanted):
+            if not field.word(start + k).startswith(wanted):
                 return False
-        elif field.stems[start + k] not in wanted:
+        elif field.stem(start + k) not in wanted:
             return False
     return True
 
@@ -204,7 +151,7 @@ def _present(keys: Keys, field: Field) -> bool:
     if isinstance(first, str):
         at = bisect.bisect_left(field.vocabulary, first)
         return at < len(field.vocabulary) and field.vocabulary[at].startswith(first)
-    return not field.first_at.keys().isdisjoint(first)
+    return field.has_stem(first)
 
 
 def find_all(term: Term, keys: Keys, field: Field) -> list[int]:

@@ -1,0 +1,119 @@
+"""One searchable text of a call split into words, stems and join marks, stored compactly.
+
+Owns `Field` and `split_field`, and the folding of one word and of what separates two words
+(`fold_word`, `join_key`), which keywords are split with too (`monitor.match.text`).
+
+Storage. 5,000 prepared calls hold millions of word positions: a tuple of str per field costs 8
+bytes a position for each of words, stems and join marks, and a dict of first positions ~40 bytes
+a distinct stem. So a field keeps each of them as the sorted tuple of its distinct values and, per
+position, the index of the value in it, in an `array` of 1, 2 or 4 bytes (a field of fewer than
+256 distinct values needs 1 byte a position); a stem's positions are found by `array.index`.
+
+Must not: know about calls, profiles or keywords (texts come in), do I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import unicodedata
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from monitor.match.bits import bits_of
+from monitor.match.stems import stem_words
+from monitor.normalise.vocab import fold, fold_chars
+
+_SPLIT_WORDS = re.compile(r"(\w+)")
+_LOOSE_JOIN = re.compile(r"[\s*\"\u201c\u201d\u201e-]+")
+
+fold_word = functools.lru_cache(maxsize=200_000)(fold)
+
+
+@functools.lru_cache(maxsize=4096)
+def join_key(separator: str) -> str:
+    """What must separate two words of a phrase: "" for spaces and hyphens, else the punctuation."""
+    return _LOOSE_JOIN.sub("", fold_chars(separator))
+
+
+@dataclass(frozen=True)
+class Field:
+    """One searchable text of a call: at each word position, the index of its folded word in
+    `vocabulary`, of its stem (in the call's language) in `stem_vocabulary`, and of the join key
+    before it in `join_keys` (see the module's docstring: why indexes)."""
+
+    name: str
+    text: str
+    vocabulary: tuple[str, ...]  # the distinct folded words, sorted: "prefix*" is found by bisection
+    stem_vocabulary: tuple[str, ...]  # the distinct stems, sorted: a stem is found by bisection
+    join_keys: tuple[str, ...]  # the distinct join keys, sorted
+    word_ids: array  # type: ignore[type-arg]
+    stem_ids: array  # type: ignore[type-arg]
+    join_ids: array  # type: ignore[type-arg]
+    # Positions of the words written in capitals (for acronyms), as the bits of an int: a set of
+    # ints would cost more than the words themselves in 5,000 prepared calls.
+    capitals: int
+
+    def __len__(self) -> int:
+        return len(self.word_ids)
+
+    def in_capitals(self, position: int) -> bool:
+        return bool(self.capitals >> position & 1)
+
+    def word(self, position: int) -> str:
+        """The folded word at `position`."""
+        return self.vocabulary[self.word_ids[position]]
+
+    def stem(self, position: int) -> str:
+        """The stem of the word at `position`."""
+        return self.stem_vocabulary[self.stem_ids[position]]
+
+    def join(self, position: int) -> str:
+        """The join key before the word at `position` ("" before the first)."""
+        return self.join_keys[self.join_ids[position]]
+
+    def stem_id(self, key: str) -> int | None:
+        """The index of the stem `key` in `stem_vocabulary`, None when the field does not hold it."""
+        at = bisect.bisect_left(self.stem_vocabulary, key)
+        return at if at < len(self.stem_vocabulary) and self.stem_vocabulary[at] == key else None
+
+    def has_stem(self, keys: Iterator[str] | Sequence[str] | frozenset[str]) -> bool:
+        """Whether the field holds any of the stems `keys`."""
+        return any(self.stem_id(key) is not None for key in keys)
+
+    def word_range(self, prefix: str) -> range:
+        """The indexes in `vocabulary` of the words starting with `prefix`."""
+        at = end = bisect.bisect_left(self.vocabulary, prefix)
+        while end < len(self.vocabulary) and self.vocabulary[end].startswith(prefix):
+            end += 1
+        return range(at, end)
+
+
+def split_field(name: str, text: str, language: str, *, max_words: int | None = None) -> Field:
+    """A text of a call split into words and stems, ready to search (cut after `max_words`)."""
+    text = unicodedata.normalize("NFC", text)
+    parts = _SPLIT_WORDS.split(text)
+    raw = parts[1::2][:max_words] if max_words else parts[1::2]
+    words = list(map(fold_word, raw))
+    stems = stem_words(raw, language)
+    joins = list(map(join_key, parts[0 : 2 * len(raw) : 2]))
+    capitals = bits_of(i for i, word in enumerate(raw) if _in_capitals(word))
+    vocabulary, word_ids = _indexed(words)
+    stem_vocabulary, stem_ids = _indexed(stems)
+    join_keys, join_ids = _indexed(joins)
+    return Field(name, text, vocabulary, stem_vocabulary, join_keys, word_ids, stem_ids, join_ids, capitals)
+
+
+def _indexed(values: Sequence[str]) -> tuple[tuple[str, ...], array]:  # type: ignore[type-arg]
+    """The distinct values, sorted, and each value's index among them, in the smallest array."""
+    distinct = tuple(sorted(set(values)))
+    index = {value: at for at, value in enumerate(distinct)}
+    code = "B" if len(distinct) <= 1 << 8 else "H" if len(distinct) <= 1 << 16 else "I"
+    return distinct, array(code, map(index.__getitem__, values))
+
+
+def _in_capitals(word: str) -> bool:
+    """ "AI", "SMEs" (an acronym's plural keeps its small s)."""
+    return word.isupper() or (len(word) > 2 and word[-1] == "s" and word[:-1].isupper())
