@@ -13,6 +13,7 @@ Must not: change the call it reads, do I/O or read the clock (`now` comes in).
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -95,8 +96,7 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
         next_deadline=ahead,
         days=days_until(ahead, now),
         fields=_fields(call, language),
-        # Interned: 5,000 calls naming the 27 member states share one "DE" instead of 5,000 copies.
-        countries=frozenset(sys.intern(code.upper()) for code in attr(call, "countries") or ()),
+        countries=_countries(tuple(attr(call, "countries") or ())),
         org_types=org_types,
         org_accepts=frozenset(accepts),
         org_exclusive=attr(call, "org_types_exclusive") is True,
@@ -106,6 +106,12 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
         budget=_budget_range(call),
         currency=(attr(call, "budget_currency") or "").upper() or None,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _countries(codes: tuple[str, ...]) -> frozenset[str]:
+    # Shared: 5,000 calls naming the same 27 member states hold one set (and one "DE"), not 5,000.
+    return frozenset(sys.intern(code.upper()) for code in codes)
 
 
 def attr(call: Any, name: str) -> Any:
