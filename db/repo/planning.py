@@ -3,13 +3,16 @@ the calls digests are planned from without the columns digests never show.
 
 Owns: `confirmed_page` (keyset paging by id, so planning holds one page of subscribers at a time)
 and `planning_calls` (the merged view of every call, the calls and order
-`db.repo.reads.search_calls(status="all")` gives, with the HTML columns never read).
+`db.repo.reads.search_calls(status="all")` gives, with the HTML columns never read, of `extra`
+only the keys calls are shown with, and the codes of list columns shared between calls).
 Must not: write anything, or decide what is due or listed (`monitor.plan` does).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,6 +24,13 @@ from monitor.model.view import LogicalCall, merge
 
 # Digests show a call's text summary only: its HTML versions are the largest columns there are.
 UNSHOWN = ("summary_html", "conditions_html")
+# What of a record's `extra` (a source's leftovers, 2 kB and 25 objects a call) a call is shown
+# or dated with: the deadline wording nobody could read (`unread_deadline_text`), its time zone.
+EXTRA_SHOWN = ("deadline_text", "time_zone")
+# Lists of codes ("DE", "sme"): 5,000 calls naming the 27 member states share one "DE".
+CODES = ("countries", "country_groups", "org_types", "ecosystems")
+# Rows are read a batch at a time: each row is slimmed before the next batch is read.
+BATCH = 500
 
 
 def confirmed_page(session: Session, *, after_id: int, limit: int) -> Sequence[Subscriber]:
@@ -34,13 +44,17 @@ def confirmed_page(session: Session, *, after_id: int, limit: int) -> Sequence[S
 def planning_calls(session: Session) -> list[LogicalCall]:
     """Every call as users see it, soonest deadline first, `UNSHOWN` columns read as None.
 
-    The rows are for matching and cards only: the None is set as the loaded value, so nothing
-    is read for it later and nothing would be written back."""
+    The rows are for matching and cards only: the None (and the slimmed `extra`) is set as the
+    loaded value, so nothing is read for it later and nothing would be written back."""
     query = select(Call).options(*(defer(getattr(Call, name)) for name in UNSHOWN))
-    rows = session.exec(query.order_by(col(Call.id))).all()
-    for row in rows:
+    rows = []
+    for row in session.exec(query.order_by(col(Call.id)).execution_options(yield_per=BATCH)):
         for name in UNSHOWN:
             set_committed_value(row, name, None)
+        set_committed_value(row, "extra", {k: v for k, v in (row.extra or {}).items() if k in EXTRA_SHOWN})
+        for name in CODES:
+            set_committed_value(row, name, _interned(getattr(row, name)))
+        rows.append(row)
     members = grouped_members(session, rows)
     found = [merge(group) for group in members.values()]
     # search_calls' order: soonest deadline first, calls without one last.
@@ -48,3 +62,7 @@ def planning_calls(session: Session) -> list[LogicalCall]:
         key=lambda c: (c.next_deadline_at is None, c.next_deadline_at or c.primary.first_seen_at, c.id)
     )
     return found
+
+
+def _interned(values: list[Any] | None) -> list[Any] | None:
+    return [sys.intern(v) if isinstance(v, str) else v for v in values] if values else values
