@@ -109,26 +109,8 @@ def term_keys(term: Term, language: str, lexicon: Lexicon) -> Keys:
 def _starts(keys: Keys, field: Field) -> list[int]:
     first = keys[0]
     if isinstance(first, str):  # a prefix: the field's words that start with it, then where they are
-        return _positions(field.word_ids, field.word_range(first))
-    return _positions(field.stem_ids, (field.stem_id(key) for key in first))
-
-
-def _positions(ids: Sequence[int], wanted: Iterable[int | None]) -> list[int]:
-    """Every position of `ids` holding one of `wanted` (None: a value the field does not hold)."""
-    starts: list[int] = []
-    for key in wanted:
-        at = None if key is None else _index(ids, key, 0)
-        while at is not None:
-            starts.append(at)
-            at = _index(ids, key, at + 1)  # type: ignore[arg-type]
-    return sorted(starts)
-
-
-def _index(ids: Sequence[int], key: int, start: int) -> int | None:
-    try:
-        return ids.index(key, start)
-    except ValueError:
-        return None
+        return field.prefix_positions(first)
+    return field.stem_positions(first)
 
 
 def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:
