@@ -4,7 +4,7 @@ the calls digests are planned from without the columns digests never show.
 Owns: `confirmed_page` (keyset paging by id, so planning holds one page of subscribers at a time)
 and `planning_calls` (the merged view of every call, the calls and order
 `db.repo.reads.search_calls(status="all")` gives, with the HTML columns never read, of `extra`
-only the keys calls are shown with, and the codes of list columns shared between calls).
+only the keys calls are shown with, and the short texts calls repeat shared between them).
 Must not: write anything, or decide what is due or listed (`monitor.plan` does).
 """
 
@@ -27,8 +27,14 @@ UNSHOWN = ("summary_html", "conditions_html")
 # What of a record's `extra` (a source's leftovers, 2 kB and 25 objects a call) a call is shown
 # or dated with: the deadline wording nobody could read (`unread_deadline_text`), its time zone.
 EXTRA_SHOWN = ("deadline_text", "time_zone")
-# Lists of codes ("DE", "sme"): 5,000 calls naming the 27 member states share one "DE".
-CODES = ("countries", "country_groups", "org_types", "ecosystems")
+# Texts many calls repeat (a source's programme, type of action, country wording; codes such as
+# "DE" in lists): interned, 5,000 calls naming the 27 member states share one "DE".
+SHARED = (
+    "status", "status_hint", "deadline_model", "funding_type", "type_of_action", "programme",
+    "programme_code", "parent_title", "parent_identifier", "language", "source_id", "budget_currency",
+    "countries_text", "org_types_text", "budget_text",
+)  # fmt: skip
+SHARED_LISTS = ("countries", "country_groups", "org_types", "ecosystems", "keywords")
 # Rows are read a batch at a time: each row is slimmed before the next batch is read.
 BATCH = 500
 
@@ -52,8 +58,10 @@ def planning_calls(session: Session) -> list[LogicalCall]:
         for name in UNSHOWN:
             set_committed_value(row, name, None)
         set_committed_value(row, "extra", {k: v for k, v in (row.extra or {}).items() if k in EXTRA_SHOWN})
-        for name in CODES:
+        for name in SHARED:
             set_committed_value(row, name, _interned(getattr(row, name)))
+        for name in SHARED_LISTS:
+            set_committed_value(row, name, _all_interned(getattr(row, name)))
         rows.append(row)
     members = grouped_members(session, rows)
     found = [merge(group) for group in members.values()]
@@ -64,5 +72,10 @@ def planning_calls(session: Session) -> list[LogicalCall]:
     return found
 
 
-def _interned(values: list[Any] | None) -> list[Any] | None:
-    return [sys.intern(v) if isinstance(v, str) else v for v in values] if values else values
+def _interned(value: Any) -> Any:
+    # sys.intern takes only exact str (not an enum's value of a str subclass).
+    return sys.intern(value) if type(value) is str else value
+
+
+def _all_interned(values: list[Any] | None) -> list[Any] | None:
+    return [_interned(v) for v in values] if values else values
