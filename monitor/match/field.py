@@ -52,7 +52,7 @@ class Field:
     vocabulary: tuple[str, ...]  # the distinct folded words, sorted: "prefix*" is found by bisection
     stem_vocabulary: tuple[str, ...]  # the distinct stems, sorted: a stem is found by bisection
     join_keys: tuple[str, ...]  # the distinct join keys, sorted
-    ids: array  # type: ignore[type-arg]
+    ids: array[int]
     # Positions of the words written in capitals (for acronyms), as the bits of an int: a set of
     # ints would cost more than the words themselves in 5,000 prepared calls.
     capitals: int
@@ -105,13 +105,13 @@ class Field:
         end = part + len(self)
         for key in wanted:
             at = None if key is None else _index(self.ids, key, part, end)
-            while at is not None:
+            while at is not None and key is not None:
                 starts.append(at - part)
-                at = _index(self.ids, key, at + 1, end)  # type: ignore[arg-type]
+                at = _index(self.ids, key, at + 1, end)
         return sorted(starts)
 
 
-def _index(ids: array, key: int, start: int, end: int) -> int | None:  # type: ignore[type-arg]
+def _index(ids: array[int], key: int, start: int, end: int) -> int | None:
     try:
         return ids.index(key, start, end)
     except ValueError:
