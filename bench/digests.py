@@ -42,7 +42,7 @@ from bench.common import (  # noqa: E402
     ratio,
     size,
 )
-from bench.digest_seed import reset, seed  # noqa: E402
+from bench.seed import reset, seed  # noqa: E402
 
 MAIL_FROM = "alerts@callwatch.test"
 

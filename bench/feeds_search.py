@@ -32,30 +32,15 @@ import httpx  # noqa: E402
 
 from bench import data  # noqa: E402
 from bench.common import Databases, Figure, Result, Stats, arguments, bench_now, log, percentile, size  # noqa: E402
+from bench.seed import store_bench_calls  # noqa: E402
 
 
 def seed(url: str, count: int) -> None:
-    from db import repo
-    from db.engine import make_engine, session_scope
-    from db.models import Source
-    from monitor.poll.pipeline import regroup
+    from db.engine import make_engine
 
     now = bench_now()
     engine = make_engine(url)
-    with session_scope(engine) as session:
-        session.add(
-            Source(id="bench", name="Bench calls", kind="ft-portal", url="https://x.test/", created_at=now)
-        )
-        session.flush()
-        repo.store_calls(
-            session,
-            source_id="bench",
-            run_id=None,
-            calls=data.call_ins(count, now=now),
-            complete=False,
-            now=now,
-        )
-        regroup(session)
+    store_bench_calls(engine, data.call_ins(count, now=now), now=now)
     engine.dispose()
 
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import data  # noqa: E402
 from bench.common import arguments, bench_now, log, peak_rss_mb, size  # noqa: E402
+from bench.seed import store_bench_calls  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -40,31 +41,15 @@ def seeded(calls: int) -> str:
     url = f"sqlite:///{path}"
     if path.exists():
         return url
-    from db import repo
-    from db.engine import make_engine, session_scope
+    from db.engine import make_engine
     from db.migrate import upgrade
-    from db.models import Source
-    from monitor.poll.pipeline import regroup
 
     log(f"seeding {calls} calls into {path}")
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{partial}")
     upgrade(engine)
-    with session_scope(engine) as session:
-        session.add(
-            Source(id="bench", name="Bench calls", kind="ft-portal", url="https://x.test/", created_at=now)
-        )
-        session.flush()
-        repo.store_calls(
-            session,
-            source_id="bench",
-            run_id=None,
-            calls=data.call_ins(calls, now=now),
-            complete=False,
-            now=now,
-        )
-        regroup(session)
+    store_bench_calls(engine, data.call_ins(calls, now=now), now=now)
     engine.dispose()
     partial.rename(path)  # only a database seeded to the end is reused
     return url
