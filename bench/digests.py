@@ -103,11 +103,14 @@ async def _send_all(app: Any, now: Any, *, shared: bool) -> tuple[int, int]:
             sent, failed = sent + report.sent, failed + report.failed + report.retry
             if not shared:
                 return sent, failed
-            done = len(os.listdir(os.environ["BENCH_PLANNED_DIR"])) >= int(os.environ["BENCH_WORKERS"])
             if not report.sent:
-                if done:  # every planner has claimed; what is left is leased by another sender
+                if _all_planned():  # every planner has claimed; what is left is leased by another sender
                     return sent, failed
                 await asyncio.sleep(0.5)  # the other planners are still claiming
+
+
+def _all_planned() -> bool:
+    return len(os.listdir(os.environ["BENCH_PLANNED_DIR"])) >= int(os.environ["BENCH_WORKERS"])
 
 
 def workers_run(env: dict[str, str], workers: int) -> dict[str, Any]:
@@ -126,13 +129,12 @@ def workers_run(env: dict[str, str], workers: int) -> dict[str, Any]:
             if proc.returncode != 0:
                 raise RuntimeError(f"digest child failed:\n{err[-3000:]}")
             found.append(json.loads(out.strip().splitlines()[-1]))
-    end = time.perf_counter()
+    end, planning = time.perf_counter(), max(f["plan_s"] for f in found)
+    total = {name: sum(f[name] for f in found) for name in ("claimed", "empty", "sent", "failed")}
     return {
-        "seconds": end - start, "plan_s": max(f["plan_s"] for f in found),
-        "send_s": end - start - max(f["plan_s"] for f in found), "claimed": sum(f["claimed"] for f in found),
-        "empty": sum(f["empty"] for f in found), "sent": sum(f["sent"] for f in found),
-        "failed": sum(f["failed"] for f in found), "claimed_by_worker": [f["claimed"] for f in found],
-        "sent_by_worker": [f["sent"] for f in found], "peak_rss_mb": max(f["peak_rss_mb"] for f in found),
+        "seconds": end - start, "plan_s": planning, "send_s": end - start - planning, **total,
+        "claimed_by_worker": [f["claimed"] for f in found], "sent_by_worker": [f["sent"] for f in found],
+        "peak_rss_mb": max(f["peak_rss_mb"] for f in found),
         "peak_rss_by_process": [f["peak_rss_mb"] for f in found],
     }  # fmt: skip
 

@@ -24,6 +24,7 @@ import unicodedata
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.match.bits import bits_of
 from monitor.match.stems import stem_words
@@ -84,6 +85,11 @@ class Field:
         """Whether the field holds any of the stems `keys`."""
         return any(self.stem_id(key) is not None for key in keys)
 
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether a word of the field starts with `prefix`."""
+        at = bisect.bisect_left(self.vocabulary, prefix)
+        return at < len(self.vocabulary) and self.vocabulary[at].startswith(prefix)
+
     def word_range(self, prefix: str) -> range:
         """The indexes in `vocabulary` of the words starting with `prefix`."""
         at = end = bisect.bisect_left(self.vocabulary, prefix)
@@ -133,7 +139,7 @@ def split_field(name: str, text: str, language: str, *, max_words: int | None = 
     most = max(len(vocabulary), len(stem_vocabulary), len(join_keys))
     code = "B" if most <= 1 << 8 else "H" if most <= 1 << 16 else "I"
     ids = array(code, itertools.chain(word_ids, stem_ids, join_ids))
-    return Field(name, text, vocabulary, stem_vocabulary, _shared(join_keys), ids, capitals)
+    return Field(name, text, vocabulary, stem_vocabulary, shared(join_keys), ids, capitals)
 
 
 def _indexed(values: Sequence[str]) -> tuple[tuple[str, ...], Iterable[int]]:
@@ -143,10 +149,12 @@ def _indexed(values: Sequence[str]) -> tuple[tuple[str, ...], Iterable[int]]:
     return distinct, map(index.__getitem__, values)
 
 
-@functools.lru_cache(maxsize=1024)
-def _shared(keys: tuple[str, ...]) -> tuple[str, ...]:
-    # A few sets of join keys (("",), ("", ",")) recur in most fields: one tuple each, shared.
-    return keys
+@functools.lru_cache(maxsize=4096)
+def shared(value: Any) -> Any:
+    """The first of equal values seen, for the many prepared calls that hold the same one: a few
+    tuples of join keys (("",), ("", ",")) recur in most fields, and most calls name the same sets
+    of organisation types, ecosystems or programme keys. Values must be hashable and immutable."""
+    return value
 
 
 def _in_capitals(word: str) -> bool:

@@ -155,9 +155,10 @@ class Matcher:
         self.corpus = Corpus(self._prepared)
         self._semantic = _semantic_index(semantic, self._prepared)
         # Stems of the fields a keyword must be found in, and the folded words (for "prefix*").
-        searched = MATCH_FIELDS
-        self._stems = self._index(live, lambda p: {s for f in p.fields[:searched] for s in f.stem_vocabulary})
-        self._words = self._index(live, lambda p: {w for f in p.fields[:searched] for w in f.vocabulary})
+        self._stems = self._index(
+            live, lambda p: {s for f in p.fields[:MATCH_FIELDS] for s in f.stem_vocabulary}
+        )
+        self._words = self._index(live, lambda p: {w for f in p.fields[:MATCH_FIELDS] for w in f.vocabulary})
         self._vocabulary = sorted(self._words)
         # "" holds the calls that do not state the criterion (their verdict is "unknown"); org types a
         # call only mentions do not rule a type out, so only an exclusive call stays out of "".

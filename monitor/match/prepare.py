@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from monitor.match.field import Field, split_field
+from monitor.match.field import Field, shared, split_field
 from monitor.match.stems import language_key
 from monitor.model.view import (
     LIVE_STATUSES,
@@ -81,7 +81,7 @@ class Prepared:
 def prepare_call(call: Any, now: datetime) -> Prepared:
     """The call as the checks read it at `now`."""
     ahead = next_deadline(call, now)
-    org_types = _shared(frozenset(attr(call, "org_types")))
+    org_types = shared(frozenset(attr(call, "org_types")))
     accepts = set(org_types)
     if "sme" in org_types or attr(call, "sme_relevant") is True:
         accepts |= {"sme", "startup"}
@@ -98,9 +98,9 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
         fields=_fields(call, language),
         countries=_countries(tuple(attr(call, "countries") or ())),
         org_types=org_types,
-        org_accepts=_shared(frozenset(accepts)),
+        org_accepts=shared(frozenset(accepts)),
         org_exclusive=attr(call, "org_types_exclusive") is True,
-        ecosystems=_shared(frozenset(attr(call, "ecosystems") or ())),
+        ecosystems=shared(frozenset(attr(call, "ecosystems") or ())),
         programme=_call_programme(call),
         funding_type=fold(str(getattr(funding, "value", funding))) if funding else None,
         budget=_budget_range(call),
@@ -112,12 +112,6 @@ def prepare_call(call: Any, now: datetime) -> Prepared:
 def _countries(codes: tuple[str, ...]) -> frozenset[str]:
     # Shared: 5,000 calls naming the same 27 member states hold one set (and one "DE"), not 5,000.
     return frozenset(sys.intern(code.upper()) for code in codes)
-
-
-@functools.lru_cache(maxsize=4096)
-def _shared(keys: frozenset[str]) -> frozenset[str]:
-    # The first of equal sets, kept for the calls with the same (organisation types, programme keys).
-    return keys
 
 
 def attr(call: Any, name: str) -> Any:
@@ -205,7 +199,7 @@ def _call_programme(call: Any) -> Programme:
     keys |= _identifier_keys(identifier)
     label = name or (found[0][1] if found else None) or code
     # A label or code no table knows ("New European Bauhaus Facility") is no programme of its own: unknown.
-    return Programme(_shared(frozenset(k for k in keys if k)), bool(found), label)
+    return Programme(shared(frozenset(k for k in keys if k)), bool(found), label)
 
 
 def _identifier_keys(identifier: str | None) -> set[str]:

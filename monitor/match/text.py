@@ -130,10 +130,7 @@ def _continues(term: Term, keys: Keys, field: Field, start: int) -> bool:
 
 def _present(keys: Keys, field: Field) -> bool:
     first = keys[0]
-    if isinstance(first, str):
-        at = bisect.bisect_left(field.vocabulary, first)
-        return at < len(field.vocabulary) and field.vocabulary[at].startswith(first)
-    return field.has_stem(first)
+    return field.has_prefix(first) if isinstance(first, str) else field.has_stem(first)
 
 
 def find_all(term: Term, keys: Keys, field: Field) -> list[int]:
